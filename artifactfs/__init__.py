@@ -1,0 +1,28 @@
+"""artifactfs: versioned, content-addressed artifacts with lineage on any fsspec filesystem."""
+
+from __future__ import annotations
+
+from . import errors
+from .artifact import Artifact
+from .manifest import Entry
+from .records import ArtifactVersionId, RunRecord
+from .run import Run, init
+from .store import ArtifactSummary, Store, open_store
+from .table import Table
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Artifact",
+    "ArtifactSummary",
+    "ArtifactVersionId",
+    "Entry",
+    "Run",
+    "RunRecord",
+    "Store",
+    "Table",
+    "__version__",
+    "errors",
+    "init",
+    "open_store",
+]

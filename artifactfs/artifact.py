@@ -1,0 +1,314 @@
+"""Artifact: a draft you add files to, and, once logged, a read-only version in a store."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+import weakref
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Any
+
+from . import codec
+from .errors import (
+    ArtifactStateError,
+    EntryNotFoundError,
+    InvalidInputError,
+    LocalPathNotFoundError,
+)
+from .manifest import Entry, EntryKind, Manifest
+from .records import ArtifactVersionId, RunRecord, VersionRecord
+from .refs import LATEST, check_entry_path, check_name
+from .table import Table
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["Artifact"]
+
+
+@dataclass(slots=True)
+class Staged:
+    """An entry of a draft artifact: a local file to hash and upload, or a ready entry."""
+
+    kind: EntryKind
+    local: Path | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+    entry: Entry | None = None
+
+
+class Artifact:
+    """A versioned collection of files, tables and references.
+
+    Build a draft with :meth:`add_file`, :meth:`add_dir`, :meth:`add`, :meth:`new_file` and
+    :meth:`add_reference`, then ``run.log_artifact(artifact)``. What ``log_artifact`` and
+    ``use_artifact`` return is a logged, read-only version with ``version``, ``aliases``,
+    ``entries``, :meth:`download`, :meth:`get_table` and lineage accessors.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> None:
+        self.name = check_name(name, "artifact name")
+        self.type = check_name(type, "artifact type")
+        if description is not None and not isinstance(description, str):
+            raise InvalidInputError(f"description must be a string, got {type_name(description)}")
+        self.description = description
+        if metadata is not None and not isinstance(metadata, dict):
+            raise InvalidInputError(f"metadata must be a dict, got {type_name(metadata)}")
+        self.metadata: dict[str, Any] = codec.plain(metadata or {}, "metadata")
+        self._staged: dict[str, Staged] = {}
+        self._upstream: list[ArtifactVersionId] = []
+        self._tmp: Path | None = None
+        # set once logged
+        self._store: Store | None = None
+        self._record: VersionRecord | None = None
+        self._manifest: Manifest | None = None
+        self._aliases: list[str] = []
+
+    # ------------------------------------------------------------------ drafting
+    def _check_draft(self) -> None:
+        if self._record is not None:
+            raise ArtifactStateError(f"{self.qualified_name} is logged and cannot be changed; create a new Artifact")
+
+    def _stage(self, path: str, staged: Staged) -> None:
+        self._check_draft()
+        path = check_entry_path(path)
+        if path in self._staged:
+            raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
+        self._staged[path] = staged
+
+    def _tmpdir(self) -> Path:
+        """Scratch space for tables and new files, removed when the draft is dropped."""
+        if self._tmp is None:
+            self._tmp = Path(tempfile.mkdtemp(prefix="artifactfs-"))
+            weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
+        return self._tmp
+
+    def add_file(self, local_path: str | os.PathLike[str], name: str | None = None) -> None:
+        """Add one local file, as ``name`` (default: its file name)."""
+        p = Path(local_path)
+        if not p.is_file():
+            raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such file")
+        self._stage(name if name is not None else p.name, Staged("file", local=p))
+
+    def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None) -> None:
+        """Add every file below a local folder, under the prefix ``name`` (default: the root)."""
+        root = Path(local_path)
+        if not root.is_dir():
+            raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such folder")
+        prefix = check_entry_path(name.strip("/")) + "/" if name else ""
+        found = []
+        for dirpath, dirnames, filenames in os.walk(root):
+            dirnames.sort()
+            for f in sorted(filenames):
+                full = Path(dirpath) / f
+                if full.is_file():
+                    found.append((prefix + full.relative_to(root).as_posix(), full))
+        for path, full in found:
+            self._stage(path, Staged("file", local=full))
+
+    def add(self, obj: Table, name: str) -> None:
+        """Add a :class:`Table` as ``name`` (stored as Parquet; ``.parquet`` is appended if missing)."""
+        if not isinstance(obj, Table):
+            raise InvalidInputError(f"Artifact.add takes a Table, got {type_name(obj)}")
+        check_entry_path(name)
+        self._check_draft()
+        path = name if name.endswith(".parquet") else name + ".parquet"
+        if path in self._staged:
+            raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
+        local = self._tmpdir() / f"table-{len(self._staged)}.parquet"
+        extra = obj.write_parquet(local)
+        self._stage(path, Staged("table", local=local, extra=extra))
+
+    @contextlib.contextmanager
+    def new_file(self, name: str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
+        """Open a new file to write into the artifact as ``name``; it is added when closed."""
+        check_entry_path(name)
+        self._check_draft()
+        if mode not in ("w", "wb", "x", "xb"):
+            raise InvalidInputError(f"new_file mode must be 'w' or 'wb', got {mode!r}")
+        if name in self._staged:
+            raise InvalidInputError(f"artifact {self.name!r} already has an entry at {name!r}")
+        local = self._tmpdir() / f"new-{len(self._staged)}"
+        binary = "b" in mode
+        with open(local, "wb" if binary else "w", encoding=None if binary else encoding) as f:
+            yield f
+        self._stage(name, Staged("file", local=local))
+
+    def add_reference(self, target: Artifact | str, name: str | None = None) -> None:
+        """Record where this artifact came from.
+
+        ``target`` is a logged :class:`Artifact` (a lineage edge to that exact version) or a URI
+        (``gs://``, ``s3://``, ``az://``, ``file://``, ``https://`` ...) recorded as an external
+        entry with its size and checksum, not copied, and checked when downloaded.
+        """
+        self._check_draft()
+        if isinstance(target, Artifact):
+            ident = target._identity()
+            if ident not in self._upstream:
+                self._upstream.append(ident)
+            return
+        if not isinstance(target, str) or "://" not in target:
+            raise InvalidInputError(f"add_reference takes a logged Artifact or a URI, got {target!r}")
+        from .storage import describe_uri
+
+        entry_name = name if name is not None else target.rstrip("/").rsplit("/", 1)[-1]
+        check_entry_path(entry_name)
+        entry = describe_uri(target, entry_name)
+        self._stage(entry_name, Staged("reference", entry=entry))
+
+    # ------------------------------------------------------------------ logged state
+    @classmethod
+    def _logged(cls, store: Store, record: VersionRecord, manifest: Manifest, aliases: list[str]) -> Artifact:
+        art = cls.__new__(cls)
+        art.name, art.type = record.name, record.type
+        art.description, art.metadata = manifest.description, manifest.metadata
+        art._staged, art._upstream, art._tmp = {}, list(manifest.upstream), None
+        art._store, art._record, art._manifest, art._aliases = store, record, manifest, aliases
+        return art
+
+    def _require_logged(self) -> tuple[Store, VersionRecord, Manifest]:
+        if self._store is None or self._record is None or self._manifest is None:
+            raise ArtifactStateError(f"artifact {self.name!r} is a draft: log it with run.log_artifact() first")
+        return self._store, self._record, self._manifest
+
+    def _identity(self) -> ArtifactVersionId:
+        _, rec, _ = self._require_logged()
+        return ArtifactVersionId(rec.project, rec.name, rec.version, rec.manifest)
+
+    @property
+    def is_logged(self) -> bool:
+        return self._record is not None
+
+    @property
+    def project(self) -> str:
+        return self._require_logged()[1].project
+
+    @property
+    def version(self) -> str:
+        """``"v3"``."""
+        return f"v{self._require_logged()[1].version}"
+
+    @property
+    def version_number(self) -> int:
+        return self._require_logged()[1].version
+
+    @property
+    def qualified_name(self) -> str:
+        """``"project/name:v3"``."""
+        if self._record is None:
+            return self.name
+        return f"{self._record.project}/{self.name}:v{self._record.version}"
+
+    @property
+    def aliases(self) -> list[str]:
+        """Aliases pointing at this version when it was read, ``latest`` included."""
+        return list(self._aliases)
+
+    @property
+    def digest(self) -> str:
+        """Content digest: equal for versions with equal entries and upstream references."""
+        return str(self._require_logged()[1].content)
+
+    @property
+    def manifest_digest(self) -> str:
+        return str(self._require_logged()[1].manifest)
+
+    @property
+    def size(self) -> int:
+        if self._manifest is not None:
+            return self._manifest.size
+        return sum(s.local.stat().st_size for s in self._staged.values() if s.local is not None)
+
+    @property
+    def created_at(self) -> str:
+        return self._require_logged()[1].created_at
+
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """Path -> :class:`Entry` (digest, size, kind) of a logged version."""
+        return {e.path: e for e in self._require_logged()[2].entries}
+
+    @property
+    def manifest(self) -> Manifest:
+        return self._require_logged()[2]
+
+    def _entry(self, name: str) -> Entry:
+        entries = self.entries
+        for candidate in (name, name + ".parquet"):
+            if candidate in entries:
+                return entries[candidate]
+        raise EntryNotFoundError(f"{self.qualified_name} has no entry {name!r}")
+
+    def download(self, root: str | os.PathLike[str] | None = None) -> str:
+        """Materialise every entry under ``root`` (default ``./artifacts/<name>-v<N>``); return it.
+
+        Every byte is checked against its digest; files fetched once are served from the local
+        blob cache next time.
+        """
+        store, rec, man = self._require_logged()
+        dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
+        store._materialize(self.qualified_name, list(man.entries), dest)
+        return os.fspath(dest)
+
+    def get_path(self, name: str, root: str | os.PathLike[str] | None = None) -> str:
+        """Download one entry (verified) and return its local path."""
+        store, rec, _ = self._require_logged()
+        entry = self._entry(name)
+        dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
+        store._materialize(self.qualified_name, [entry], dest)
+        return os.fspath(dest / entry.path)
+
+    def get_table(self, name: str) -> Table:
+        """The table entry ``name`` (``.parquet`` may be left off), read lazily."""
+        store, _, _ = self._require_logged()
+        entry = self._entry(name)
+        if entry.kind != "table":
+            raise EntryNotFoundError(f"{self.qualified_name}: entry {entry.path!r} is a {entry.kind}, not a table")
+        return store._table(self.qualified_name, entry)
+
+    def references(self) -> list[Artifact]:
+        """The upstream artifact versions recorded with ``add_reference(artifact)``."""
+        store, _, man = self._require_logged()
+        return [store._artifact_by_id(u) for u in man.upstream]
+
+    def logged_by(self) -> RunRecord | None:
+        """The run that logged this version (None if it was logged without a run)."""
+        store, rec, _ = self._require_logged()
+        if rec.run_id is None or rec.run_project is None:
+            return None
+        return store.run(rec.run_project, rec.run_id)
+
+    def used_by(self) -> list[RunRecord]:
+        """Runs that used this version, oldest first."""
+        store, rec, _ = self._require_logged()
+        return store._used_by(rec.project, rec.name, rec.version)
+
+    def __repr__(self) -> str:
+        if self._record is None:
+            return f"<Artifact {self.name!r} type={self.type!r} draft, {len(self._staged)} entries>"
+        return f"<Artifact {self.qualified_name} type={self.type!r} aliases={self._aliases}>"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Artifact) or self._record is None or other._record is None:
+            return self is other
+        return self._identity() == other._identity()
+
+    def __hash__(self) -> int:
+        return hash(self._identity()) if self._record is not None else id(self)
+
+
+def type_name(obj: object) -> str:
+    return type(obj).__name__
+
+
+def aliases_with_latest(aliases: list[str], is_latest: bool) -> list[str]:
+    return ([LATEST] if is_latest else []) + sorted(aliases)

@@ -1,0 +1,124 @@
+"""The ``artifactfs`` command line: thin commands over the public API."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+import click
+
+from . import __version__
+from .errors import ArtifactFSError
+from .settings import CACHE_ENV, STORE_ENV, default_cache_dir, default_store_url
+from .store import open_store
+
+__all__ = ["main"]
+
+
+class _Group(click.Group):
+    """Turns artifactfs errors into one line on stderr and exit code 1 (``--debug`` for a traceback)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ArtifactFSError as e:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {e}", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=_Group)
+@click.option("--store", "store_url", envvar=STORE_ENV, help="Store URL or path (default: $ARTIFACTFS_STORE).")
+@click.option("--debug", is_flag=True, help="Show tracebacks on errors.")
+@click.version_option(__version__, prog_name="artifactfs")
+@click.pass_context
+def cli(ctx: click.Context, store_url: str | None, debug: bool) -> None:
+    """Versioned artifacts on any fsspec filesystem.
+
+    Exit codes: 0 success, 1 error (one line on stderr), 2 bad usage.
+    """
+    ctx.ensure_object(dict)
+    ctx.obj["store"] = store_url
+    ctx.obj["debug"] = debug
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def info(ctx: click.Context, as_json: bool) -> None:
+    """Show the store and local cache in use.
+
+    \b
+    Example:
+      artifactfs info
+      ARTIFACTFS_STORE=gs://bucket/prefix artifactfs info --json
+    """
+    data = {
+        "version": __version__,
+        "store": ctx.obj["store"] or default_store_url(),
+        "default_store": default_store_url(),
+        "cache_dir": str(default_cache_dir()),
+        "store_env": STORE_ENV,
+        "cache_env": CACHE_ENV,
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    for k in ("version", "store", "cache_dir"):
+        click.echo(f"{k:10} {data[k]}")
+    click.echo(f"(set ${STORE_ENV} or --store to use another store, ${CACHE_ENV} to move the cache)")
+
+
+@cli.command("ls")
+@click.argument("path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def ls(ctx: click.Context, path: str | None, as_json: bool) -> None:
+    """List projects, the artifacts of PROJECT, or the versions of PROJECT/NAME.
+
+    \b
+    Examples:
+      artifactfs ls
+      artifactfs ls sentiment-analysis
+      artifactfs ls sentiment-analysis/processed-dataset
+    """
+    store = open_store(ctx.obj["store"])
+    rows: list[dict[str, Any]]
+    if not path:
+        rows = [{"project": p} for p in store.projects()]
+    elif "/" not in path:
+        rows = [
+            {
+                "name": a.name,
+                "type": a.type,
+                "versions": a.version_count,
+                "latest": f"v{a.latest_version}",
+                "updated_at": a.updated_at,
+            }
+            for a in store.artifacts(path)
+        ]
+    else:
+        project, name = path.split("/", 1)
+        rows = [
+            {
+                "version": v.version,
+                "aliases": v.aliases,
+                "size": v.size,
+                "files": len(v.entries),
+                "created_at": v.created_at,
+                "digest": v.digest,
+            }
+            for v in store.versions(project, name)
+        ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo("  ".join(", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in row.values()))
+
+
+def main() -> None:
+    """Console-script entry point."""
+    cli(obj={})

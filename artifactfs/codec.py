@@ -1,0 +1,85 @@
+"""Canonical msgpack encoding shared by manifests and records (no I/O)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+import msgpack
+
+from .errors import FormatError, InvalidInputError
+
+__all__ = ["FORMAT_VERSION", "check_format", "decode", "encode", "plain", "utcnow"]
+
+FORMAT_VERSION = 1
+
+
+def encode(obj: Mapping[str, Any]) -> bytes:
+    """Encode with map keys sorted, so equal values always give equal bytes."""
+    return msgpack.packb(_sorted(obj), use_bin_type=True)  # type: ignore[no-any-return]
+
+
+def decode(data: bytes, what: str) -> dict[str, Any]:
+    """Decode a msgpack map; raise :class:`FormatError` naming ``what`` when that fails."""
+    try:
+        obj = msgpack.unpackb(data, raw=False, strict_map_key=True)
+    except Exception as e:  # msgpack raises several unrelated exception types
+        raise FormatError(f"cannot decode {what}: {e}") from e
+    if not isinstance(obj, dict):
+        raise FormatError(f"cannot decode {what}: expected a map, got {type(obj).__name__}")
+    return obj
+
+
+def check_format(obj: Mapping[str, Any], what: str) -> None:
+    fmt = obj.get("format")
+    if not isinstance(fmt, int) or fmt < 1:
+        raise FormatError(f"{what} has no valid format version")
+    if fmt > FORMAT_VERSION:
+        raise FormatError(
+            f"{what} uses format {fmt}, newer than this artifactfs understands ({FORMAT_VERSION}); upgrade"
+        )
+
+
+def _sorted(obj: Any) -> Any:
+    if isinstance(obj, Mapping):
+        return {k: _sorted(obj[k]) for k in sorted(obj)}
+    if isinstance(obj, list | tuple):
+        return [_sorted(v) for v in obj]
+    return obj
+
+
+def plain(value: Any, where: str = "metadata") -> Any:
+    """Convert user metadata/config to msgpack-safe plain values, or raise naming the field.
+
+    Accepts None, bool, int, float, str, bytes, date/datetime (as ISO strings), lists, tuples
+    and string-keyed mappings; numpy scalars are converted through ``.item()``.
+    """
+    if value is None or isinstance(value, bool | str | bytes):
+        return value
+    if isinstance(value, int):
+        if not -(2**63) <= value < 2**64:
+            raise InvalidInputError(f"{where}: integer {value} does not fit in 64 bits")
+        return value
+    if isinstance(value, float):
+        return value
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, Mapping):
+        out = {}
+        for k, v in value.items():
+            if not isinstance(k, str):
+                raise InvalidInputError(f"{where}: keys must be strings, got {k!r}")
+            out[k] = plain(v, f"{where}.{k}")
+        return out
+    if isinstance(value, list | tuple):
+        return [plain(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    item = getattr(value, "item", None)  # numpy scalars
+    if callable(item) and getattr(value, "shape", None) == ():
+        return plain(item(), where)
+    raise InvalidInputError(f"{where}: value of type {type(value).__name__} cannot be stored ({value!r:.60})")
+
+
+def utcnow() -> str:
+    """Current time as an ISO 8601 UTC string with microseconds."""
+    return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")

@@ -1,0 +1,84 @@
+"""Digests that carry their algorithm, and hashing of bytes and streams (no I/O of its own)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from typing import IO, Protocol
+
+import blake3
+
+from .errors import FormatError
+
+__all__ = ["ALGORITHMS", "DEFAULT_ALGORITHM", "Digest", "Hasher", "hash_bytes", "hash_stream", "new_hasher"]
+
+DEFAULT_ALGORITHM = "blake3"
+ALGORITHMS = ("blake3", "sha256")
+CHUNK_SIZE = 4 << 20
+
+_HEX = re.compile(r"^[0-9a-f]{64}$")
+
+
+class Hasher(Protocol):
+    def update(self, data: bytes | memoryview, /) -> object: ...
+    def hexdigest(self) -> str: ...
+
+
+def new_hasher(algorithm: str = DEFAULT_ALGORITHM) -> Hasher:
+    """Return an incremental hasher for ``algorithm`` (``blake3`` or ``sha256``)."""
+    if algorithm == "blake3":
+        return blake3.blake3()
+    if algorithm == "sha256":
+        return hashlib.sha256()
+    raise FormatError(f"unknown digest algorithm {algorithm!r}; known: {', '.join(ALGORITHMS)}")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Digest:
+    """A content digest such as ``blake3:9f3c…``; the algorithm is part of its identity."""
+
+    algorithm: str
+    hex: str
+
+    def __post_init__(self) -> None:
+        if self.algorithm not in ALGORITHMS or not _HEX.fullmatch(self.hex):
+            raise FormatError(f"malformed digest {self.algorithm}:{self.hex}")
+
+    @classmethod
+    def parse(cls, text: str) -> Digest:
+        """Parse ``"algorithm:hex"``; raise :class:`FormatError` when malformed."""
+        algorithm, sep, hexpart = text.partition(":")
+        if not sep:
+            raise FormatError(f"malformed digest {text!r}: expected 'algorithm:hex'")
+        return cls(algorithm, hexpart)
+
+    def __str__(self) -> str:
+        return f"{self.algorithm}:{self.hex}"
+
+    @property
+    def short(self) -> str:
+        """The first 12 hex characters, for display."""
+        return self.hex[:12]
+
+
+def hash_bytes(data: bytes | memoryview, algorithm: str = DEFAULT_ALGORITHM) -> Digest:
+    """Digest of an in-memory buffer."""
+    h = new_hasher(algorithm)
+    h.update(data)
+    return Digest(algorithm, h.hexdigest())
+
+
+def hash_stream(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM) -> tuple[Digest, int]:
+    """Digest and length of everything left in a binary stream."""
+    h = new_hasher(algorithm)
+    size = 0
+    buf = bytearray(CHUNK_SIZE)
+    view = memoryview(buf)
+    while True:
+        n = stream.readinto(view)  # type: ignore[attr-defined]
+        if not n:
+            break
+        h.update(view[:n])
+        size += n
+    return Digest(algorithm, h.hexdigest()), size

@@ -1,0 +1,109 @@
+"""Every key of the on-store layout (format 1), relative to the store root.
+
+This is the only module that builds store keys; see ``docs/format.md``.
+"""
+
+from __future__ import annotations
+
+from .hashing import Digest
+
+__all__ = [
+    "DESCRIPTOR",
+    "alias_dir",
+    "alias_event",
+    "artifact_dir",
+    "artifacts_dir",
+    "blob",
+    "claim_dir",
+    "manifest",
+    "parse_seq",
+    "project_dir",
+    "run_record",
+    "runs_dir",
+    "used_by_dir",
+    "used_by_marker",
+    "version_record",
+    "versions_dir",
+]
+
+DESCRIPTOR = "artifactfs.msgpack"
+SEQ_WIDTH = 10
+
+
+def _seq(n: int) -> str:
+    return f"{n:0{SEQ_WIDTH}d}"
+
+
+def parse_seq(basename: str) -> int | None:
+    """``0000000003.msgpack`` -> 3; None for names that are not sequence records."""
+    stem = basename.removesuffix(".msgpack")
+    return int(stem) if len(stem) == SEQ_WIDTH and stem.isdigit() else None
+
+
+def blob(d: Digest) -> str:
+    return f"blobs/{d.algorithm}/{d.hex[:2]}/{d.hex[2:4]}/{d.hex}"
+
+
+def manifest(d: Digest) -> str:
+    return f"manifests/{d.algorithm}/{d.hex[:2]}/{d.hex}.msgpack"
+
+
+def projects_dir() -> str:
+    return "projects"
+
+
+def project_dir(project: str) -> str:
+    return f"projects/{project}"
+
+
+def artifacts_dir(project: str) -> str:
+    return f"projects/{project}/artifacts"
+
+
+def artifact_dir(project: str, name: str) -> str:
+    return f"projects/{project}/artifacts/{name}"
+
+
+def versions_dir(project: str, name: str) -> str:
+    return f"{artifact_dir(project, name)}/versions"
+
+
+def version_record(project: str, name: str, number: int) -> str:
+    return f"{versions_dir(project, name)}/{_seq(number)}.msgpack"
+
+
+def claim_dir(project: str, name: str, content: Digest) -> str:
+    """Dedup claims for one content digest (see docs/format.md, commit protocol)."""
+    return f"{artifact_dir(project, name)}/digests/{content.algorithm}-{content.hex}"
+
+
+def claim(project: str, name: str, content: Digest, seq: int) -> str:
+    return f"{claim_dir(project, name, content)}/{_seq(seq)}.msgpack"
+
+
+def alias_dir(project: str, name: str, alias: str) -> str:
+    return f"{artifact_dir(project, name)}/aliases/{alias}"
+
+
+def aliases_dir(project: str, name: str) -> str:
+    return f"{artifact_dir(project, name)}/aliases"
+
+
+def alias_event(project: str, name: str, alias: str, seq: int) -> str:
+    return f"{alias_dir(project, name, alias)}/{_seq(seq)}.msgpack"
+
+
+def runs_dir(project: str) -> str:
+    return f"projects/{project}/runs"
+
+
+def run_record(project: str, run_id: str) -> str:
+    return f"{runs_dir(project)}/{run_id}.msgpack"
+
+
+def used_by_dir(project: str, name: str, number: int) -> str:
+    return f"projects/{project}/used-by/{name}/{_seq(number)}"
+
+
+def used_by_marker(project: str, name: str, number: int, run_id: str) -> str:
+    return f"{used_by_dir(project, name, number)}/{run_id}"

@@ -1,0 +1,130 @@
+"""Validation of names and parsing of artifact references (``project/name:alias``)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from .errors import InvalidNameError, InvalidReferenceError
+
+__all__ = [
+    "LATEST",
+    "ArtifactRef",
+    "check_alias",
+    "check_entry_path",
+    "check_name",
+    "parse_ref",
+    "version_tag",
+]
+
+LATEST = "latest"
+MAX_NAME = 128
+MAX_PATH = 1024
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_VERSION = re.compile(r"^v(0|[1-9][0-9]*)$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def check_name(name: object, what: str = "name") -> str:
+    """Return ``name`` if it is a safe project, artifact or run name, else raise.
+
+    Names start with a letter or digit and hold only letters, digits, ``.``, ``_`` and ``-``,
+    so they are safe as one path segment on every backend.
+    """
+    if not isinstance(name, str) or not name:
+        raise InvalidNameError(f"{what} must be a non-empty string, got {name!r}")
+    if len(name) > MAX_NAME:
+        raise InvalidNameError(f"{what} {name[:40]!r}... is longer than {MAX_NAME} characters")
+    if not _NAME.fullmatch(name) or ".." in name:
+        raise InvalidNameError(
+            f"invalid {what} {name!r}: use letters, digits, '.', '_' and '-', "
+            "starting with a letter or digit (no '/', ':', '..' or spaces)"
+        )
+    return name
+
+
+def check_alias(alias: object) -> str:
+    """Return ``alias`` if it can name a custom alias, else raise :class:`InvalidNameError`.
+
+    ``latest`` is managed by the store, ``v<N>`` names a version, and an alias may not start
+    with ``v`` followed by anything but a lowercase letter, so a mistyped version such as
+    ``vX`` or ``v1a`` is never taken for an alias.
+    """
+    check_name(alias, "alias")
+    assert isinstance(alias, str)
+    if alias == LATEST:
+        raise InvalidNameError("'latest' is managed by the store and cannot be set or removed")
+    if alias.startswith("v") and len(alias) > 1 and not ("a" <= alias[1] <= "z"):
+        raise InvalidNameError(
+            f"invalid alias {alias!r}: aliases that start with 'v' must continue with a "
+            "lowercase letter, so they cannot be confused with versions (v0, v1, ...)"
+        )
+    if alias == "v":
+        raise InvalidNameError("invalid alias 'v'")
+    return alias
+
+
+def check_entry_path(path: object) -> str:
+    """Return a normalised relative POSIX path for an artifact entry, or raise."""
+    if not isinstance(path, str) or not path:
+        raise InvalidNameError(f"entry path must be a non-empty string, got {path!r}")
+    if len(path) > MAX_PATH:
+        raise InvalidNameError(f"entry path {path[:40]!r}... is longer than {MAX_PATH} characters")
+    if _CONTROL.search(path) or "\\" in path:
+        raise InvalidNameError(f"invalid entry path {path!r}: control characters and '\\' are not allowed")
+    if path.startswith("/"):
+        raise InvalidNameError(f"invalid entry path {path!r}: must be relative")
+    parts = path.split("/")
+    if any(p in ("", ".", "..") for p in parts):
+        raise InvalidNameError(f"invalid entry path {path!r}: empty, '.' or '..' segments are not allowed")
+    return path
+
+
+def version_tag(number: int) -> str:
+    """``3`` -> ``"v3"``."""
+    return f"v{number}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactRef:
+    """A parsed reference: ``project`` may be None (meaning the caller's project)."""
+
+    project: str | None
+    name: str
+    tag: str  # "latest", "v<N>" or a custom alias
+
+    @property
+    def version(self) -> int | None:
+        """The version number when the tag is ``v<N>``, else None."""
+        m = _VERSION.fullmatch(self.tag)
+        return int(m.group(1)) if m else None
+
+    def __str__(self) -> str:
+        prefix = f"{self.project}/" if self.project else ""
+        return f"{prefix}{self.name}:{self.tag}"
+
+
+def parse_ref(text: object, default_project: str | None = None) -> ArtifactRef:
+    """Parse ``[project/]name[:tag]``; the tag defaults to ``latest``.
+
+    Raises :class:`InvalidReferenceError` naming the reference when it does not parse.
+    """
+    if not isinstance(text, str) or not text:
+        raise InvalidReferenceError(f"artifact reference must be a non-empty string, got {text!r}")
+    body, sep, tag = text.partition(":")
+    if sep and not tag:
+        raise InvalidReferenceError(f"invalid reference {text!r}: empty version or alias after ':'")
+    if ":" in tag:
+        raise InvalidReferenceError(f"invalid reference {text!r}: more than one ':'")
+    tag = tag or LATEST
+    project, slash, name = body.rpartition("/")
+    try:
+        if slash:
+            check_name(project, "project")
+        check_name(name, "artifact name")
+        if tag != LATEST and not _VERSION.fullmatch(tag):
+            check_alias(tag)
+    except InvalidNameError as e:
+        raise InvalidReferenceError(f"invalid reference {text!r}: {e}") from None
+    return ArtifactRef(project if slash else default_project, name, tag)

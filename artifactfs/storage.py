@@ -1,0 +1,333 @@
+"""The storage layer: the only module that calls fsspec or touches store files.
+
+A :class:`Backend` is an fsspec filesystem plus a root prefix. It offers the few primitives the
+rest of artifactfs needs (read, write, create-if-absent, list, transfer) and translates every
+fsspec/OS error into an :mod:`artifactfs.errors` type that names the store and the key.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import threading
+import uuid
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import fsspec
+from fsspec.implementations.local import LocalFileSystem
+from fsspec.implementations.memory import MemoryFileSystem
+
+from .errors import (
+    ArtifactFSError,
+    IntegrityError,
+    InvalidInputError,
+    LocalPathNotFoundError,
+    NotFoundError,
+    StoreError,
+    UnsupportedBackendError,
+)
+from .manifest import Entry
+
+__all__ = ["Backend", "KeyNotFoundError", "describe_uri", "open_uri"]
+
+_memory_lock = threading.Lock()
+
+
+class KeyNotFoundError(NotFoundError):
+    """A store key does not exist (internal; callers turn it into a specific NotFoundError)."""
+
+
+class Backend:
+    """Key/value access to one store root on an fsspec filesystem.
+
+    Keys are ``/``-separated paths relative to the root. Local folders are handled with ``os``
+    calls so that create-if-absent is atomic (temp file + ``os.link``) and no reader ever sees
+    a partially written file.
+    """
+
+    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, *, url: str) -> None:
+        self.fs = fs
+        self.root = root.rstrip("/")
+        self.url = url
+        self.is_local = isinstance(fs, LocalFileSystem)
+        self._is_memory = isinstance(fs, MemoryFileSystem)
+        self._create_checked = self.is_local or self._is_memory
+
+    @classmethod
+    def from_url(cls, url: str, **storage_options: Any) -> Backend:
+        """Open ``url`` (a path, ``file://``, ``memory://``, ``gs://``, ``az://``, ``s3://`` ...)."""
+        if "://" not in url:
+            url = os.path.abspath(os.path.expanduser(url))
+        if url.startswith(("gs://", "gcs://")):
+            # gcsfs otherwise probes a gRPC API on every call against non-Google endpoints.
+            os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+        try:
+            fs, root = fsspec.core.url_to_fs(url, **storage_options)
+        except ImportError as e:
+            raise StoreError(f"cannot open store {url}: missing backend package ({e})") from e
+        except (ValueError, TypeError, OSError) as e:
+            raise StoreError(f"cannot open store {url}: {e}") from e
+        return cls(fs, root, url=url)
+
+    # ------------------------------------------------------------------ helpers
+    def path(self, key: str) -> str:
+        """Full filesystem path of ``key``."""
+        return f"{self.root}/{key}" if key else self.root
+
+    @contextlib.contextmanager
+    def _errors(self, key: str, action: str) -> Iterator[None]:
+        try:
+            yield
+        except ArtifactFSError:
+            raise
+        except FileNotFoundError as e:
+            raise KeyNotFoundError(f"{key} not found in store {self.url}") from e
+        except (OSError, ValueError, RuntimeError) as e:
+            raise StoreError(f"{action} {key} in store {self.url} failed: {e}") from e
+        except Exception as e:  # backend SDKs raise their own types (botocore, azure.core, ...)
+            raise StoreError(f"{action} {key} in store {self.url} failed: {type(e).__name__}: {e}") from e
+
+    def _tmp_name(self, path: str) -> str:
+        return f"{path}.tmp-{uuid.uuid4().hex}"
+
+    # ------------------------------------------------------------------ reads
+    def read(self, key: str) -> bytes:
+        with self._errors(key, "reading"):
+            if self.is_local:
+                return Path(self.path(key)).read_bytes()
+            return bytes(self.fs.cat_file(self.path(key)))
+
+    def read_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
+        """Read several keys in one batched call; absent keys map to None."""
+        keys = list(keys)
+        if not keys:
+            return {}
+        if self.is_local or self._is_memory:
+            out: dict[str, bytes | None] = {}
+            for k in keys:
+                try:
+                    out[k] = self.read(k)
+                except KeyNotFoundError:
+                    out[k] = None
+            return out
+        with self._errors(keys[0], "reading"):
+            got = self.fs.cat([self.path(k) for k in keys], on_error="return")
+        result: dict[str, bytes | None] = {}
+        for k in keys:
+            v = got.get(self.path(k))
+            if isinstance(v, FileNotFoundError) or v is None:
+                result[k] = None
+            elif isinstance(v, BaseException):
+                raise StoreError(f"reading {k} in store {self.url} failed: {v}") from v
+            else:
+                result[k] = bytes(v)
+        return result
+
+    def exists(self, key: str) -> bool:
+        with self._errors(key, "checking"):
+            if self.is_local:
+                return os.path.exists(self.path(key))
+            return bool(self.fs.exists(self.path(key)))
+
+    def size(self, key: str) -> int:
+        with self._errors(key, "checking"):
+            if self.is_local:
+                return os.path.getsize(self.path(key))
+            return int(self.fs.size(self.path(key)))
+
+    def listdir(self, prefix: str) -> list[str]:
+        """Names directly below ``prefix`` (files and folders), sorted; [] if it does not exist."""
+        path = self.path(prefix)
+        with self._errors(prefix, "listing"):
+            if self.is_local:
+                try:
+                    names = os.listdir(path)
+                except (FileNotFoundError, NotADirectoryError):
+                    return []
+                return sorted(n for n in names if ".tmp-" not in n)
+            self.fs.invalidate_cache(path)
+            try:
+                found = self.fs.ls(path, detail=False)
+            except FileNotFoundError:
+                return []
+        found_names = {p.rstrip("/").rsplit("/", 1)[-1] for p in found if p.rstrip("/") != path.rstrip("/")}
+        return sorted(n for n in found_names if n and ".tmp-" not in n)
+
+    def open(self, key: str) -> IO[bytes]:
+        """A seekable binary file for ``key`` (remote backends read by byte range)."""
+        with self._errors(key, "opening"):
+            if self.is_local:
+                return open(self.path(key), "rb")
+            return self.fs.open(self.path(key), "rb")  # type: ignore[no-any-return]
+
+    # ------------------------------------------------------------------ writes
+    def write(self, key: str, data: bytes) -> None:
+        """Write ``key`` whole, replacing any previous value; readers see old or new, never half."""
+        path = self.path(key)
+        with self._errors(key, "writing"):
+            if self.is_local:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                tmp = self._tmp_name(path)
+                try:
+                    with open(tmp, "wb") as f:
+                        f.write(data)
+                    os.replace(tmp, path)
+                finally:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp)
+            else:
+                self.fs.pipe_file(path, data)
+
+    def create(self, key: str, data: bytes) -> bool:
+        """Write ``key`` only if it does not exist; True if this call created it.
+
+        Atomic on every supported backend: exactly one of any number of concurrent callers wins.
+        """
+        path = self.path(key)
+        with self._errors(key, "creating"):
+            if self.is_local:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                tmp = self._tmp_name(path)
+                try:
+                    with open(tmp, "wb") as f:
+                        f.write(data)
+                    os.link(tmp, path)  # fails atomically if path exists; never partially visible
+                    return True
+                except FileExistsError:
+                    return False
+                finally:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp)
+            if self._is_memory:
+                with _memory_lock:
+                    if self.fs.exists(path):
+                        return False
+                    self.fs.pipe_file(path, data)
+                    return True
+            self._check_create()
+            try:
+                self.fs.pipe_file(path, data, mode="create")
+                return True
+            except FileExistsError:
+                return False
+
+    def _check_create(self) -> None:
+        """Once per backend: prove that a second create of the same key fails."""
+        if self._create_checked:
+            return
+        key = f"tmp/create-probe-{uuid.uuid4().hex}"
+        path = self.path(key)
+        self.fs.pipe_file(path, b"1", mode="create")
+        try:
+            self.fs.pipe_file(path, b"2", mode="create")
+        except FileExistsError:
+            self._create_checked = True
+            return
+        finally:
+            with contextlib.suppress(Exception):
+                self.fs.rm_file(path)
+        raise UnsupportedBackendError(
+            f"store {self.url}: {type(self.fs).__name__} overwrote an existing key on a create-only "
+            "write, so concurrent writers could take the same version; upgrade the fsspec backend "
+            "package (and use a server that honours If-None-Match / ifGenerationMatch=0)"
+        )
+
+    def put_file(self, local: str | os.PathLike[str], key: str) -> None:
+        """Upload a local file to ``key``; the key never holds a partial file."""
+        path = self.path(key)
+        with self._errors(key, "uploading"):
+            if self.is_local:
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                tmp = self._tmp_name(path)
+                try:
+                    shutil.copyfile(local, tmp)
+                    os.replace(tmp, path)
+                finally:
+                    with contextlib.suppress(FileNotFoundError):
+                        os.unlink(tmp)
+            else:
+                self.fs.put_file(os.fspath(local), path)
+
+    def delete(self, key: str) -> None:
+        with self._errors(key, "deleting"):
+            if self.is_local:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(self.path(key))
+            else:
+                with contextlib.suppress(FileNotFoundError):
+                    self.fs.rm_file(self.path(key))
+
+
+# ---------------------------------------------------------------------- external references
+_ETAG_KEYS = ("ETag", "etag", "md5Hash", "md5", "content_md5", "crc32c", "generation", "mtime", "created")
+
+
+def _uri_fs(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
+    if uri.startswith(("gs://", "gcs://")):
+        os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+    try:
+        return fsspec.core.url_to_fs(uri)  # type: ignore[no-any-return]
+    except (ImportError, ValueError, TypeError, OSError) as e:
+        raise StoreError(f"cannot open reference {uri}: {e}") from e
+
+
+def _etag(info: dict[str, Any]) -> str | None:
+    for k in _ETAG_KEYS:
+        v = info.get(k)
+        if v not in (None, ""):
+            return f"{k}={v}"
+    return None
+
+
+def describe_uri(uri: str, entry_path: str) -> Entry:
+    """An external reference entry for ``uri``: its size and a checksum to verify it later.
+
+    Local and in-memory files are hashed (their digest is recorded); remote objects record the
+    backend's etag/checksum, so nothing is downloaded.
+    """
+    from .hashing import hash_stream
+
+    fs, path = _uri_fs(uri)
+    try:
+        info = fs.info(path)
+        if info.get("type") == "directory":
+            raise InvalidInputError(f"reference {uri} is a folder; reference a single object")
+        size = int(info.get("size") or 0)
+        extra: dict[str, Any] = {"uri": uri}
+        digest = None
+        if isinstance(fs, LocalFileSystem | MemoryFileSystem):
+            with fs.open(path, "rb") as f:
+                digest, size = hash_stream(f)
+        else:
+            extra["etag"] = _etag(info)
+    except ArtifactFSError:
+        raise
+    except FileNotFoundError as e:
+        raise LocalPathNotFoundError(f"cannot add reference {uri}: it does not exist") from e
+    except Exception as e:
+        raise StoreError(f"cannot read reference {uri}: {type(e).__name__}: {e}") from e
+    return Entry(entry_path, digest, size, "reference", extra)
+
+
+def open_uri(entry: Entry, what: str) -> IO[bytes]:
+    """Open an external reference for reading, after checking it still matches its entry."""
+    uri = str(entry.extra["uri"])
+    fs, path = _uri_fs(uri)
+    try:
+        info = fs.info(path)
+        if entry.digest is None:
+            etag = _etag(info)
+            if etag != entry.extra.get("etag") or int(info.get("size") or 0) != entry.size:
+                raise IntegrityError(
+                    f"{what}: {uri} changed since it was logged (was {entry.extra.get('etag')}, now {etag})"
+                )
+        return fs.open(path, "rb")  # type: ignore[no-any-return]
+    except ArtifactFSError:
+        raise
+    except FileNotFoundError as e:
+        raise NotFoundError(f"{what}: referenced object {uri} no longer exists") from e
+    except Exception as e:
+        raise StoreError(f"{what}: cannot read {uri}: {type(e).__name__}: {e}") from e

@@ -1,0 +1,362 @@
+"""Store: read-side queries over one store, and the reads behind logged artifacts."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from . import codec, layout
+from .artifact import Artifact
+from .cache import BlobCache, copy_verified
+from .errors import (
+    ArtifactNotFoundError,
+    ArtifactTypeError,
+    IntegrityError,
+    ProjectNotFoundError,
+    RunNotFoundError,
+)
+from .hashing import DEFAULT_ALGORITHM, Digest, hash_bytes
+from .manifest import Entry, Manifest
+from .records import AliasEvent, ArtifactVersionId, RunRecord, VersionRecord
+from .refs import LATEST, ArtifactRef, check_alias, check_name, parse_ref
+from .settings import default_cache_dir, default_store_url
+from .storage import Backend, KeyNotFoundError, open_uri
+from .table import Table
+
+__all__ = ["ArtifactSummary", "Store", "open_store"]
+
+
+@dataclass(frozen=True, slots=True)
+class ArtifactSummary:
+    """One artifact of a project: its type, how many versions, and the newest one."""
+
+    project: str
+    name: str
+    type: str
+    version_count: int
+    latest_version: int
+    updated_at: str
+
+
+class Store:
+    """A store of versioned artifacts on one fsspec filesystem root.
+
+    Open one with :func:`open_store`. Read-side queries (``projects``, ``artifacts``,
+    ``versions``, ``artifact``, ``runs``, ``run``) need no run.
+    """
+
+    def __init__(
+        self,
+        backend: Backend,
+        *,
+        cache: BlobCache | None = None,
+        workers: int = 8,
+        claim_lease: float = 60.0,
+    ) -> None:
+        self.backend = backend
+        self.cache = cache if cache is not None else BlobCache(default_cache_dir())
+        self.workers = workers
+        self.claim_lease = claim_lease
+        self._algorithm: str | None = None
+        self._records: dict[tuple[str, str, int], VersionRecord] = {}
+        self._manifests: dict[Digest, Manifest] = {}
+        self._lock = threading.Lock()
+
+    @property
+    def url(self) -> str:
+        return self.backend.url
+
+    def __repr__(self) -> str:
+        return f"<Store {self.url}>"
+
+    # ------------------------------------------------------------------ descriptor
+    @property
+    def algorithm(self) -> str:
+        """The digest algorithm of this store (from its descriptor; blake3 for a new store)."""
+        if self._algorithm is None:
+            try:
+                d = codec.decode(self.backend.read(layout.DESCRIPTOR), f"store descriptor of {self.url}")
+                codec.check_format(d, f"store descriptor of {self.url}")
+                self._algorithm = str(d.get("algorithm", DEFAULT_ALGORITHM))
+            except KeyNotFoundError:
+                return DEFAULT_ALGORITHM
+        return self._algorithm
+
+    def _ensure_writable(self) -> None:
+        """Write the store descriptor on first use (create-if-absent, so writers agree)."""
+        if self._algorithm is not None:
+            return
+        desc = codec.encode(
+            {
+                "format": codec.FORMAT_VERSION,
+                "kind": "store",
+                "algorithm": DEFAULT_ALGORITHM,
+                "created_at": codec.utcnow(),
+            }
+        )
+        self.backend.create(layout.DESCRIPTOR, desc)
+        self._algorithm = None
+        _ = self.algorithm
+
+    # ------------------------------------------------------------------ records
+    def _version_numbers(self, project: str, name: str) -> list[int]:
+        names = self.backend.listdir(layout.versions_dir(project, name))
+        return sorted(n for x in names if (n := layout.parse_seq(x)) is not None)
+
+    def _version_record(self, project: str, name: str, number: int) -> VersionRecord:
+        key = (project, name, number)
+        rec = self._records.get(key)
+        if rec is None:
+            path = layout.version_record(project, name, number)
+            try:
+                data = self.backend.read(path)
+            except KeyNotFoundError:
+                raise ArtifactNotFoundError(f"{project}/{name}:v{number} not found in store {self.url}") from None
+            rec = VersionRecord.from_bytes(data, f"version record {path}")
+            self._records[key] = rec
+        return rec
+
+    def _manifest(self, digest: Digest) -> Manifest:
+        man = self._manifests.get(digest)
+        if man is None:
+            path = layout.manifest(digest)
+            try:
+                data = self.backend.read(path)
+            except KeyNotFoundError:
+                raise IntegrityError(f"manifest {path} is missing from store {self.url}") from None
+            if hash_bytes(data, digest.algorithm) != digest:
+                raise IntegrityError(f"manifest {path} in store {self.url} does not match its digest")
+            man = Manifest.from_bytes(data, f"manifest {path}")
+            self._manifests[digest] = man
+        return man
+
+    def _alias_map(self, project: str, name: str) -> dict[str, int]:
+        """Custom alias -> version, from the highest event of each alias."""
+        adir = layout.aliases_dir(project, name)
+        aliases = self.backend.listdir(adir)
+        tops: dict[str, str] = {}
+        for alias in aliases:
+            seqs = [s for n in self.backend.listdir(f"{adir}/{alias}") if (s := layout.parse_seq(n)) is not None]
+            if seqs:
+                tops[alias] = layout.alias_event(project, name, alias, max(seqs))
+        out: dict[str, int] = {}
+        for alias, data in self.backend.read_many(tops.values()).items():
+            if data is None:
+                continue
+            ev = AliasEvent.from_bytes(data, f"alias event {alias}")
+            if ev.version is not None:
+                out[ev.alias] = ev.version
+        return out
+
+    def _resolve(self, ref: ArtifactRef) -> tuple[int, dict[str, int], int]:
+        """(version, alias map, latest version) for a parsed reference."""
+        assert ref.project is not None
+        numbers = self._version_numbers(ref.project, ref.name)
+        if not numbers:
+            raise ArtifactNotFoundError(f"artifact {ref.project}/{ref.name} not found in store {self.url}")
+        latest = numbers[-1]
+        aliases = self._alias_map(ref.project, ref.name)
+        if ref.tag == LATEST:
+            return latest, aliases, latest
+        if ref.version is not None:
+            if ref.version not in numbers:
+                raise ArtifactNotFoundError(
+                    f"{ref} not found in store {self.url}: versions are v0..v{latest}"
+                    if numbers == list(range(latest + 1))
+                    else f"{ref} not found in store {self.url}"
+                )
+            return ref.version, aliases, latest
+        if ref.tag not in aliases:
+            known = ", ".join(sorted(aliases)) or "none"
+            raise ArtifactNotFoundError(f"alias {ref.tag!r} is not set on {ref.project}/{ref.name} (aliases: {known})")
+        return aliases[ref.tag], aliases, latest
+
+    def _load(self, project: str, name: str, number: int, aliases: dict[str, int], latest: int) -> Artifact:
+        rec = self._version_record(project, name, number)
+        man = self._manifest(rec.manifest)
+        names = ([LATEST] if number == latest else []) + sorted(a for a, v in aliases.items() if v == number)
+        return Artifact._logged(self, rec, man, names)
+
+    # ------------------------------------------------------------------ queries
+    def projects(self) -> list[str]:
+        """Names of the projects in this store, sorted."""
+        return self.backend.listdir(layout.projects_dir())
+
+    def _check_project(self, project: str) -> None:
+        check_name(project, "project")
+        if not self.backend.listdir(layout.project_dir(project)):
+            raise ProjectNotFoundError(f"project {project!r} not found in store {self.url}")
+
+    def artifacts(self, project: str, type: str | None = None) -> list[ArtifactSummary]:
+        """The artifacts of a project (optionally of one type), sorted by name."""
+        self._check_project(project)
+        out = []
+        for name in self.backend.listdir(layout.artifacts_dir(project)):
+            numbers = self._version_numbers(project, name)
+            if not numbers:
+                continue
+            rec = self._version_record(project, name, numbers[-1])
+            if type is not None and rec.type != type:
+                continue
+            out.append(ArtifactSummary(project, name, rec.type, len(numbers), numbers[-1], rec.created_at))
+        return out
+
+    def versions(self, project: str, name: str) -> list[Artifact]:
+        """Every version of ``project/name``, oldest first."""
+        check_name(project, "project")
+        check_name(name, "artifact name")
+        numbers = self._version_numbers(project, name)
+        if not numbers:
+            raise ArtifactNotFoundError(f"artifact {project}/{name} not found in store {self.url}")
+        aliases = self._alias_map(project, name)
+        missing = [n for n in numbers if (project, name, n) not in self._records]
+        for n, data in zip(
+            missing,
+            self.backend.read_many(layout.version_record(project, name, n) for n in missing).values(),
+            strict=True,
+        ):
+            if data is not None:
+                self._records[(project, name, n)] = VersionRecord.from_bytes(
+                    data, f"version record {project}/{name}:v{n}"
+                )
+        return [self._load(project, name, n, aliases, numbers[-1]) for n in numbers]
+
+    def artifact(self, ref: str, type: str | None = None, *, project: str | None = None) -> Artifact:
+        """The version named by ``"project/name:v3"``, ``":latest"`` or ``":alias"``.
+
+        ``project`` is used when the reference names none; ``type``, when given, must match.
+        """
+        parsed = parse_ref(ref, default_project=project)
+        if parsed.project is None:
+            raise ArtifactNotFoundError(f"reference {ref!r} names no project; use 'project/{ref}'")
+        number, aliases, latest = self._resolve(parsed)
+        art = self._load(parsed.project, parsed.name, number, aliases, latest)
+        if type is not None and art.type != type:
+            raise ArtifactTypeError(f"{art.qualified_name} has type {art.type!r}, not {type!r}")
+        return art
+
+    def _artifact_by_id(self, ident: ArtifactVersionId) -> Artifact:
+        art = self.artifact(f"{ident.project}/{ident.name}:v{ident.version}")
+        if art.manifest_digest != str(ident.manifest):
+            raise IntegrityError(f"{ident.qualified_name} in store {self.url} is not the version that was referenced")
+        return art
+
+    def runs(self, project: str) -> list[RunRecord]:
+        """The runs of a project, oldest first."""
+        self._check_project(project)
+        names = [
+            n[: -len(".msgpack")] for n in self.backend.listdir(layout.runs_dir(project)) if n.endswith(".msgpack")
+        ]
+        datas = self.backend.read_many(layout.run_record(project, n) for n in names)
+        runs = [RunRecord.from_bytes(d, f"run record {k}") for k, d in datas.items() if d is not None]
+        return sorted(runs, key=lambda r: (r.started_at, r.id))
+
+    def run(self, project: str, run_id: str) -> RunRecord:
+        """One run record."""
+        check_name(project, "project")
+        check_name(run_id, "run id")
+        key = layout.run_record(project, run_id)
+        try:
+            return RunRecord.from_bytes(self.backend.read(key), f"run record {key}")
+        except KeyNotFoundError:
+            raise RunNotFoundError(f"run {run_id!r} not found in project {project!r} of store {self.url}") from None
+
+    def _used_by(self, project: str, name: str, number: int) -> list[RunRecord]:
+        udir = layout.used_by_dir(project, name, number)
+        markers = self.backend.read_many(f"{udir}/{n}" for n in self.backend.listdir(udir))
+        runs = []
+        for key, data in markers.items():
+            if data is None:
+                continue
+            m = codec.decode(data, f"used-by marker {key}")
+            with contextlib.suppress(RunNotFoundError):
+                runs.append(self.run(str(m["project"]), str(m["run"])))
+        return sorted(runs, key=lambda r: (r.started_at, r.id))
+
+    def set_alias(self, ref: str, alias: str) -> None:
+        """Point ``alias`` at the version ``ref`` names (moving it from any other version)."""
+        from .commit import set_alias
+
+        check_alias(alias)
+        art = self.artifact(ref)
+        self._ensure_writable()
+        set_alias(self, art.project, art.name, alias, art.version_number, None)
+
+    def remove_alias(self, ref: str, alias: str) -> None:
+        """Remove ``alias`` from the artifact ``ref`` names."""
+        from .commit import set_alias
+
+        check_alias(alias)
+        art = self.artifact(ref)
+        if alias not in self._alias_map(art.project, art.name):
+            raise ArtifactNotFoundError(f"alias {alias!r} is not set on {art.project}/{art.name}")
+        set_alias(self, art.project, art.name, alias, None, None)
+
+    # ------------------------------------------------------------------ blob reads
+    def _blob_source(self, digest: Digest, what: str) -> IO[bytes]:
+        """A readable, verified-when-cached source of a blob: the store itself when local."""
+        key = layout.blob(digest)
+        try:
+            if self.backend.is_local:
+                return self.backend.open(key)
+            path = self.cache.path(digest)
+            if not path.is_file():
+                with self.backend.open(key) as src:
+                    self.cache.add(src, digest, self.backend.size(key), f"{what} (store key {key})")
+            return open(path, "rb")
+        except KeyNotFoundError:
+            raise IntegrityError(f"{what}: blob {key} is missing from store {self.url}") from None
+
+    def _materialize_one(self, qualified: str, entry: Entry, dest: Path) -> None:
+        target = dest / entry.path
+        what = f"{qualified} entry {entry.path!r}"
+        if entry.kind == "reference":
+            with open_uri(entry, what) as src:
+                if entry.digest is not None:
+                    copy_verified(src, target, entry.digest, entry.size, what)
+                else:
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    with open(target, "wb") as out:
+                        while chunk := src.read(4 << 20):
+                            out.write(chunk)
+            return
+        assert entry.digest is not None
+        for attempt in (0, 1):
+            try:
+                with self._blob_source(entry.digest, what) as src:
+                    copy_verified(
+                        src, target, entry.digest, entry.size, f"{what} (store key {layout.blob(entry.digest)})"
+                    )
+                return
+            except IntegrityError:
+                if self.backend.is_local or attempt:
+                    raise
+                self.cache.evict(entry.digest)  # a corrupt cached copy: fetch again from the store
+
+    def _materialize(self, qualified: str, entries: list[Entry], dest: Path) -> None:
+        with ThreadPoolExecutor(self.workers) as pool:
+            list(pool.map(lambda e: self._materialize_one(qualified, e, dest), entries))
+
+    def _table(self, qualified: str, entry: Entry) -> Table:
+        assert entry.digest is not None
+        digest = entry.digest
+        what = f"{qualified} table {entry.path!r}"
+        if self.backend.is_local or self.cache.has(digest):
+            return Table(_opener=lambda: self._blob_source(digest, what))
+        key = layout.blob(digest)
+        return Table(_opener=lambda: self.backend.open(key))
+
+
+def open_store(url: str | os.PathLike[str] | None = None, **storage_options: Any) -> Store:
+    """Open a store by URL or path (default: ``$ARTIFACTFS_STORE``, else the local default store).
+
+    ``storage_options`` go to the fsspec filesystem (``endpoint_url``, ``token``, ``connection_string``...).
+    """
+    if url is None:
+        url = default_store_url()
+    return Store(Backend.from_url(os.fspath(url), **storage_options))

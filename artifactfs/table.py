@@ -1,0 +1,157 @@
+"""Tables: pandas DataFrames stored as one Parquet blob, read lazily by row group."""
+
+from __future__ import annotations
+
+import os
+import weakref
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from .errors import InvalidInputError
+
+__all__ = ["ROW_GROUP_SIZE", "Table"]
+
+# Small enough that a page of a huge table costs one modest range read, large enough that
+# Parquet's per-group overhead stays negligible.
+ROW_GROUP_SIZE = 131_072
+COMPRESSION = "zstd"
+
+Opener = Callable[[], IO[bytes]]
+
+
+class Table:
+    """A tabular entry of an artifact.
+
+    Create one from a DataFrame to add it to an artifact (``art.add(Table(dataframe=df), name)``);
+    a table read back from a logged artifact (``art.get_table(name)``) reads only what is asked:
+    ``num_rows`` and ``schema`` come from the Parquet footer, ``slice`` and ``iter_batches`` read
+    the row groups they need, ``dataframe()`` reads everything.
+    """
+
+    def __init__(self, dataframe: pd.DataFrame | None = None, *, _opener: Opener | None = None) -> None:
+        if _opener is None:
+            if not isinstance(dataframe, pd.DataFrame):
+                raise InvalidInputError(
+                    f"Table(dataframe=...) needs a pandas DataFrame, got {type(dataframe).__name__}"
+                )
+            try:
+                self._arrow: pa.Table | None = pa.Table.from_pandas(dataframe)
+            except (pa.ArrowException, TypeError, ValueError) as e:
+                raise InvalidInputError(f"this DataFrame cannot be stored as a table: {e}") from e
+        else:
+            self._arrow = None
+        self._opener = _opener
+        self._file: pq.ParquetFile | None = None
+        self._handle: IO[bytes] | None = None
+
+    # ------------------------------------------------------------------ writing
+    def write_parquet(self, path: str | os.PathLike[str]) -> dict[str, Any]:
+        """Write this (draft) table as Parquet; return the manifest fields describing it."""
+        if self._arrow is None:
+            raise InvalidInputError("only a table made from a DataFrame can be written")
+        pq.write_table(self._arrow, path, compression=COMPRESSION, row_group_size=ROW_GROUP_SIZE)
+        meta = pq.read_metadata(path)
+        return {
+            "num_rows": meta.num_rows,
+            "num_row_groups": meta.num_row_groups,
+            "columns": [[f.name, str(f.type)] for f in self._arrow.schema],
+        }
+
+    @classmethod
+    def from_path(cls, path: str | os.PathLike[str]) -> Table:
+        """A read-only table over a local Parquet file."""
+        p = Path(path)
+        return cls(_opener=lambda: open(p, "rb"))
+
+    # ------------------------------------------------------------------ reading
+    def _parquet(self) -> pq.ParquetFile:
+        if self._file is None:
+            assert self._opener is not None
+            handle = self._opener()
+            # Close the handle when the table is dropped, without waiting for the file object's
+            # own finaliser (which would warn about an unclosed file).
+            weakref.finalize(self, handle.close)
+            self._handle = handle
+            self._file = pq.ParquetFile(handle)
+        return self._file
+
+    def close(self) -> None:
+        """Release the file handle of a table read from a store (reopened on next use)."""
+        if self._handle is not None:
+            self._handle.close()
+        self._handle = self._file = None
+
+    def __enter__(self) -> Table:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def num_rows(self) -> int:
+        if self._arrow is not None:
+            return int(self._arrow.num_rows)
+        return int(self._parquet().metadata.num_rows)
+
+    @property
+    def schema(self) -> pa.Schema:
+        """The Arrow schema (column names and types)."""
+        if self._arrow is not None:
+            return self._arrow.schema
+        return self._parquet().schema_arrow
+
+    @property
+    def columns(self) -> list[str]:
+        return list(self.schema.names)
+
+    def to_arrow(self) -> pa.Table:
+        """The whole table as a ``pyarrow.Table``."""
+        if self._arrow is not None:
+            return self._arrow
+        return self._parquet().read()
+
+    def dataframe(self) -> pd.DataFrame:
+        """The whole table as a pandas DataFrame, with the dtypes it was logged with."""
+        df: pd.DataFrame = self.to_arrow().to_pandas()
+        return df
+
+    def iter_batches(self, batch_size: int = 65_536, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        """Record batches in order, reading one row group at a time."""
+        if self._arrow is not None:
+            yield from self._arrow.select(columns or self._arrow.column_names).to_batches(batch_size)
+            return
+        yield from self._parquet().iter_batches(batch_size=batch_size, columns=columns)
+
+    def slice(self, offset: int, length: int, columns: list[str] | None = None) -> pa.Table:
+        """Rows ``offset`` to ``offset + length`` as a ``pyarrow.Table``, reading only their row groups."""
+        if offset < 0 or length < 0:
+            raise InvalidInputError(f"slice offset and length must be >= 0, got {offset}, {length}")
+        if self._arrow is not None:
+            t = self._arrow.slice(offset, length)
+            return t.select(columns) if columns else t
+        pf = self._parquet()
+        meta = pf.metadata
+        groups, first, start = [], None, 0
+        for i in range(meta.num_row_groups):
+            n = meta.row_group(i).num_rows
+            if start + n > offset and start < offset + length:
+                groups.append(i)
+                if first is None:
+                    first = start
+            start += n
+        if not groups:
+            return pf.schema_arrow.empty_table().select(columns) if columns else pf.schema_arrow.empty_table()
+        t = pf.read_row_groups(groups, columns=columns)
+        assert first is not None
+        return t.slice(offset - first, length)
+
+    def __repr__(self) -> str:
+        try:
+            return f"<Table {self.num_rows} rows x {len(self.schema)} columns>"
+        except Exception:
+            return "<Table>"

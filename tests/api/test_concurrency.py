@@ -1,0 +1,61 @@
+"""Several processes logging to one local store at once."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import artifactfs as afs
+
+WRITER = textwrap.dedent(
+    """
+    import sys, time
+    import artifactfs as afs
+    store, payload, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    art = afs.Artifact("ds", type="dataset")
+    with art.new_file("data.txt") as f:
+        f.write(payload)
+    while time.time() < start:
+        time.sleep(0.001)
+    with afs.init(project="p", store=store) as run:
+        print(run.log_artifact(art, aliases=["newest"]).version)
+    """
+)
+
+
+def run_writers(store: Path, payloads: list[str], tmp_path: Path) -> list[str]:
+    import time
+
+    script = tmp_path / "writer.py"
+    script.write_text(WRITER)
+    start = time.time() + 2.0  # all processes import first, then race
+    procs = [
+        subprocess.Popen([sys.executable, str(script), str(store), p, str(start)], stdout=subprocess.PIPE, text=True)
+        for p in payloads
+    ]
+    outs = []
+    for p in procs:
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        outs.append(out.strip())
+    return outs
+
+
+def test_distinct_content_gets_distinct_versions(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    outs = run_writers(store, [f"payload {i}" for i in range(8)], tmp_path)
+    assert sorted(outs, key=lambda v: int(v[1:])) == [f"v{i}" for i in range(8)]
+    versions = afs.open_store(store).versions("p", "ds")
+    assert [v.version for v in versions] == [f"v{i}" for i in range(8)]
+    contents = {Path(v.get_path("data.txt", root=tmp_path / v.version)).read_text() for v in versions}
+    assert contents == {f"payload {i}" for i in range(8)}
+    assert afs.open_store(store).artifact("p/ds:newest").version in outs
+
+
+def test_identical_content_gets_one_version(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    outs = run_writers(store, ["same"] * 8, tmp_path)
+    assert outs == ["v0"] * 8
+    assert len(afs.open_store(store).versions("p", "ds")) == 1

@@ -1,0 +1,105 @@
+"""Tables: exact dtype round trips and lazy, row-group-sized reads."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pytest
+
+import artifactfs as afs
+from artifactfs.errors import EntryNotFoundError, InvalidInputError
+from artifactfs.table import ROW_GROUP_SIZE
+
+
+def log_table(store: afs.Store, df: pd.DataFrame, name: str = "t") -> afs.Artifact:
+    with afs.init(project="p", store=store) as run:
+        art = afs.Artifact("tables", type="dataset")
+        art.add(afs.Table(dataframe=df), name=name)
+        return run.log_artifact(art)
+
+
+def test_dtypes_round_trip_exactly(store: afs.Store) -> None:
+    n = 6
+    df = pd.DataFrame(
+        {
+            "i64": np.arange(n, dtype="int64"),
+            "i32": np.arange(n, dtype="int32"),
+            "f": np.linspace(0, 1, n),
+            "s": ["a", "bb", None, "dddd", "e", "f"],
+            "b": [True, False, True, True, False, False],
+            "nullable_int": pd.array([1, None, 3, 4, None, 6], dtype="Int64"),
+            "nullable_bool": pd.array([True, None, False, True, None, False], dtype="boolean"),
+            "ts": pd.date_range("2024-01-01", periods=n, freq="h", tz="Europe/Paris"),
+            "naive": pd.date_range("2024-01-01", periods=n, freq="D"),
+            "cat": pd.Categorical(["x", "y", "x", None, "z", "y"], categories=["z", "y", "x"], ordered=True),
+            "fnan": [1.0, np.nan, 3.0, np.nan, 5.0, 6.0],
+        },
+        index=pd.RangeIndex(10, 10 + n),
+    )
+    art = log_table(store, df)
+    back = art.get_table("t").dataframe()
+    pd.testing.assert_frame_equal(back, df)
+    assert art.entries["t.parquet"].kind == "table"
+    assert art.entries["t.parquet"].extra["num_rows"] == n
+
+
+def test_non_range_index_round_trips(store: afs.Store) -> None:
+    df = pd.DataFrame({"v": [1, 2, 3]}, index=pd.Index(["a", "b", "c"], name="key"))
+    pd.testing.assert_frame_equal(log_table(store, df).get_table("t").dataframe(), df)
+
+
+def test_lazy_reads(store: afs.Store) -> None:
+    n = ROW_GROUP_SIZE * 3 + 10
+    df = pd.DataFrame({"i": np.arange(n), "s": np.arange(n).astype(str)})
+    art = log_table(store, df, name="big.parquet")
+    with art.get_table("big.parquet") as t:
+        assert t.num_rows == n
+        assert t.columns == ["i", "s"]
+        assert t.schema.field("i").type == pa.int64()
+        part = t.slice(ROW_GROUP_SIZE - 2, 5)
+        assert part.column("i").to_pylist() == list(range(ROW_GROUP_SIZE - 2, ROW_GROUP_SIZE + 3))
+        assert t.slice(n - 3, 100).num_rows == 3
+        assert t.slice(n + 5, 10).num_rows == 0
+        assert sum(b.num_rows for b in t.iter_batches(batch_size=50_000)) == n
+        only = t.slice(0, 2, columns=["s"])
+        assert only.column_names == ["s"]
+
+
+def test_slice_reads_only_needed_row_groups(store: afs.Store) -> None:
+    n = ROW_GROUP_SIZE * 4
+    df = pd.DataFrame({"i": np.arange(n)})
+    art = log_table(store, df)
+    t = art.get_table("t")
+    t._parquet()  # footer only
+    pf = t._file
+    assert pf is not None
+    read: list[list[int]] = []
+    original = pf.read_row_groups
+
+    def spy(groups: list[int], **kw: object) -> pa.Table:
+        read.append(list(groups))
+        return original(groups, **kw)
+
+    pf.read_row_groups = spy  # type: ignore[method-assign]
+    t.slice(ROW_GROUP_SIZE * 2 + 5, 10)
+    assert read == [[2]]
+    t.close()
+
+
+def test_bad_table_inputs(store: afs.Store) -> None:
+    with pytest.raises(InvalidInputError, match="DataFrame"):
+        afs.Table(dataframe=[1, 2, 3])  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError, match="DataFrame"):
+        afs.Table()
+    art = afs.Artifact("x", type="dataset")
+    with pytest.raises(InvalidInputError, match="Table"):
+        art.add(pd.DataFrame({"a": [1]}), name="t")  # type: ignore[arg-type]
+    with pytest.raises(InvalidInputError):
+        afs.Table(dataframe=pd.DataFrame({"a": [object()]}))
+
+
+def test_get_table_on_a_file_entry(store: afs.Store, tmp_path: object) -> None:
+    art = log_table(store, pd.DataFrame({"a": [1]}))
+    with pytest.raises(EntryNotFoundError, match="nope"):
+        art.get_table("nope")

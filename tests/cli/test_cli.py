@@ -1,0 +1,40 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from click.testing import CliRunner
+
+import artifactfs as afs
+from artifactfs.cli import cli
+
+
+def test_info_names_store_and_cache(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["info", "--json"], obj={})
+    assert res.exit_code == 0, res.output
+    data = json.loads(res.output)
+    assert data["store"] == str(tmp_path / "default-store")
+    assert data["cache_dir"] == str(tmp_path / "cache")
+    res = CliRunner().invoke(cli, ["--store", "memory://elsewhere", "info"], obj={})
+    assert "memory://elsewhere" in res.output
+
+
+def test_ls(tmp_path: Path, files: Path) -> None:
+    store = str(tmp_path / "s")
+    with afs.init(project="proj", store=store) as run:
+        art = afs.Artifact("ds", type="dataset")
+        art.add_dir(files)
+        run.log_artifact(art, aliases=["best"])
+    runner = CliRunner()
+    assert json.loads(runner.invoke(cli, ["--store", store, "ls", "--json"], obj={}).output) == [{"project": "proj"}]
+    rows = json.loads(runner.invoke(cli, ["--store", store, "ls", "proj", "--json"], obj={}).output)
+    assert rows[0]["name"] == "ds" and rows[0]["versions"] == 1
+    rows = json.loads(runner.invoke(cli, ["--store", store, "ls", "proj/ds", "--json"], obj={}).output)
+    assert rows[0]["version"] == "v0" and rows[0]["aliases"] == ["latest", "best"]
+
+
+def test_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
+    res = CliRunner().invoke(cli, ["--store", str(tmp_path / "s"), "ls", "nope"], obj={})
+    assert res.exit_code == 1
+    assert res.output.strip().startswith("error: project 'nope' not found")
+    assert "Traceback" not in res.output

@@ -1,0 +1,1 @@
+"""Terminal browser for artifactfs stores (Textual). Uses only artifactfs's public API."""
