@@ -41,11 +41,15 @@ def check_format(obj: Mapping[str, Any], what: str) -> None:
         )
 
 
+_LEAVES = (str, int, float, bool, bytes, type(None))
+
+
 def _sorted(obj: Any) -> Any:
+    # Leaves are checked inline: manifests hold hundreds of thousands of them.
     if isinstance(obj, Mapping):
-        return {k: _sorted(obj[k]) for k in sorted(obj)}
+        return {k: (v if type(v) in _LEAVES else _sorted(v)) for k in sorted(obj) for v in (obj[k],)}
     if isinstance(obj, list | tuple):
-        return [_sorted(v) for v in obj]
+        return [v if type(v) in _LEAVES else _sorted(v) for v in obj]
     return obj
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import codec, layout
 from .artifact import Artifact, Staged
 from .errors import ArtifactTypeError, LocalPathNotFoundError, StoreError
-from .hashing import Digest, hash_stream
+from .hashing import CHUNK_SIZE, Digest, hash_bytes, new_hasher
 from .manifest import Entry, Manifest
 from .records import AliasEvent, VersionRecord
 
@@ -26,41 +27,69 @@ __all__ = ["commit"]
 _POLL = 0.05
 
 
-def _hash_entries(store: Store, draft: Artifact) -> tuple[list[Entry], dict[Digest, str]]:
-    """Hash staged files in parallel; return entries and digest -> a local source path."""
-    algorithm = store.algorithm
-    sources: dict[Digest, str] = {}
-
-    def one(item: tuple[str, object]) -> Entry:
-        path, staged = item
-        assert isinstance(staged, Staged)
-        if staged.entry is not None:
-            return Entry(path, staged.entry.digest, staged.entry.size, staged.entry.kind, staged.entry.extra)
-        assert staged.local is not None
-        try:
-            with open(staged.local, "rb") as f:
-                digest, size = hash_stream(f, algorithm)
-        except FileNotFoundError as e:
-            raise LocalPathNotFoundError(f"{staged.local} was removed before it could be logged") from e
-        return Entry(path, digest, size, staged.kind, staged.extra)
-
-    with ThreadPoolExecutor(store.workers) as pool:
-        entries = list(pool.map(one, sorted(draft._staged.items())))
-    for (_, staged), entry in zip(sorted(draft._staged.items()), entries, strict=True):
-        if staged.local is not None and entry.digest is not None:
-            sources.setdefault(entry.digest, str(staged.local))
-    return entries, sources
+SMALL_FILE = 4 << 20  # read whole, hash, write: one read and at most one write per file
+_CHUNK = 64  # files per task: per-file thread hand-offs would cost more than small copies
 
 
-def _upload_missing(store: Store, sources: dict[Digest, str]) -> int:
-    """Upload the blobs the store lacks; return how many were uploaded."""
+def _entry_for(store: Store, path: str, staged: Staged, sources: dict[Digest, str]) -> Entry:
+    """Hash one staged file; on a local store also write its blob in the same pass."""
+    if staged.entry is not None:
+        e = staged.entry
+        return Entry(path, e.digest, e.size, e.kind, e.extra)
+    assert staged.local is not None
+    backend, algorithm = store.backend, store.algorithm
+    try:
+        if backend.is_local and staged.local.stat().st_size > SMALL_FILE:
+            digest, size = _copy_large_local(store, staged.local)
+        else:
+            data = staged.local.read_bytes()
+            digest, size = hash_bytes(data, algorithm), len(data)
+            if backend.is_local:
+                key = layout.blob(digest)
+                if not backend.exists(key):
+                    backend.write(key, data)
+            else:
+                sources[digest] = str(staged.local)
+    except FileNotFoundError as e:
+        raise LocalPathNotFoundError(f"{staged.local} was removed before it could be logged") from e
+    return Entry(path, digest, size, staged.kind, staged.extra)
+
+
+def _copy_large_local(store: Store, local: Path) -> tuple[Digest, int]:
+    """One pass over a large file: read, hash and write to a temp blob, then rename into place."""
     backend = store.backend
-    keys = {d: layout.blob(d) for d in sources}
+    tmp = backend.temp_path()
+    h = new_hasher(store.algorithm)
+    size = 0
+    try:
+        with open(local, "rb") as src, open(tmp, "wb") as out:
+            buf = bytearray(CHUNK_SIZE)
+            view = memoryview(buf)
+            while n := src.readinto(buf):
+                h.update(view[:n])
+                out.write(view[:n])
+                size += n
+        digest = Digest(store.algorithm, h.hexdigest())
+        backend.adopt(tmp, layout.blob(digest))
+    finally:
+        backend.discard(tmp)
+    return digest, size
+
+
+def _ingest(store: Store, draft: Artifact) -> list[Entry]:
+    """Entries for every staged item, with every blob the store lacks uploaded."""
+    items = sorted(draft._staged.items())
+    sources: dict[Digest, str] = {}
+    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
     with ThreadPoolExecutor(store.workers) as pool:
-        present = dict(zip(keys, pool.map(backend.exists, keys.values()), strict=True))
-        missing = [d for d, ok in present.items() if not ok]
-        list(pool.map(lambda d: backend.put_file(sources[d], keys[d]), missing))
-    return len(missing)
+        parts = pool.map(lambda chunk: [_entry_for(store, p, s, sources) for p, s in chunk], chunks)
+        entries = [e for part in parts for e in part]
+        if sources:
+            keys = {d: layout.blob(d) for d in sources}
+            present = dict(zip(keys, pool.map(store.backend.exists, keys.values()), strict=True))
+            missing = [d for d, ok in present.items() if not ok]
+            list(pool.map(lambda d: store.backend.put_file(sources[d], keys[d]), missing))
+    return entries
 
 
 def _claim_content(store: Store, project: str, name: str, content: Digest) -> tuple[int | None, int]:
@@ -117,7 +146,8 @@ def commit(
     """
     backend = store.backend
     store._ensure_writable()
-    entries, sources = _hash_entries(store, draft)
+    _check_type(store, project, draft.name, draft.type)
+    entries = _ingest(store, draft)
     manifest = Manifest(
         name=draft.name,
         type=draft.type,
@@ -127,10 +157,8 @@ def commit(
         upstream=tuple(draft._upstream),
         algorithm=store.algorithm,
     )
-    _check_type(store, project, draft.name, draft.type)
-    _upload_missing(store, sources)
     manifest_bytes = manifest.to_bytes()
-    manifest_digest = manifest.digest()
+    manifest_digest = hash_bytes(manifest_bytes, store.algorithm)
     mkey = layout.manifest(manifest_digest)
     if not backend.exists(mkey):
         backend.write(mkey, manifest_bytes)
@@ -142,7 +170,7 @@ def commit(
         is_new = False
     else:
         record = _allocate_version(
-            store, project, draft.name, draft.type, manifest, manifest_digest, run_project, run_id
+            store, project, draft.name, draft.type, manifest, manifest_digest, content, run_project, run_id
         )
         resolution = codec.encode({"format": codec.FORMAT_VERSION, "version": record.version})
         backend.create(f"{layout.claim_dir(project, draft.name, content)}/{seq:010d}.msgpack", resolution)
@@ -167,6 +195,7 @@ def _allocate_version(
     type_: str,
     manifest: Manifest,
     manifest_digest: Digest,
+    content: Digest,
     run_project: str | None,
     run_id: str | None,
 ) -> VersionRecord:
@@ -181,7 +210,7 @@ def _allocate_version(
             version=n,
             type=type_,
             manifest=manifest_digest,
-            content=manifest.content_digest,
+            content=content,
             size=manifest.size,
             file_count=len(manifest.entries),
             created_at=codec.utcnow(),

@@ -55,6 +55,7 @@ class Backend:
         self.is_local = isinstance(fs, LocalFileSystem)
         self._is_memory = isinstance(fs, MemoryFileSystem)
         self._create_checked = self.is_local or self._is_memory
+        self._dirs: set[str] = set()  # local folders known to exist
 
     @classmethod
     def from_url(cls, url: str, **storage_options: Any) -> Backend:
@@ -90,8 +91,36 @@ class Backend:
         except Exception as e:  # backend SDKs raise their own types (botocore, azure.core, ...)
             raise StoreError(f"{action} {key} in store {self.url} failed: {type(e).__name__}: {e}") from e
 
+    def _makedirs(self, path: str) -> None:
+        if path not in self._dirs:
+            os.makedirs(path, exist_ok=True)
+            self._dirs.add(path)
+
     def _tmp_name(self, path: str) -> str:
         return f"{path}.tmp-{uuid.uuid4().hex}"
+
+    def _open_tmp(self, tmp: str, folder: str) -> IO[bytes]:
+        try:
+            return open(tmp, "wb")
+        except FileNotFoundError:  # the folder was removed since we last made it
+            self._dirs.discard(folder)
+            self._makedirs(folder)
+            return open(tmp, "wb")
+
+    def _write_local(self, path: str, data: bytes, place: Any, sync: bool = False) -> None:
+        """Write a temp file beside ``path``, then ``place(tmp, path)`` (os.replace or os.link)."""
+        folder = os.path.dirname(path)
+        self._makedirs(folder)
+        tmp = self._tmp_name(path)
+        try:
+            with self._open_tmp(tmp, folder) as f:
+                f.write(data)
+                if sync:
+                    os.fsync(f.fileno())
+            place(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
 
     # ------------------------------------------------------------------ reads
     def read(self, key: str) -> bytes:
@@ -169,15 +198,7 @@ class Backend:
         path = self.path(key)
         with self._errors(key, "writing"):
             if self.is_local:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                tmp = self._tmp_name(path)
-                try:
-                    with open(tmp, "wb") as f:
-                        f.write(data)
-                    os.replace(tmp, path)
-                finally:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(tmp)
+                self._write_local(path, data, os.replace)
             else:
                 self.fs.pipe_file(path, data)
 
@@ -189,18 +210,12 @@ class Backend:
         path = self.path(key)
         with self._errors(key, "creating"):
             if self.is_local:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
-                tmp = self._tmp_name(path)
                 try:
-                    with open(tmp, "wb") as f:
-                        f.write(data)
-                    os.link(tmp, path)  # fails atomically if path exists; never partially visible
+                    # link(2) fails atomically if path exists, and the file is never partially visible.
+                    self._write_local(path, data, os.link, sync=True)
                     return True
                 except FileExistsError:
                     return False
-                finally:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(tmp)
             if self._is_memory:
                 with _memory_lock:
                     if self.fs.exists(path):
@@ -235,12 +250,33 @@ class Backend:
             "package (and use a server that honours If-None-Match / ifGenerationMatch=0)"
         )
 
+    # Local stores only: stream a new blob into a temp file, then rename it into place.
+    def temp_path(self) -> str:
+        """A fresh temp file path inside the store (local stores only)."""
+        assert self.is_local
+        d = self.path("tmp")
+        self._makedirs(d)
+        return os.path.join(d, f"blob.tmp-{uuid.uuid4().hex}")
+
+    def adopt(self, tmp: str, key: str) -> None:
+        """Move a finished temp file to ``key`` (local stores only); a no-op if ``key`` exists."""
+        path = self.path(key)
+        with self._errors(key, "writing"):
+            if os.path.exists(path):
+                return
+            self._makedirs(os.path.dirname(path))
+            os.replace(tmp, path)
+
+    def discard(self, tmp: str) -> None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
     def put_file(self, local: str | os.PathLike[str], key: str) -> None:
         """Upload a local file to ``key``; the key never holds a partial file."""
         path = self.path(key)
         with self._errors(key, "uploading"):
             if self.is_local:
-                os.makedirs(os.path.dirname(path), exist_ok=True)
+                self._makedirs(os.path.dirname(path))
                 tmp = self._tmp_name(path)
                 try:
                     shutil.copyfile(local, tmp)

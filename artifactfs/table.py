@@ -6,13 +6,14 @@ import os
 import weakref
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
-
-import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+from typing import IO, TYPE_CHECKING, Any
 
 from .errors import InvalidInputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.parquet as pq
 
 __all__ = ["ROW_GROUP_SIZE", "Table"]
 
@@ -22,6 +23,21 @@ ROW_GROUP_SIZE = 131_072
 COMPRESSION = "zstd"
 
 Opener = Callable[[], IO[bytes]]
+
+
+# pandas and pyarrow take ~0.4 s to import; load them only when a table is used, so that
+# logging files (and the CLI) start fast.
+def _pandas() -> Any:
+    import pandas
+
+    return pandas
+
+
+def _pyarrow() -> tuple[Any, Any]:
+    import pyarrow
+    import pyarrow.parquet
+
+    return pyarrow, pyarrow.parquet
 
 
 class Table:
@@ -34,17 +50,17 @@ class Table:
     """
 
     def __init__(self, dataframe: pd.DataFrame | None = None, *, _opener: Opener | None = None) -> None:
+        self._arrow: pa.Table | None = None
         if _opener is None:
-            if not isinstance(dataframe, pd.DataFrame):
+            pa_ = _pyarrow()[0]
+            if not isinstance(dataframe, _pandas().DataFrame):
                 raise InvalidInputError(
                     f"Table(dataframe=...) needs a pandas DataFrame, got {type(dataframe).__name__}"
                 )
             try:
-                self._arrow: pa.Table | None = pa.Table.from_pandas(dataframe)
-            except (pa.ArrowException, TypeError, ValueError) as e:
+                self._arrow = pa_.Table.from_pandas(dataframe)
+            except (pa_.ArrowException, TypeError, ValueError) as e:
                 raise InvalidInputError(f"this DataFrame cannot be stored as a table: {e}") from e
-        else:
-            self._arrow = None
         self._opener = _opener
         self._file: pq.ParquetFile | None = None
         self._handle: IO[bytes] | None = None
@@ -54,6 +70,7 @@ class Table:
         """Write this (draft) table as Parquet; return the manifest fields describing it."""
         if self._arrow is None:
             raise InvalidInputError("only a table made from a DataFrame can be written")
+        pq = _pyarrow()[1]
         pq.write_table(self._arrow, path, compression=COMPRESSION, row_group_size=ROW_GROUP_SIZE)
         meta = pq.read_metadata(path)
         return {
@@ -77,7 +94,7 @@ class Table:
             # own finaliser (which would warn about an unclosed file).
             weakref.finalize(self, handle.close)
             self._handle = handle
-            self._file = pq.ParquetFile(handle)
+            self._file = _pyarrow()[1].ParquetFile(handle)
         return self._file
 
     def close(self) -> None:
