@@ -229,6 +229,10 @@ def set_alias(store: Store, project: str, name: str, alias: str, version: int | 
     adir = layout.alias_dir(project, name, alias)
     seqs = [s for n in backend.listdir(adir) if (s := layout.parse_seq(n)) is not None]
     seq = max(seqs) + 1 if seqs else 0
+    if seqs:
+        key = layout.alias_event(project, name, alias, seq - 1)
+        if AliasEvent.from_bytes(backend.read(key), f"alias event {key}").version == version:
+            return  # already there: no event, so re-logging the same content writes nothing new
     while True:
         event = AliasEvent(alias, version, codec.utcnow(), run_id)
         if backend.create(layout.alias_event(project, name, alias, seq), event.to_bytes()):

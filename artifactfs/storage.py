@@ -156,15 +156,21 @@ class Backend:
         return result
 
     def exists(self, key: str) -> bool:
+        """Whether the file ``key`` exists."""
         with self._errors(key, "checking"):
             if self.is_local:
                 return os.path.exists(self.path(key))
+            if self._is_memory:
+                # MemoryFileSystem.exists scans every key of the process; files are a dict lookup.
+                return self.fs._strip_protocol(self.path(key)) in self.fs.store
             return bool(self.fs.exists(self.path(key)))
 
     def size(self, key: str) -> int:
         with self._errors(key, "checking"):
             if self.is_local:
                 return os.path.getsize(self.path(key))
+            if self._is_memory:
+                return int(self.fs.store[self.fs._strip_protocol(self.path(key))].size)
             return int(self.fs.size(self.path(key)))
 
     def listdir(self, prefix: str) -> list[str]:
@@ -218,7 +224,7 @@ class Backend:
                     return False
             if self._is_memory:
                 with _memory_lock:
-                    if self.fs.exists(path):
+                    if self.exists(key):
                         return False
                     self.fs.pipe_file(path, data)
                     return True

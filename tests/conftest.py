@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fsspec.implementations.memory import MemoryFileSystem
 
 import artifactfs as afs
 from artifactfs.cache import BlobCache
@@ -31,9 +32,7 @@ def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     else:
         root = f"memory://artifactfs-test-{uuid.uuid4().hex}"
         yield root
-        fs = Backend.from_url(root).fs
-        if fs.exists(root):
-            fs.rm(root, recursive=True)
+        drop_memory(root)
 
 
 @pytest.fixture
@@ -46,9 +45,15 @@ def memory_store(tmp_path: Path) -> Iterator[afs.Store]:
     """A store on a remote-like backend (reads go through the blob cache)."""
     root = f"memory://artifactfs-test-{uuid.uuid4().hex}"
     yield afs.Store(Backend.from_url(root), cache=BlobCache(tmp_path / "cache"))
-    fs = Backend.from_url(root).fs
-    if fs.exists(root):
-        fs.rm(root, recursive=True)
+    drop_memory(root)
+
+
+def drop_memory(root: str) -> None:
+    """Remove a memory store (MemoryFileSystem.rm is quadratic in the number of files)."""
+    prefix = root.removeprefix("memory:/") + "/"
+    for key in [k for k in MemoryFileSystem.store if k.startswith(prefix)]:
+        del MemoryFileSystem.store[key]
+    MemoryFileSystem.pseudo_dirs[:] = [d for d in MemoryFileSystem.pseudo_dirs if not d.startswith(prefix)]
 
 
 def snapshot(store: afs.Store) -> dict[str, bytes]:

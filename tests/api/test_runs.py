@@ -76,3 +76,14 @@ def test_bad_init_arguments(store: afs.Store, kwargs: dict[str, object]) -> None
     with pytest.raises(InvalidInputError):
         afs.init(store=store, **kwargs)  # type: ignore[arg-type]
     assert store.backend.listdir("projects") == []
+
+
+def test_embedded_default_store_is_a_user_data_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from artifactfs.settings import default_store_url
+
+    monkeypatch.delenv("ARTIFACTFS_STORE")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg"))
+    assert default_store_url() == str(tmp_path / "xdg" / "artifactfs" / "store")
+    with afs.init(project="p") as run:
+        pass
+    assert (tmp_path / "xdg" / "artifactfs" / "store" / "projects" / "p" / "runs" / f"{run.id}.msgpack").is_file()

@@ -109,3 +109,18 @@ def test_version_records_are_create_once(store: afs.Store, files: Path) -> None:
     log_dir(store, files)
     key = layout.version_record("p", "ds", 0)
     assert not store.backend.create(key, b"other")
+
+
+def test_changing_one_file_of_10000_uploads_one_blob(store: afs.Store, tmp_path: Path) -> None:
+    folder = tmp_path / "many"
+    for d in range(100):
+        (folder / f"d{d:02d}").mkdir(parents=True)
+        for i in range(100):
+            (folder / f"d{d:02d}" / f"{i}.txt").write_text(f"{d}-{i}")
+    log_dir(store, folder)
+    before = blob_keys(store)
+    assert len(before) == 10_000
+    (folder / "d42" / "7.txt").write_text("changed")
+    v1 = log_dir(store, folder)
+    assert v1.version == "v1" and len(v1.entries) == 10_000
+    assert len(blob_keys(store) - before) == 1
