@@ -14,6 +14,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from . import codec
 from .errors import (
+    ArtifactNotFoundError,
     ArtifactStateError,
     EntryNotFoundError,
     InvalidInputError,
@@ -21,7 +22,7 @@ from .errors import (
 )
 from .manifest import Entry, EntryKind, Manifest
 from .records import ArtifactVersionId, RunRecord, VersionRecord
-from .refs import LATEST, check_entry_path, check_name
+from .refs import check_entry_path, check_name
 from .table import Table
 
 if TYPE_CHECKING:
@@ -72,6 +73,7 @@ class Artifact:
         self._record: VersionRecord | None = None
         self._manifest: Manifest | None = None
         self._aliases: list[str] = []
+        self._deleted_at: str | None = None
 
     # ------------------------------------------------------------------ drafting
     def _check_draft(self) -> None:
@@ -167,21 +169,47 @@ class Artifact:
 
     # ------------------------------------------------------------------ logged state
     @classmethod
-    def _logged(cls, store: Store, record: VersionRecord, manifest: Manifest, aliases: list[str]) -> Artifact:
+    def _logged(
+        cls,
+        store: Store,
+        record: VersionRecord,
+        manifest: Manifest | None,
+        aliases: list[str],
+        deleted_at: str | None = None,
+    ) -> Artifact:
+        """A logged version; ``manifest`` may be None only for a deleted version."""
         art = cls.__new__(cls)
         art.name, art.type = record.name, record.type
-        art.description, art.metadata = manifest.description, manifest.metadata
-        art._staged, art._upstream, art._tmp = {}, list(manifest.upstream), None
+        art.description = manifest.description if manifest else None
+        art.metadata = manifest.metadata if manifest else {}
+        art._staged, art._upstream, art._tmp = {}, list(manifest.upstream) if manifest else [], None
         art._store, art._record, art._manifest, art._aliases = store, record, manifest, aliases
+        art._deleted_at = deleted_at
         return art
 
     def _require_logged(self) -> tuple[Store, VersionRecord, Manifest]:
-        if self._store is None or self._record is None or self._manifest is None:
+        """Store, record and manifest of a logged, live version (else a clear error)."""
+        store, rec = self._require_record()
+        if self._deleted_at is not None or self._manifest is None:
+            raise ArtifactNotFoundError(f"{self.qualified_name} was deleted ({self._deleted_at}); its content is gone")
+        return store, rec, self._manifest
+
+    def _require_record(self) -> tuple[Store, VersionRecord]:
+        if self._store is None or self._record is None:
             raise ArtifactStateError(f"artifact {self.name!r} is a draft: log it with run.log_artifact() first")
-        return self._store, self._record, self._manifest
+        return self._store, self._record
+
+    @property
+    def deleted(self) -> bool:
+        """True for a deleted version (seen through lineage); its files can no longer be read."""
+        return self._deleted_at is not None
+
+    @property
+    def deleted_at(self) -> str | None:
+        return self._deleted_at
 
     def _identity(self) -> ArtifactVersionId:
-        _, rec, _ = self._require_logged()
+        _, rec = self._require_record()
         return ArtifactVersionId(rec.project, rec.name, rec.version, rec.manifest)
 
     @property
@@ -190,16 +218,16 @@ class Artifact:
 
     @property
     def project(self) -> str:
-        return self._require_logged()[1].project
+        return self._require_record()[1].project
 
     @property
     def version(self) -> str:
         """``"v3"``."""
-        return f"v{self._require_logged()[1].version}"
+        return f"v{self._require_record()[1].version}"
 
     @property
     def version_number(self) -> int:
-        return self._require_logged()[1].version
+        return self._require_record()[1].version
 
     @property
     def qualified_name(self) -> str:
@@ -216,21 +244,21 @@ class Artifact:
     @property
     def digest(self) -> str:
         """Content digest: equal for versions with equal entries and upstream references."""
-        return str(self._require_logged()[1].content)
+        return str(self._require_record()[1].content)
 
     @property
     def manifest_digest(self) -> str:
-        return str(self._require_logged()[1].manifest)
+        return str(self._require_record()[1].manifest)
 
     @property
     def size(self) -> int:
-        if self._manifest is not None:
-            return self._manifest.size
+        if self._record is not None:
+            return self._record.size
         return sum(s.local.stat().st_size for s in self._staged.values() if s.local is not None)
 
     @property
     def created_at(self) -> str:
-        return self._require_logged()[1].created_at
+        return self._require_record()[1].created_at
 
     @property
     def entries(self) -> dict[str, Entry]:
@@ -282,19 +310,21 @@ class Artifact:
 
     def logged_by(self) -> RunRecord | None:
         """The run that logged this version (None if it was logged without a run)."""
-        store, rec, _ = self._require_logged()
+        store, rec = self._require_record()
         if rec.run_id is None or rec.run_project is None:
             return None
         return store.run(rec.run_project, rec.run_id)
 
     def used_by(self) -> list[RunRecord]:
         """Runs that used this version, oldest first."""
-        store, rec, _ = self._require_logged()
+        store, rec = self._require_record()
         return store._used_by(rec.project, rec.name, rec.version)
 
     def __repr__(self) -> str:
         if self._record is None:
             return f"<Artifact {self.name!r} type={self.type!r} draft, {len(self._staged)} entries>"
+        if self._deleted_at:
+            return f"<Artifact {self.qualified_name} type={self.type!r} deleted>"
         return f"<Artifact {self.qualified_name} type={self.type!r} aliases={self._aliases}>"
 
     def __eq__(self, other: object) -> bool:
@@ -308,7 +338,3 @@ class Artifact:
 
 def type_name(obj: object) -> str:
     return type(obj).__name__
-
-
-def aliases_with_latest(aliases: list[str], is_latest: bool) -> list[str]:
-    return ([LATEST] if is_latest else []) + sorted(aliases)

@@ -87,3 +87,45 @@ def plain(value: Any, where: str = "metadata") -> Any:
 def utcnow() -> str:
     """Current time as an ISO 8601 UTC string with microseconds."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+# ---------------------------------------------------------------------- defensive field access
+# Everything read from a store is untrusted: these return the field with the right type or
+# raise FormatError naming the record and the field.
+MAX_INT = 2**62
+
+
+def get_str(d: Mapping[str, Any], key: str, what: str, *, optional: bool = False) -> Any:
+    v = d.get(key)
+    if v is None and optional:
+        return None
+    if not isinstance(v, str):
+        raise FormatError(f"{what}: field {key!r} must be a string, got {type(v).__name__}")
+    return v
+
+
+def get_int(d: Mapping[str, Any], key: str, what: str, *, optional: bool = False) -> Any:
+    v = d.get(key)
+    if v is None and optional:
+        return None
+    if not isinstance(v, int) or isinstance(v, bool) or not 0 <= v < MAX_INT:
+        raise FormatError(f"{what}: field {key!r} must be an integer in [0, 2**62), got {v!r:.40}")
+    return v
+
+
+def get_map(d: Mapping[str, Any], key: str, what: str) -> dict[str, Any]:
+    v = d.get(key)
+    if v is None:
+        return {}
+    if not isinstance(v, dict):
+        raise FormatError(f"{what}: field {key!r} must be a map, got {type(v).__name__}")
+    return v
+
+
+def get_list(d: Mapping[str, Any], key: str, what: str) -> list[Any]:
+    v = d.get(key)
+    if v is None:
+        return []
+    if not isinstance(v, list):
+        raise FormatError(f"{what}: field {key!r} must be a list, got {type(v).__name__}")
+    return v

@@ -6,6 +6,8 @@ readers, so a writer that dies at any point leaves no visible version.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -92,6 +94,28 @@ def _ingest(store: Store, draft: Artifact) -> list[Entry]:
     return entries
 
 
+_HOST = socket.gethostname()
+
+
+def _claim_alive(claim: dict[str, object], lease: float) -> bool:
+    """Whether a content claim's writer may still be committing.
+
+    A claim made on this host by a process that no longer exists is dead at once; otherwise a
+    claim is presumed alive for ``lease`` seconds after it was made.
+    """
+    pid, made = claim.get("pid"), claim.get("time")
+    if claim.get("host") == _HOST and isinstance(pid, int) and pid > 0:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # alive, owned by someone else
+    if not isinstance(made, int | float):
+        return False
+    return time.time() - made < lease
+
+
 def _claim_content(store: Store, project: str, name: str, content: Digest) -> tuple[int | None, int]:
     """Claim the right to make a version with this content.
 
@@ -108,14 +132,18 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
         names = backend.listdir(cdir)
         claims = sorted(int(n[:-6]) for n in names if n.endswith(".claim") and n[:-6].isdigit())
         done = sorted(s for n in names if (s := layout.parse_seq(n)) is not None)
-        if done:
-            rec = codec.decode(backend.read(f"{cdir}/{done[-1]:010d}.msgpack"), "content claim")
-            return int(rec["version"]), done[-1]
-        if claims:
+        if done and (not claims or done[-1] >= claims[-1]):
+            key = f"{cdir}/{done[-1]:010d}.msgpack"
+            version = codec.get_int(codec.decode(backend.read(key), f"content claim {key}"), "version", key)
+            if store._tombstone(project, name, version) is None:
+                return version, done[-1]
+            # That version was deleted: logging the content again makes a new version.
+            seq = done[-1] + 1
+        elif claims:
             top = claims[-1]
-            claim = codec.decode(backend.read(f"{cdir}/{top:010d}.claim"), "content claim")
-            age = time.time() - float(claim.get("time", 0))
-            if age < store.claim_lease:
+            key = f"{cdir}/{top:010d}.claim"
+            claim = codec.decode(backend.read(key), f"content claim {key}")
+            if _claim_alive(claim, store.claim_lease):
                 # Another writer is committing this content right now: wait for its version.
                 if deadline is None:
                     deadline = time.monotonic() + store.claim_lease
@@ -125,7 +153,9 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
             seq = top + 1
         else:
             seq = 0
-        claim_bytes = codec.encode({"format": codec.FORMAT_VERSION, "token": token, "time": time.time()})
+        claim_bytes = codec.encode(
+            {"format": codec.FORMAT_VERSION, "token": token, "time": time.time(), "host": _HOST, "pid": os.getpid()}
+        )
         if backend.create(f"{cdir}/{seq:010d}.claim", claim_bytes):
             return None, seq
 

@@ -19,6 +19,8 @@ __all__ = [
     "parse_seq",
     "project_dir",
     "run_record",
+    "tombstone",
+    "tombstones_dir",
     "runs_dir",
     "used_by_dir",
     "used_by_marker",
@@ -70,6 +72,15 @@ def versions_dir(project: str, name: str) -> str:
 
 def version_record(project: str, name: str, number: int) -> str:
     return f"{versions_dir(project, name)}/{_seq(number)}.msgpack"
+
+
+def tombstones_dir(project: str, name: str) -> str:
+    return f"{artifact_dir(project, name)}/tombstones"
+
+
+def tombstone(project: str, name: str, number: int) -> str:
+    """Marks version ``number`` deleted; the version record itself is never rewritten."""
+    return f"{tombstones_dir(project, name)}/{_seq(number)}.msgpack"
 
 
 def claim_dir(project: str, name: str, content: Digest) -> str:

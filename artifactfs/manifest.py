@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from . import codec
-from .errors import FormatError
-from .hashing import DEFAULT_ALGORITHM, Digest, hash_bytes
+from .errors import FormatError, InvalidNameError
+from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes
 from .records import ArtifactVersionId
+from .refs import check_entry_path
 
 __all__ = ["Entry", "EntryKind", "Manifest"]
 
@@ -41,15 +42,22 @@ class Entry:
         }
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Entry:
+    def from_dict(cls, d: object, what: str = "manifest entry") -> Entry:
+        if not isinstance(d, dict):
+            raise FormatError(f"{what} must be a map, got {type(d).__name__}")
+        path = codec.get_str(d, "path", what)
         try:
-            kind = d["kind"]
-            if kind not in _KINDS:
-                raise FormatError(f"unknown entry kind {kind!r}")
-            digest = Digest.parse(d["digest"]) if d.get("digest") else None
-            return cls(str(d["path"]), digest, int(d["size"]), kind, dict(d.get("extra") or {}))
-        except (KeyError, TypeError, ValueError) as e:
-            raise FormatError(f"malformed manifest entry {d!r:.80}: {e}") from e
+            check_entry_path(path)
+        except InvalidNameError as e:
+            raise FormatError(f"{what}: unsafe path: {e}") from None
+        kind = d.get("kind")
+        if kind not in _KINDS:
+            raise FormatError(f"{what} {path!r}: unknown kind {kind!r}")
+        digest_text = codec.get_str(d, "digest", what, optional=True)
+        digest = Digest.parse(digest_text) if digest_text is not None else None
+        if digest is None and kind != "reference":
+            raise FormatError(f"{what} {path!r}: a {kind} entry needs a digest")
+        return cls(path, digest, codec.get_int(d, "size", what), kind, codec.get_map(d, "extra", what))
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +76,12 @@ class Manifest:
         paths = [e.path for e in self.entries]
         if paths != sorted(paths) or len(set(paths)) != len(paths):
             raise FormatError("manifest entries must be unique and sorted by path")
+        files = set(paths)
+        for p in paths:
+            parts = p.split("/")
+            for i in range(1, len(parts)):
+                if "/".join(parts[:i]) in files:
+                    raise FormatError(f"entry {p!r} is below {'/'.join(parts[:i])!r}, which is a file")
 
     @property
     def content_digest(self) -> Digest:
@@ -106,17 +120,18 @@ class Manifest:
 
     @classmethod
     def from_bytes(cls, data: bytes, what: str = "manifest") -> Manifest:
+        """Decode untrusted bytes; raise :class:`FormatError` naming what is wrong."""
         d = codec.decode(data, what)
         codec.check_format(d, what)
-        try:
-            return cls(
-                name=str(d["name"]),
-                type=str(d["type"]),
-                entries=tuple(Entry.from_dict(e) for e in d["entries"]),
-                description=d.get("description"),
-                metadata=dict(d.get("metadata") or {}),
-                upstream=tuple(ArtifactVersionId.from_dict(u) for u in d.get("upstream") or ()),
-                algorithm=str(d.get("algorithm", DEFAULT_ALGORITHM)),
-            )
-        except (KeyError, TypeError) as e:
-            raise FormatError(f"malformed {what}: missing or bad field {e}") from e
+        algorithm = codec.get_str(d, "algorithm", what)
+        if algorithm not in ALGORITHMS:
+            raise FormatError(f"{what}: unknown digest algorithm {algorithm!r}")
+        return cls(
+            name=codec.get_str(d, "name", what),
+            type=codec.get_str(d, "type", what),
+            entries=tuple(Entry.from_dict(e, f"{what} entry") for e in codec.get_list(d, "entries", what)),
+            description=codec.get_str(d, "description", what, optional=True),
+            metadata=codec.get_map(d, "metadata", what),
+            upstream=tuple(ArtifactVersionId.from_dict(u) for u in codec.get_list(d, "upstream", what)),
+            algorithm=algorithm,
+        )

@@ -7,16 +7,32 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from . import codec
-from .errors import FormatError
+from .errors import FormatError, InvalidNameError
 from .hashing import Digest
+from .refs import check_name
 
-__all__ = ["AliasEvent", "ArtifactVersionId", "RunRecord", "VersionRecord"]
+__all__ = ["AliasEvent", "ArtifactVersionId", "RunRecord", "Tombstone", "VersionRecord"]
 
 
 def _load(data: bytes, what: str) -> dict[str, Any]:
     d = codec.decode(data, what)
     codec.check_format(d, what)
     return d
+
+
+def _name(d: dict[str, Any], key: str, what: str, *, optional: bool = False) -> Any:
+    """A field that must be a valid name (it becomes part of store keys)."""
+    v = codec.get_str(d, key, what, optional=optional)
+    if v is None:
+        return None
+    try:
+        return check_name(v, key)
+    except InvalidNameError as e:
+        raise FormatError(f"{what}: {e}") from None
+
+
+def _digest(d: dict[str, Any], key: str, what: str) -> Digest:
+    return Digest.parse(codec.get_str(d, key, what))
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,11 +52,15 @@ class ArtifactVersionId:
         return {"project": self.project, "name": self.name, "version": self.version, "manifest": str(self.manifest)}
 
     @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> ArtifactVersionId:
-        try:
-            return cls(str(d["project"]), str(d["name"]), int(d["version"]), Digest.parse(d["manifest"]))
-        except (KeyError, TypeError, ValueError) as e:
-            raise FormatError(f"malformed artifact version reference {d!r:.80}: {e}") from e
+    def from_dict(cls, d: object, what: str = "artifact version reference") -> ArtifactVersionId:
+        if not isinstance(d, dict):
+            raise FormatError(f"{what} must be a map, got {type(d).__name__}")
+        return cls(
+            _name(d, "project", what),
+            _name(d, "name", what),
+            codec.get_int(d, "version", what),
+            _digest(d, "manifest", what),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,23 +100,20 @@ class VersionRecord:
     @classmethod
     def from_bytes(cls, data: bytes, what: str) -> VersionRecord:
         d = _load(data, what)
-        try:
-            run = d.get("run") or {}
-            return cls(
-                project=str(d["project"]),
-                name=str(d["name"]),
-                version=int(d["version"]),
-                type=str(d["type"]),
-                manifest=Digest.parse(d["manifest"]),
-                content=Digest.parse(d["content"]),
-                size=int(d["size"]),
-                file_count=int(d["file_count"]),
-                created_at=str(d["created_at"]),
-                run_project=run.get("project"),
-                run_id=run.get("id"),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError) as e:
-            raise FormatError(f"malformed {what}: {e}") from e
+        run = codec.get_map(d, "run", what)
+        return cls(
+            project=_name(d, "project", what),
+            name=_name(d, "name", what),
+            version=codec.get_int(d, "version", what),
+            type=_name(d, "type", what),
+            manifest=_digest(d, "manifest", what),
+            content=_digest(d, "content", what),
+            size=codec.get_int(d, "size", what),
+            file_count=codec.get_int(d, "file_count", what),
+            created_at=codec.get_str(d, "created_at", what),
+            run_project=_name(run, "project", what, optional=True),
+            run_id=_name(run, "id", what, optional=True),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,11 +140,41 @@ class AliasEvent:
     @classmethod
     def from_bytes(cls, data: bytes, what: str) -> AliasEvent:
         d = _load(data, what)
-        try:
-            v = d["version"]
-            return cls(str(d["alias"]), None if v is None else int(v), str(d["created_at"]), d.get("run"))
-        except (KeyError, TypeError, ValueError) as e:
-            raise FormatError(f"malformed {what}: {e}") from e
+        return cls(
+            _name(d, "alias", what),
+            codec.get_int(d, "version", what, optional=True),
+            codec.get_str(d, "created_at", what),
+            _name(d, "run", what, optional=True),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Tombstone:
+    """``tombstones/<N>``: version N was deleted (its record stays, for lineage)."""
+
+    version: int
+    deleted_at: str
+    reason: str | None = None
+
+    def to_bytes(self) -> bytes:
+        return codec.encode(
+            {
+                "format": codec.FORMAT_VERSION,
+                "kind": "tombstone",
+                "version": self.version,
+                "deleted_at": self.deleted_at,
+                "reason": self.reason,
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes, what: str) -> Tombstone:
+        d = _load(data, what)
+        return cls(
+            codec.get_int(d, "version", what),
+            codec.get_str(d, "deleted_at", what),
+            codec.get_str(d, "reason", what, optional=True),
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,21 +233,18 @@ class RunRecord:
     @classmethod
     def from_bytes(cls, data: bytes, what: str) -> RunRecord:
         d = _load(data, what)
-        try:
-            return cls(
-                id=str(d["id"]),
-                project=str(d["project"]),
-                name=str(d["name"]),
-                job_type=d.get("job_type"),
-                config=dict(d.get("config") or {}),
-                status=str(d["status"]),
-                started_at=str(d["started_at"]),
-                finished_at=d.get("finished_at"),
-                inputs=tuple(ArtifactVersionId.from_dict(i) for i in d.get("inputs") or ()),
-                outputs=tuple(ArtifactVersionId.from_dict(o) for o in d.get("outputs") or ()),
-                host=d.get("host"),
-                error=d.get("error"),
-                extra=dict(d.get("extra") or {}),
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise FormatError(f"malformed {what}: {e}") from e
+        return cls(
+            id=_name(d, "id", what),
+            project=_name(d, "project", what),
+            name=codec.get_str(d, "name", what),
+            job_type=codec.get_str(d, "job_type", what, optional=True),
+            config=codec.get_map(d, "config", what),
+            status=codec.get_str(d, "status", what),
+            started_at=codec.get_str(d, "started_at", what),
+            finished_at=codec.get_str(d, "finished_at", what, optional=True),
+            inputs=tuple(ArtifactVersionId.from_dict(i, what) for i in codec.get_list(d, "inputs", what)),
+            outputs=tuple(ArtifactVersionId.from_dict(o, what) for o in codec.get_list(d, "outputs", what)),
+            host=codec.get_str(d, "host", what, optional=True),
+            error=codec.get_str(d, "error", what, optional=True),
+            extra=codec.get_map(d, "extra", what),
+        )

@@ -24,6 +24,7 @@ MAX_PATH = 1024
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VERSION = re.compile(r"^v(0|[1-9][0-9]*)$")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_DRIVE = re.compile(r"^[A-Za-z]:")  # C:foo is absolute on Windows
 
 
 def check_name(name: object, what: str = "name") -> str:
@@ -73,7 +74,7 @@ def check_entry_path(path: object) -> str:
         raise InvalidNameError(f"entry path {path[:40]!r}... is longer than {MAX_PATH} characters")
     if _CONTROL.search(path) or "\\" in path:
         raise InvalidNameError(f"invalid entry path {path!r}: control characters and '\\' are not allowed")
-    if path.startswith("/"):
+    if path.startswith("/") or _DRIVE.match(path):
         raise InvalidNameError(f"invalid entry path {path!r}: must be relative")
     parts = path.split("/")
     if any(p in ("", ".", "..") for p in parts):

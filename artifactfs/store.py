@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -15,15 +16,18 @@ from .artifact import Artifact
 from .cache import BlobCache, copy_verified
 from .errors import (
     ArtifactNotFoundError,
+    ArtifactStateError,
     ArtifactTypeError,
     IntegrityError,
+    InvalidInputError,
+    InvalidNameError,
     ProjectNotFoundError,
     RunNotFoundError,
 )
 from .hashing import DEFAULT_ALGORITHM, Digest, hash_bytes
 from .manifest import Entry, Manifest
-from .records import AliasEvent, ArtifactVersionId, RunRecord, VersionRecord
-from .refs import LATEST, ArtifactRef, check_alias, check_name, parse_ref
+from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
+from .refs import LATEST, ArtifactRef, check_alias, check_entry_path, check_name, parse_ref
 from .settings import default_cache_dir, default_store_url
 from .storage import Backend, KeyNotFoundError, open_uri
 from .table import Table
@@ -108,6 +112,22 @@ class Store:
         names = self.backend.listdir(layout.versions_dir(project, name))
         return sorted(n for x in names if (n := layout.parse_seq(x)) is not None)
 
+    def _live_numbers(self, project: str, name: str) -> tuple[list[int], set[int]]:
+        """(live version numbers, deleted version numbers) of ``project/name``."""
+        numbers = self._version_numbers(project, name)
+        if not numbers:
+            return [], set()
+        names = self.backend.listdir(layout.tombstones_dir(project, name))
+        deleted = {n for x in names if (n := layout.parse_seq(x)) is not None}
+        return [n for n in numbers if n not in deleted], deleted
+
+    def _tombstone(self, project: str, name: str, number: int) -> Tombstone | None:
+        key = layout.tombstone(project, name, number)
+        try:
+            return Tombstone.from_bytes(self.backend.read(key), f"tombstone {key}")
+        except KeyNotFoundError:
+            return None
+
     def _version_record(self, project: str, name: str, number: int) -> VersionRecord:
         key = (project, name, number)
         rec = self._records.get(key)
@@ -156,20 +176,21 @@ class Store:
     def _resolve(self, ref: ArtifactRef) -> tuple[int, dict[str, int], int]:
         """(version, alias map, latest version) for a parsed reference."""
         assert ref.project is not None
-        numbers = self._version_numbers(ref.project, ref.name)
+        numbers, deleted = self._live_numbers(ref.project, ref.name)
         if not numbers:
-            raise ArtifactNotFoundError(f"artifact {ref.project}/{ref.name} not found in store {self.url}")
+            what = "has only deleted versions" if deleted else "not found"
+            raise ArtifactNotFoundError(f"artifact {ref.project}/{ref.name} {what} in store {self.url}")
         latest = numbers[-1]
-        aliases = self._alias_map(ref.project, ref.name)
+        aliases = {a: v for a, v in self._alias_map(ref.project, ref.name).items() if v not in deleted}
         if ref.tag == LATEST:
             return latest, aliases, latest
         if ref.version is not None:
+            if ref.version in deleted:
+                stone = self._tombstone(ref.project, ref.name, ref.version)
+                when = f" at {stone.deleted_at}" if stone else ""
+                raise ArtifactNotFoundError(f"{ref} was deleted{when} from store {self.url}")
             if ref.version not in numbers:
-                raise ArtifactNotFoundError(
-                    f"{ref} not found in store {self.url}: versions are v0..v{latest}"
-                    if numbers == list(range(latest + 1))
-                    else f"{ref} not found in store {self.url}"
-                )
+                raise ArtifactNotFoundError(f"{ref} not found in store {self.url}: the newest version is v{latest}")
             return ref.version, aliases, latest
         if ref.tag not in aliases:
             known = ", ".join(sorted(aliases)) or "none"
@@ -197,7 +218,7 @@ class Store:
         self._check_project(project)
         out = []
         for name in self.backend.listdir(layout.artifacts_dir(project)):
-            numbers = self._version_numbers(project, name)
+            numbers, _ = self._live_numbers(project, name)
             if not numbers:
                 continue
             rec = self._version_record(project, name, numbers[-1])
@@ -207,10 +228,10 @@ class Store:
         return out
 
     def versions(self, project: str, name: str) -> list[Artifact]:
-        """Every version of ``project/name``, oldest first."""
+        """Every live (not deleted) version of ``project/name``, oldest first."""
         check_name(project, "project")
         check_name(name, "artifact name")
-        numbers = self._version_numbers(project, name)
+        numbers, _ = self._live_numbers(project, name)
         if not numbers:
             raise ArtifactNotFoundError(f"artifact {project}/{name} not found in store {self.url}")
         aliases = self._alias_map(project, name)
@@ -241,6 +262,15 @@ class Store:
         return art
 
     def _artifact_by_id(self, ident: ArtifactVersionId) -> Artifact:
+        """The version a lineage edge names; a deleted one comes back with ``deleted`` set."""
+        stone = self._tombstone(ident.project, ident.name, ident.version)
+        if stone is not None:
+            rec = self._version_record(ident.project, ident.name, ident.version)
+            try:
+                man: Manifest | None = self._manifest(rec.manifest)
+            except IntegrityError:  # swept by gc after the deletion
+                man = None
+            return Artifact._logged(self, rec, man, [], deleted_at=stone.deleted_at)
         art = self.artifact(f"{ident.project}/{ident.name}:v{ident.version}")
         if art.manifest_digest != str(ident.manifest):
             raise IntegrityError(f"{ident.qualified_name} in store {self.url} is not the version that was referenced")
@@ -297,6 +327,64 @@ class Store:
             raise ArtifactNotFoundError(f"alias {alias!r} is not set on {art.project}/{art.name}")
         set_alias(self, art.project, art.name, alias, None, None)
 
+    # ------------------------------------------------------------------ deletion
+    def delete_version(self, ref: str, *, force: bool = False, reason: str | None = None) -> None:
+        """Delete one version: it stops resolving, and ``latest`` moves to the newest one left.
+
+        A version that a custom alias points at is refused unless ``force`` (which also removes
+        those aliases). The version record stays, with a tombstone beside it, so lineage shows
+        the version as deleted; its number is never reused. Its blobs are freed by :meth:`gc`.
+        """
+        from .commit import set_alias
+
+        art = self.artifact(ref)
+        custom = [a for a in art.aliases if a != LATEST]
+        if custom and not force:
+            raise ArtifactStateError(
+                f"{art.qualified_name} has the alias(es) {', '.join(custom)}; move them first or pass force=True"
+            )
+        self._ensure_writable()
+        for alias in custom:
+            set_alias(self, art.project, art.name, alias, None, None)
+        stone = Tombstone(art.version_number, codec.utcnow(), reason)
+        self.backend.create(layout.tombstone(art.project, art.name, art.version_number), stone.to_bytes())
+
+    def apply_retention(
+        self,
+        project: str,
+        name: str,
+        *,
+        keep_last: int | None = None,
+        older_than: dt.datetime | None = None,
+        force: bool = False,
+        dry_run: bool = False,
+    ) -> list[str]:
+        """Delete versions in bulk; return the qualified names deleted (or that would be).
+
+        A version is deleted when it is not among the newest ``keep_last`` and (if given) was
+        created before ``older_than``. The newest version is always kept, and so are versions
+        with a custom alias unless ``force``.
+        """
+        if keep_last is None and older_than is None:
+            raise InvalidInputError("apply_retention needs keep_last and/or older_than")
+        if keep_last is not None and (not isinstance(keep_last, int) or keep_last < 1):
+            raise InvalidInputError(f"keep_last must be an integer >= 1, got {keep_last!r}")
+        if older_than is not None and older_than.tzinfo is None:
+            raise InvalidInputError("older_than must be a timezone-aware datetime")
+        versions = self.versions(project, name)
+        candidates = versions[: -(keep_last or 1)]
+        chosen = []
+        for art in candidates:
+            if older_than is not None and dt.datetime.fromisoformat(art.created_at) >= older_than:
+                continue
+            if not force and any(a != LATEST for a in art.aliases):
+                continue
+            chosen.append(art.qualified_name)
+        if not dry_run:
+            for qn in chosen:
+                self.delete_version(qn, force=force, reason="retention")
+        return chosen
+
     # ------------------------------------------------------------------ blob reads
     def _blob_source(self, digest: Digest, what: str) -> IO[bytes]:
         """A readable, verified-when-cached source of a blob: the store itself when local."""
@@ -313,8 +401,8 @@ class Store:
             raise IntegrityError(f"{what}: blob {key} is missing from store {self.url}") from None
 
     def _materialize_one(self, qualified: str, entry: Entry, dest: Path) -> None:
-        target = dest / entry.path
         what = f"{qualified} entry {entry.path!r}"
+        target = safe_target(dest, entry.path, what)
         if entry.kind == "reference":
             with open_uri(entry, what) as src:
                 if entry.digest is not None:
@@ -350,6 +438,23 @@ class Store:
             return Table(_opener=lambda: self._blob_source(digest, what))
         key = layout.blob(digest)
         return Table(_opener=lambda: self.backend.open(key))
+
+
+def safe_target(dest: Path, path: str, what: str) -> Path:
+    """``dest/path``, refusing paths that would land outside ``dest`` (``..``, absolute,
+    drive letters, or a symlink inside ``dest`` that points elsewhere)."""
+    try:
+        check_entry_path(path)
+    except InvalidNameError as e:
+        raise IntegrityError(f"{what}: refusing to write outside the download folder: {e}") from None
+    root = os.path.realpath(dest)
+    target = dest / path
+    parent = os.path.realpath(target.parent)
+    if parent != root and not parent.startswith(root + os.sep):
+        raise IntegrityError(f"{what}: refusing to write through a link that leaves {dest}")
+    if target.is_symlink():
+        raise IntegrityError(f"{what}: refusing to overwrite the symlink {target}")
+    return target
 
 
 def open_store(url: str | os.PathLike[str] | None = None, **storage_options: Any) -> Store:
