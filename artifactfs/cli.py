@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sys
 from typing import Any
@@ -117,6 +118,91 @@ def ls(ctx: click.Context, path: str | None, as_json: bool) -> None:
         return
     for row in rows:
         click.echo("  ".join(", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in row.values()))
+
+
+@cli.command()
+@click.option("--project", help="Only this project.")
+@click.option("--deep", is_flag=True, help="Re-hash every blob instead of checking sizes.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def verify(ctx: click.Context, project: str | None, deep: bool, as_json: bool) -> None:
+    """Check every version's record, manifest and blobs; exit 1 if anything is wrong.
+
+    \b
+    Examples:
+      artifactfs verify
+      artifactfs --store gs://bucket/prefix verify --deep --project sentiment-analysis
+    """
+    problems = open_store(ctx.obj["store"]).verify(project=project, deep=deep)
+    if as_json:
+        click.echo(json.dumps([{"kind": p.kind, "key": p.key, "message": p.message} for p in problems], indent=2))
+    else:
+        for p in problems:
+            click.echo(str(p))
+        click.echo(f"{len(problems)} problem(s) found" if problems else "ok: no problems found", err=bool(problems))
+    if problems:
+        sys.exit(1)
+
+
+@cli.command()
+@click.option(
+    "--grace", default="24h", show_default=True, help="Keep unreferenced objects younger than this (e.g. 30m, 24h, 7d)."
+)
+@click.option("--delete", "really", is_flag=True, help="Delete; without it, only report what would be freed.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def gc(ctx: click.Context, grace: str, really: bool, as_json: bool) -> None:
+    """Free blobs and manifests that no version references (a dry run unless --delete).
+
+    \b
+    Examples:
+      artifactfs gc                 # what would be freed
+      artifactfs gc --delete --grace 7d
+    """
+    report = open_store(ctx.obj["store"]).gc(grace=_duration(grace), dry_run=not really)
+    data = {
+        "dry_run": report.dry_run,
+        "blobs": report.blobs,
+        "manifests": report.manifests,
+        "temp_files": report.temp_files,
+        "bytes": report.bytes,
+        "kept_young": report.kept_young,
+    }
+    if as_json:
+        click.echo(json.dumps(data, indent=2))
+        return
+    verb = "would free" if report.dry_run else "freed"
+    click.echo(
+        f"{verb} {report.count} object(s), {report.bytes:,} bytes ({report.blobs} blobs, "
+        f"{report.manifests} manifests, {report.temp_files} temp files); "
+        f"kept {report.kept_young} younger than {grace}"
+    )
+    if report.dry_run and report.count:
+        click.echo("run again with --delete to free them")
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--force", is_flag=True, help="Also delete a version that custom aliases point at.")
+@click.pass_context
+def delete(ctx: click.Context, ref: str, force: bool) -> None:
+    """Delete the version REF (project/name:v3); run gc afterwards to free its blobs.
+
+    \b
+    Example:
+      artifactfs delete sentiment-analysis/processed-dataset:v0
+    """
+    open_store(ctx.obj["store"]).delete_version(ref, force=force)
+    click.echo(f"deleted {ref}")
+
+
+def _duration(text: str) -> dt.timedelta:
+    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    try:
+        value, unit = float(text[:-1]), units[text[-1]]
+    except (ValueError, KeyError, IndexError):
+        raise click.BadParameter(f"{text!r} is not a duration like 30m, 24h or 7d") from None
+    return dt.timedelta(**{unit: value})
 
 
 def main() -> None:

@@ -50,6 +50,8 @@ def _entry_for(store: Store, path: str, staged: Staged, sources: dict[Digest, st
                 key = layout.blob(digest)
                 if not backend.exists(key):
                     backend.write(key, data)
+                else:
+                    backend.touch(key)  # reused: keep a concurrent gc's grace period from expiring it
             else:
                 sources[digest] = str(staged.local)
     except FileNotFoundError as e:

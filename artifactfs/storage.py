@@ -191,6 +191,39 @@ class Backend:
         found_names = {p.rstrip("/").rsplit("/", 1)[-1] for p in found if p.rstrip("/") != path.rstrip("/")}
         return sorted(n for n in found_names if n and ".tmp-" not in n)
 
+    def walk(self, prefix: str) -> dict[str, tuple[int, float]]:
+        """Every file below ``prefix``: key -> (size, modified time as epoch seconds)."""
+        out: dict[str, tuple[int, float]] = {}
+        base = self.path(prefix)
+        with self._errors(prefix, "listing"):
+            if self.is_local:
+                for dirpath, _, filenames in os.walk(base):
+                    rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+                    for f in filenames:
+                        try:
+                            st = os.stat(os.path.join(dirpath, f))
+                        except FileNotFoundError:
+                            continue
+                        out[f"{rel}/{f}"] = (st.st_size, st.st_mtime)
+                return out
+            self.fs.invalidate_cache(base)
+            try:
+                found = self.fs.find(base, detail=True)
+            except FileNotFoundError:
+                return out
+        for path, info in found.items():
+            if info.get("type") == "directory":
+                continue
+            key = path.rstrip("/")[len(self.fs._strip_protocol(self.root)) + 1 :]
+            out[key] = (int(info.get("size") or 0), _mtime(info))
+        return out
+
+    def touch(self, key: str) -> None:
+        """Refresh the modified time of an existing local file (so gc sees it as recently used)."""
+        if self.is_local:
+            with self._errors(key, "touching"), contextlib.suppress(FileNotFoundError):
+                os.utime(self.path(key))
+
     def open(self, key: str) -> IO[bytes]:
         """A seekable binary file for ``key`` (remote backends read by byte range)."""
         with self._errors(key, "opening"):
@@ -269,6 +302,7 @@ class Backend:
         path = self.path(key)
         with self._errors(key, "writing"):
             if os.path.exists(path):
+                os.utime(path)  # reused: see touch()
                 return
             self._makedirs(os.path.dirname(path))
             os.replace(tmp, path)
@@ -301,6 +335,27 @@ class Backend:
             else:
                 with contextlib.suppress(FileNotFoundError):
                     self.fs.rm_file(self.path(key))
+
+
+def _mtime(info: dict[str, Any]) -> float:
+    """Modified time from an fsspec info dict, whatever the backend calls it (0 if unknown)."""
+    import datetime as dt
+
+    for k in ("mtime", "LastModified", "last_modified", "updated", "created", "timeCreated"):
+        v = info.get(k)
+        if v is None:
+            continue
+        if isinstance(v, int | float):
+            return float(v)
+        if isinstance(v, dt.datetime):
+            return (v if v.tzinfo else v.replace(tzinfo=dt.UTC)).timestamp()
+        if isinstance(v, str):
+            try:
+                parsed = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
+            except ValueError:
+                continue
+            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
+    return 0.0
 
 
 # ---------------------------------------------------------------------- external references

@@ -25,6 +25,7 @@ from .errors import (
     RunNotFoundError,
 )
 from .hashing import DEFAULT_ALGORITHM, Digest, hash_bytes
+from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .refs import LATEST, ArtifactRef, check_alias, check_entry_path, check_name, parse_ref
@@ -326,6 +327,26 @@ class Store:
         if alias not in self._alias_map(art.project, art.name):
             raise ArtifactNotFoundError(f"alias {alias!r} is not set on {art.project}/{art.name}")
         set_alias(self, art.project, art.name, alias, None, None)
+
+    # ------------------------------------------------------------------ maintenance
+    def verify(self, project: str | None = None, deep: bool = False) -> list[Problem]:
+        """Check that every live version's record, manifest and blobs are present and intact.
+
+        Returns the problems found (empty when the store is healthy). ``deep`` re-hashes every
+        blob instead of checking sizes only.
+        """
+        if project is not None:
+            self._check_project(project)
+        return verify(self, project, deep)
+
+    def gc(self, grace: dt.timedelta = dt.timedelta(hours=24), dry_run: bool = True) -> GcReport:
+        """Free blobs and manifests no live version references, if older than ``grace``.
+
+        A dry run (the default) only reports what would be freed.
+        """
+        if grace < dt.timedelta(0):
+            raise InvalidInputError(f"grace must not be negative, got {grace}")
+        return gc(self, grace, dry_run)
 
     # ------------------------------------------------------------------ deletion
     def delete_version(self, ref: str, *, force: bool = False, reason: str | None = None) -> None:

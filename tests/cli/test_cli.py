@@ -38,3 +38,37 @@ def test_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
     assert res.exit_code == 1
     assert res.output.strip().startswith("error: project 'nope' not found")
     assert "Traceback" not in res.output
+
+
+def test_verify_gc_delete(tmp_path: Path, files: Path) -> None:
+
+    store = str(tmp_path / "s")
+    with afs.init(project="proj", store=store) as run:
+        art = afs.Artifact("ds", type="dataset")
+        art.add_dir(files)
+        run.log_artifact(art)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["--store", store, "verify"], obj={})
+    assert res.exit_code == 0 and "ok" in res.output
+    res = runner.invoke(cli, ["--store", store, "delete", "proj/ds:v0"], obj={})
+    assert res.exit_code == 0, res.output
+    res = runner.invoke(cli, ["--store", store, "gc", "--grace", "0s", "--json"], obj={})
+    assert json.loads(res.output)["blobs"] == 3 and json.loads(res.output)["dry_run"]
+    res = runner.invoke(cli, ["--store", store, "gc", "--grace", "0s", "--delete"], obj={})
+    assert res.exit_code == 0 and "freed 4 object(s)" in res.output
+    res = runner.invoke(cli, ["--store", store, "gc", "--grace", "soon"], obj={})
+    assert res.exit_code == 2
+
+
+def test_verify_exits_1_on_problems(tmp_path: Path, files: Path) -> None:
+    from artifactfs import layout
+
+    store = str(tmp_path / "s")
+    with afs.init(project="proj", store=store) as run:
+        art = afs.Artifact("ds", type="dataset")
+        art.add_dir(files)
+        logged = run.log_artifact(art)
+    (tmp_path / "s" / layout.blob(logged.entries["a.txt"].digest)).unlink()  # type: ignore[arg-type]
+    res = CliRunner().invoke(cli, ["--store", store, "verify", "--json"], obj={})
+    assert res.exit_code == 1
+    assert json.loads(res.output)[0]["kind"] == "missing"
