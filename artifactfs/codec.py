@@ -37,7 +37,8 @@ def check_format(obj: Mapping[str, Any], what: str) -> None:
         raise FormatError(f"{what} has no valid format version")
     if fmt > FORMAT_VERSION:
         raise FormatError(
-            f"{what} uses format {fmt}, newer than this artifactfs understands ({FORMAT_VERSION}); upgrade"
+            f"{what} uses format {fmt}, but this artifactfs reads format {FORMAT_VERSION} at most: "
+            f"upgrade artifactfs to a release that supports format {fmt}"
         )
 
 

@@ -6,6 +6,7 @@ readers, so a writer that dies at any point leaves no visible version.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 import time
@@ -152,6 +153,12 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
                 if time.monotonic() < deadline:
                     time.sleep(_POLL)
                     continue
+            made = claim.get("time")
+            found = _version_with_content(store, project, name, content, made if isinstance(made, float) else 0.0)
+            if found is not None:
+                # The writer died after creating its version but before recording it here.
+                backend.create(f"{cdir}/{top:010d}.msgpack", _resolution(found))
+                return found, top
             seq = top + 1
         else:
             seq = 0
@@ -160,6 +167,22 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
         )
         if backend.create(f"{cdir}/{seq:010d}.claim", claim_bytes):
             return None, seq
+
+
+def _resolution(version: int) -> bytes:
+    return codec.encode({"format": codec.FORMAT_VERSION, "version": version})
+
+
+def _version_with_content(store: Store, project: str, name: str, content: Digest, since: float) -> int | None:
+    """A live version with this content created after ``since`` (epoch seconds), newest first."""
+    live, _ = store._live_numbers(project, name)
+    for n in reversed(live):
+        rec = store._version_record(project, name, n)
+        if rec.content == content:
+            return n
+        if dt.datetime.fromisoformat(rec.created_at).timestamp() < since - 1:
+            break
+    return None
 
 
 def commit(
@@ -204,8 +227,9 @@ def commit(
         record = _allocate_version(
             store, project, draft.name, draft.type, manifest, manifest_digest, content, run_project, run_id
         )
-        resolution = codec.encode({"format": codec.FORMAT_VERSION, "version": record.version})
-        backend.create(f"{layout.claim_dir(project, draft.name, content)}/{seq:010d}.msgpack", resolution)
+        backend.create(
+            f"{layout.claim_dir(project, draft.name, content)}/{seq:010d}.msgpack", _resolution(record.version)
+        )
         is_new = True
     for alias in aliases:
         set_alias(store, project, draft.name, alias, record.version, run_id)

@@ -18,13 +18,14 @@ from .errors import (
     ArtifactNotFoundError,
     ArtifactStateError,
     ArtifactTypeError,
+    FormatError,
     IntegrityError,
     InvalidInputError,
     InvalidNameError,
     ProjectNotFoundError,
     RunNotFoundError,
 )
-from .hashing import DEFAULT_ALGORITHM, Digest, hash_bytes
+from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes
 from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
@@ -85,9 +86,13 @@ class Store:
         """The digest algorithm of this store (from its descriptor; blake3 for a new store)."""
         if self._algorithm is None:
             try:
-                d = codec.decode(self.backend.read(layout.DESCRIPTOR), f"store descriptor of {self.url}")
-                codec.check_format(d, f"store descriptor of {self.url}")
-                self._algorithm = str(d.get("algorithm", DEFAULT_ALGORITHM))
+                what = f"store {self.url}"
+                d = codec.decode(self.backend.read(layout.DESCRIPTOR), what)
+                codec.check_format(d, what)
+                algorithm = codec.get_str(d, "algorithm", what)
+                if algorithm not in ALGORITHMS:
+                    raise FormatError(f"{what} uses the digest algorithm {algorithm!r}, unknown to this artifactfs")
+                self._algorithm = algorithm
             except KeyNotFoundError:
                 return DEFAULT_ALGORITHM
         return self._algorithm
@@ -485,4 +490,6 @@ def open_store(url: str | os.PathLike[str] | None = None, **storage_options: Any
     """
     if url is None:
         url = default_store_url()
-    return Store(Backend.from_url(os.fspath(url), **storage_options))
+    store = Store(Backend.from_url(os.fspath(url), **storage_options))
+    _ = store.algorithm  # refuse a store of a newer format before anything else reads it
+    return store

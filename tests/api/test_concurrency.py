@@ -59,3 +59,35 @@ def test_identical_content_gets_one_version(tmp_path: Path) -> None:
     outs = run_writers(store, ["same"] * 8, tmp_path)
     assert outs == ["v0"] * 8
     assert len(afs.open_store(store).versions("p", "ds")) == 1
+
+
+ALIAS_MOVER = textwrap.dedent(
+    """
+    import sys, time
+    import artifactfs as afs
+    store, version, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+    st = afs.open_store(store)
+    while time.time() < start:
+        time.sleep(0.001)
+    for _ in range(5):
+        st.set_alias(f"p/ds:{version}", "best")
+    """
+)
+
+
+def test_concurrent_alias_moves(tmp_path: Path) -> None:
+    import time
+
+    store = tmp_path / "store"
+    run_writers(store, [f"payload {i}" for i in range(8)], tmp_path)
+    script = tmp_path / "mover.py"
+    script.write_text(ALIAS_MOVER)
+    start = time.time() + 2.0
+    procs = [subprocess.Popen([sys.executable, str(script), str(store), f"v{i}", str(start)]) for i in range(8)]
+    assert [p.wait(timeout=120) for p in procs] == [0] * 8
+    st = afs.open_store(store)
+    best = st.artifact("p/ds:best")
+    assert best.version in {f"v{i}" for i in range(8)}
+    assert st.verify() == []
+    events = st.backend.listdir("projects/p/artifacts/ds/aliases/best")
+    assert len(events) == len(set(events))

@@ -25,3 +25,18 @@ def test_golden_store_reads(tmp_path: Path) -> None:
     assert [r.qualified_name for r in model.references()] == ["golden/ds:v0"]
     (run,) = store.runs("golden")
     assert run.config == {"seed": 1} and run.status == "finished" and len(run.outputs) == 2
+
+
+def test_newer_store_format_is_refused(tmp_path: Path) -> None:
+    import pytest
+
+    from artifactfs import codec
+    from artifactfs.errors import FormatError
+
+    root = tmp_path / "store"
+    shutil.copytree(GOLDEN, root)
+    (root / "artifactfs.msgpack").write_bytes(codec.encode({"format": 2, "kind": "store", "algorithm": "blake3"}))
+    with pytest.raises(FormatError, match="supports format 2"):
+        afs.open_store(root)
+    with pytest.raises(FormatError, match="supports format 2"):
+        afs.init(project="golden", store=str(root))
