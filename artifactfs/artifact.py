@@ -20,6 +20,7 @@ from .errors import (
     InvalidInputError,
     LocalPathNotFoundError,
 )
+from .hashing import BLOCK_SIZE, hash_blocks
 from .manifest import Entry, EntryKind, Manifest
 from .records import ArtifactVersionId, RunRecord, VersionRecord
 from .refs import check_entry_path, check_name
@@ -128,6 +129,9 @@ class Artifact:
             raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
         local = self._tmpdir() / f"table-{len(self._staged)}.parquet"
         extra = obj.write_parquet(local)
+        with open(local, "rb") as f:
+            # Lets readers verify the row groups they fetch without reading the whole table.
+            extra["blocks"] = {"size": BLOCK_SIZE, "digests": hash_blocks(f)}
         self._stage(path, Staged("table", local=local, extra=extra))
 
     @contextlib.contextmanager

@@ -11,11 +11,23 @@ import blake3
 
 from .errors import FormatError
 
-__all__ = ["ALGORITHMS", "DEFAULT_ALGORITHM", "Digest", "Hasher", "hash_bytes", "hash_stream", "new_hasher"]
+__all__ = [
+    "ALGORITHMS",
+    "BLOCK_SIZE",
+    "DEFAULT_ALGORITHM",
+    "Digest",
+    "Hasher",
+    "hash_blocks",
+    "hash_bytes",
+    "hash_stream",
+    "new_hasher",
+]
 
 DEFAULT_ALGORITHM = "blake3"
 ALGORITHMS = ("blake3", "sha256")
 CHUNK_SIZE = 4 << 20
+BLOCK_SIZE = 1 << 20  # granularity of verified range reads (see hash_blocks)
+DIGEST_BYTES = 32
 
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 
@@ -23,6 +35,7 @@ _HEX = re.compile(r"^[0-9a-f]{64}$")
 class Hasher(Protocol):
     def update(self, data: bytes | memoryview, /) -> object: ...
     def hexdigest(self) -> str: ...
+    def digest(self) -> bytes: ...
 
 
 def new_hasher(algorithm: str = DEFAULT_ALGORITHM) -> Hasher:
@@ -82,3 +95,17 @@ def hash_stream(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM) -> tuple[
         h.update(view[:n])
         size += n
     return Digest(algorithm, h.hexdigest()), size
+
+
+def hash_blocks(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM, block_size: int = BLOCK_SIZE) -> bytes:
+    """Raw digests of each ``block_size`` block of a stream, concatenated (32 bytes each).
+
+    Stored beside a blob's digest, they let a reader verify a byte range by reading only the
+    blocks that hold it, instead of the whole blob.
+    """
+    out = bytearray()
+    while block := stream.read(block_size):
+        h = new_hasher(algorithm)
+        h.update(block)
+        out += h.digest()
+    return bytes(out)

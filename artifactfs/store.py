@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import io
 import os
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +27,7 @@ from .errors import (
     ProjectNotFoundError,
     RunNotFoundError,
 )
-from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes
+from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes, hash_stream
 from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
@@ -33,6 +35,7 @@ from .refs import LATEST, ArtifactRef, check_alias, check_entry_path, check_name
 from .settings import default_cache_dir, default_store_url
 from .storage import Backend, KeyNotFoundError, open_uri
 from .table import Table
+from .verified import VerifiedReader
 
 __all__ = ["ArtifactSummary", "Store", "open_store"]
 
@@ -457,13 +460,55 @@ class Store:
             list(pool.map(lambda e: self._materialize_one(qualified, e, dest), entries))
 
     def _table(self, qualified: str, entry: Entry) -> Table:
+        """A lazily read table whose every byte is verified before pyarrow sees it."""
         assert entry.digest is not None
         digest = entry.digest
-        what = f"{qualified} table {entry.path!r}"
-        if self.backend.is_local or self.cache.has(digest):
-            return Table(_opener=lambda: self._blob_source(digest, what))
         key = layout.blob(digest)
-        return Table(_opener=lambda: self.backend.open(key))
+        what = f"{qualified} table {entry.path!r} (store key {key})"
+        blocks = entry.extra.get("blocks")
+        if not isinstance(blocks, dict):
+            # Written without block digests: verify the whole blob once, through the cache.
+            def whole() -> IO[bytes]:
+                if self.backend.is_local:
+                    return self._verified_local_copy(entry, what)
+                return self._blob_source(digest, what)
+
+            return Table(_opener=whole)
+        size, digests = blocks.get("size"), blocks.get("digests")
+        if not isinstance(size, int) or not isinstance(digests, bytes):
+            raise FormatError(f"{what}: malformed block digests")
+
+        def from_store() -> IO[bytes]:
+            try:
+                return self.backend.open(key)
+            except KeyNotFoundError:
+                raise IntegrityError(f"{what}: blob is missing from store {self.url}") from None
+
+        def from_store_evicting_cache() -> IO[bytes]:
+            self.cache.evict(digest)  # the cached copy is corrupt
+            return from_store()
+
+        def opener() -> IO[bytes]:
+            if not self.backend.is_local and self.cache.has(digest):
+                raw: IO[bytes] = open(self.cache.path(digest), "rb")  # noqa: SIM115 (closed by the reader)
+                fallback: Callable[[], IO[bytes]] | None = from_store_evicting_cache
+            else:
+                raw, fallback = from_store(), None
+            reader = VerifiedReader(raw, entry.size, size, digests, digest.algorithm, what, fallback=fallback)
+            return io.BufferedReader(reader, buffer_size=size)
+
+        return Table(_opener=opener)
+
+    def _verified_local_copy(self, entry: Entry, what: str) -> IO[bytes]:
+        """Open a local blob after checking its digest in one pass."""
+        assert entry.digest is not None
+        f = self.backend.open(layout.blob(entry.digest))
+        got, n = hash_stream(f, entry.digest.algorithm)
+        if got != entry.digest or n != entry.size:
+            f.close()
+            raise IntegrityError(f"{what}: blob does not match its digest")
+        f.seek(0)
+        return f
 
 
 def safe_target(dest: Path, path: str, what: str) -> Path:

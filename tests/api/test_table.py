@@ -103,3 +103,46 @@ def test_get_table_on_a_file_entry(store: afs.Store, tmp_path: object) -> None:
     art = log_table(store, pd.DataFrame({"a": [1]}))
     with pytest.raises(EntryNotFoundError, match="nope"):
         art.get_table("nope")
+
+
+def flip(path_or_store: afs.Store, key: str, offset: int) -> None:
+    data = bytearray(path_or_store.backend.read(key))
+    data[offset] ^= 0xFF
+    path_or_store.backend.write(key, bytes(data))
+
+
+def test_table_reads_are_verified(store: afs.Store) -> None:
+    from artifactfs import layout
+    from artifactfs.errors import IntegrityError
+
+    n = ROW_GROUP_SIZE * 3
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"x": rng.random(n), "y": rng.integers(0, 1 << 60, n)})
+    art = log_table(store, df)
+    entry = art.entries["t.parquet"]
+    assert entry.digest is not None and entry.extra["blocks"]["size"] == 1 << 20
+    key = layout.blob(entry.digest)
+    with art.get_table("t") as t:
+        last_group = t._parquet().metadata.row_group(2).column(0).data_page_offset
+    flip(store, key, last_group + 1000)  # inside the last row group
+    with art.get_table("t") as t:
+        assert t.slice(0, 10).num_rows == 10  # the first row group's blocks are intact
+        with pytest.raises(IntegrityError, match=key):
+            t.slice(n - 10, 10)
+    with pytest.raises(IntegrityError, match=r"t\.parquet"):
+        art.get_table("t").dataframe()
+
+
+def test_corrupt_cached_table_is_refetched(memory_store: afs.Store, tmp_path: object) -> None:
+    store = memory_store
+    df = pd.DataFrame({"x": np.arange(ROW_GROUP_SIZE * 2, dtype="int64")})
+    art = log_table(store, df)
+    art.download(str(tmp_path) + "/out")  # puts the blob in the cache
+    entry = art.entries["t.parquet"]
+    assert entry.digest is not None
+    cached = store.cache.path(entry.digest)
+    data = bytearray(cached.read_bytes())
+    data[100] ^= 0xFF
+    cached.write_bytes(bytes(data))
+    pd.testing.assert_frame_equal(art.get_table("t").dataframe(), df)
+    assert not cached.exists() or cached.read_bytes()[100] != data[100]
