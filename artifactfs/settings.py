@@ -2,15 +2,52 @@
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
-__all__ = ["CACHE_ENV", "STORE_ENV", "default_cache_dir", "default_store_url"]
+from .errors import InvalidInputError
+
+__all__ = [
+    "CACHE_ENV",
+    "OPTIONS_ENV",
+    "STORE_ENV",
+    "default_cache_dir",
+    "default_store_url",
+    "storage_options_for",
+]
 
 STORE_ENV = "ARTIFACTFS_STORE"
 CACHE_ENV = "ARTIFACTFS_CACHE_DIR"
+OPTIONS_ENV = "ARTIFACTFS_STORAGE_OPTIONS"
+_SCHEME_ALIASES = {"gcs": "gs", "abfs": "az", "s3a": "s3"}
+
+
+def storage_options_for(url: str) -> dict[str, Any]:
+    """fsspec options for ``url`` from ``$ARTIFACTFS_STORAGE_OPTIONS``.
+
+    The variable holds a JSON object keyed by URL scheme, e.g.
+    ``{"s3": {"endpoint_url": "http://127.0.0.1:9000"}, "gs": {"token": "anon"}}``;
+    ``gcs``/``gs``, ``abfs``/``az`` and ``s3a``/``s3`` are the same key.
+    """
+    raw = os.environ.get(OPTIONS_ENV)
+    if not raw or "://" not in url:
+        return {}
+    try:
+        table = json.loads(raw)
+    except ValueError as e:
+        raise InvalidInputError(f"${OPTIONS_ENV} is not valid JSON: {e}") from None
+    if not isinstance(table, dict) or not all(isinstance(v, dict) for v in table.values()):
+        raise InvalidInputError(f"${OPTIONS_ENV} must be a JSON object of objects keyed by URL scheme")
+    scheme = url.split("://", 1)[0]
+    scheme = _SCHEME_ALIASES.get(scheme, scheme)
+    for key, options in table.items():
+        if _SCHEME_ALIASES.get(key, key) == scheme:
+            return dict(options)
+    return {}
 
 
 def default_store_url() -> str:

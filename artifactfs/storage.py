@@ -30,6 +30,7 @@ from .errors import (
     UnsupportedBackendError,
 )
 from .manifest import Entry
+from .settings import storage_options_for
 
 __all__ = ["Backend", "KeyNotFoundError", "describe_uri", "open_uri"]
 
@@ -65,6 +66,7 @@ class Backend:
         if url.startswith(("gs://", "gcs://")):
             # gcsfs otherwise probes a gRPC API on every call against non-Google endpoints.
             os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
+        storage_options = {**storage_options_for(url), **storage_options}
         try:
             fs, root = fsspec.core.url_to_fs(url, **storage_options)
         except ImportError as e:
@@ -199,12 +201,13 @@ class Backend:
             if self.is_local:
                 for dirpath, _, filenames in os.walk(base):
                     rel = os.path.relpath(dirpath, self.root).replace(os.sep, "/")
+                    rel = "" if rel == "." else rel + "/"
                     for f in filenames:
                         try:
                             st = os.stat(os.path.join(dirpath, f))
                         except FileNotFoundError:
                             continue
-                        out[f"{rel}/{f}"] = (st.st_size, st.st_mtime)
+                        out[f"{rel}{f}"] = (st.st_size, st.st_mtime)
                 return out
             self.fs.invalidate_cache(base)
             try:
@@ -366,7 +369,7 @@ def _uri_fs(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
     if uri.startswith(("gs://", "gcs://")):
         os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
     try:
-        return fsspec.core.url_to_fs(uri)  # type: ignore[no-any-return]
+        return fsspec.core.url_to_fs(uri, **storage_options_for(uri))  # type: ignore[no-any-return]
     except (ImportError, ValueError, TypeError, OSError) as e:
         raise StoreError(f"cannot open reference {uri}: {e}") from e
 

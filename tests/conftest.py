@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fsspec.implementations.memory import MemoryFileSystem
@@ -12,8 +15,12 @@ from fsspec.implementations.memory import MemoryFileSystem
 import artifactfs as afs
 from artifactfs.cache import BlobCache
 from artifactfs.storage import Backend
+from tests import emulators as emulators_mod
+from tests.emulators import Emulator
 
-BACKENDS = ["local", "memory"]
+BACKENDS = ["local", "memory", "gcs", "azure", "s3"]
+CLOUD = ["gcs", "azure", "s3"]
+SHARED = ["local", *CLOUD]  # stores that several processes can share
 
 
 @pytest.fixture(autouse=True)
@@ -24,15 +31,69 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
-@pytest.fixture(params=BACKENDS)
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A fresh, empty store URL on each backend (ids name the backend)."""
-    if request.param == "local":
+@pytest.fixture(scope="session")
+def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Emulator | str]]:
+    """Cloud emulators, started on first use (a name maps to the reason it could not start)."""
+    started: dict[str, Emulator | str] = {}
+    workdir = tmp_path_factory.mktemp("emulators")
+
+    def get(name: str) -> Emulator | str:
+        if name not in started:
+            try:
+                started[name] = emulators_mod.start(name, workdir / name)
+            except emulators_mod.EmulatorUnavailable as e:
+                started[name] = f"{name} emulator unavailable: {e}"
+        return started[name]
+
+    yield _Lazy(get)  # type: ignore[misc]
+    for emu in started.values():
+        if isinstance(emu, Emulator):
+            emu.stop()
+
+
+class _Lazy(dict):  # type: ignore[type-arg]
+    def __init__(self, get: Any) -> None:
+        super().__init__()
+        self._get = get
+
+    def __missing__(self, key: str) -> Any:
+        return self._get(key)
+
+
+def cloud_root(request: pytest.FixtureRequest, name: str, monkeypatch: pytest.MonkeyPatch) -> str:
+    emu = request.getfixturevalue("emulators")[name]
+    if isinstance(emu, str):
+        if os.environ.get("CI") == "true":
+            pytest.fail(emu)  # in CI a missing emulator is a failure, never a skip
+        pytest.skip(emu)
+    # Options reach every store opened by URL, in this process and in child processes.
+    monkeypatch.setenv("ARTIFACTFS_STORAGE_OPTIONS", json.dumps({emu.scheme: emu.options}))
+    return emu.new_root()
+
+
+def make_root(
+    request: pytest.FixtureRequest, backend: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    if backend == "local":
         yield str(tmp_path / "store")
-    else:
+    elif backend == "memory":
         root = f"memory://artifactfs-test-{uuid.uuid4().hex}"
         yield root
         drop_memory(root)
+    else:
+        yield cloud_root(request, backend, monkeypatch)
+
+
+@pytest.fixture(params=BACKENDS)
+def store_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh, empty store URL on each backend (ids name the backend)."""
+    yield from make_root(request, request.param, tmp_path, monkeypatch)
+
+
+@pytest.fixture(params=SHARED)
+def shared_store_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A fresh store URL on each backend that several processes can use at once."""
+    yield from make_root(request, request.param, tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -58,10 +119,8 @@ def drop_memory(root: str) -> None:
 
 def snapshot(store: afs.Store) -> dict[str, bytes]:
     """Every key and its bytes: used to assert that a failed call changed nothing."""
-    fs, root = store.backend.fs, store.backend.root
-    if not fs.exists(root):
-        return {}
-    return {p[len(root) :]: fs.cat_file(p) for p in fs.find(root)}
+    keys = list(store.backend.walk(""))
+    return {k: v or b"" for k, v in store.backend.read_many(keys).items()}
 
 
 @pytest.fixture
