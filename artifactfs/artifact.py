@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
+from fsspec.callbacks import Callback
+
 from . import codec
 from .errors import (
     ArtifactNotFoundError,
@@ -280,15 +282,15 @@ class Artifact:
                 return entries[candidate]
         raise EntryNotFoundError(f"{self.qualified_name} has no entry {name!r}")
 
-    def download(self, root: str | os.PathLike[str] | None = None) -> str:
+    def download(self, root: str | os.PathLike[str] | None = None, *, callback: Callback | None = None) -> str:
         """Materialise every entry under ``root`` (default ``./artifacts/<name>-v<N>``); return it.
 
         Every byte is checked against its digest; files fetched once are served from the local
-        blob cache next time.
+        blob cache next time. ``callback`` (an ``fsspec.callbacks.Callback``) sees blob downloads.
         """
         store, rec, man = self._require_logged()
         dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
-        store._materialize(self.qualified_name, list(man.entries), dest)
+        store._materialize(self.qualified_name, list(man.entries), dest, callback)
         return os.fspath(dest)
 
     def get_path(self, name: str, root: str | os.PathLike[str] | None = None) -> str:

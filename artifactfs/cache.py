@@ -58,6 +58,13 @@ class BlobCache:
         copy_verified(src, dest, digest, size, what)
         return dest
 
+    def adopt(self, tmp: str | os.PathLike[str], digest: Digest) -> Path:
+        """Move an already verified file into the cache under ``digest``."""
+        dest = self.path(digest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(tmp, dest)
+        return dest
+
     def evict(self, digest: Digest) -> None:
         with contextlib.suppress(FileNotFoundError):
             self.path(digest).unlink()

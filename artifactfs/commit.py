@@ -15,12 +15,15 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from fsspec.callbacks import Callback
+
 from . import codec, layout
 from .artifact import Artifact, Staged
 from .errors import ArtifactTypeError, LocalPathNotFoundError, StoreError
 from .hashing import CHUNK_SIZE, Digest, hash_bytes, new_hasher
 from .manifest import Entry, Manifest
 from .records import AliasEvent, VersionRecord
+from .transfer import upload_blobs
 
 if TYPE_CHECKING:
     from .store import Store
@@ -81,7 +84,7 @@ def _copy_large_local(store: Store, local: Path) -> tuple[Digest, int]:
     return digest, size
 
 
-def _ingest(store: Store, draft: Artifact) -> list[Entry]:
+def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[Entry]:
     """Entries for every staged item, with every blob the store lacks uploaded."""
     items = sorted(draft._staged.items())
     sources: dict[Digest, str] = {}
@@ -89,11 +92,7 @@ def _ingest(store: Store, draft: Artifact) -> list[Entry]:
     with ThreadPoolExecutor(store.workers) as pool:
         parts = pool.map(lambda chunk: [_entry_for(store, p, s, sources) for p, s in chunk], chunks)
         entries = [e for part in parts for e in part]
-        if sources:
-            keys = {d: layout.blob(d) for d in sources}
-            present = dict(zip(keys, pool.map(store.backend.exists, keys.values()), strict=True))
-            missing = [d for d, ok in present.items() if not ok]
-            list(pool.map(lambda d: store.backend.put_file(sources[d], keys[d]), missing))
+    upload_blobs(store.backend, sources, callback)
     return entries
 
 
@@ -193,6 +192,7 @@ def commit(
     run_project: str | None,
     run_id: str | None,
     aliases: list[str],
+    callback: Callback | None = None,
 ) -> tuple[VersionRecord, bool]:
     """Log ``draft`` as the next version of ``project/draft.name``.
 
@@ -202,7 +202,7 @@ def commit(
     backend = store.backend
     store._ensure_writable()
     _check_type(store, project, draft.name, draft.type)
-    entries = _ingest(store, draft)
+    entries = _ingest(store, draft, callback)
     manifest = Manifest(
         name=draft.name,
         type=draft.type,

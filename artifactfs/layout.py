@@ -14,6 +14,7 @@ __all__ = [
     "artifact_dir",
     "artifacts_dir",
     "blob",
+    "blob_shard",
     "claim_dir",
     "manifest",
     "parse_seq",
@@ -44,6 +45,11 @@ def parse_seq(basename: str) -> int | None:
 
 def blob(d: Digest) -> str:
     return f"blobs/{d.algorithm}/{d.hex[:2]}/{d.hex[2:4]}/{d.hex}"
+
+
+def blob_shard(d: Digest) -> str:
+    """The folder of blobs sharing ``d``'s first two hex digits (one listing holds them)."""
+    return f"blobs/{d.algorithm}/{d.hex[:2]}"
 
 
 def manifest(d: Digest) -> str:

@@ -11,6 +11,8 @@ from dataclasses import replace
 from types import TracebackType
 from typing import Any
 
+from fsspec.callbacks import Callback
+
 from . import codec, layout
 from .artifact import Artifact
 from .commit import commit
@@ -90,11 +92,14 @@ class Run:
         if self.finished:
             raise ArtifactStateError(f"run {self.id} has finished; start a new run with afs.init()")
 
-    def log_artifact(self, artifact: Artifact, aliases: list[str] | None = None) -> Artifact:
+    def log_artifact(
+        self, artifact: Artifact, aliases: list[str] | None = None, *, callback: Callback | None = None
+    ) -> Artifact:
         """Log ``artifact`` as the next version (``name:v0``, ``name:v1``, ...) and return it.
 
         Content identical to an existing version makes no new version: that version is returned,
-        and ``aliases`` are moved to it.
+        and ``aliases`` are moved to it. ``callback`` (an ``fsspec.callbacks.Callback``) sees blob
+        uploads to remote stores.
         """
         self._check_running()
         if not isinstance(artifact, Artifact):
@@ -105,7 +110,13 @@ class Run:
             aliases = [aliases]
         checked = [check_alias(a) for a in aliases or []]
         record, _ = commit(
-            self.store, artifact, project=self.project, run_project=self.project, run_id=self.id, aliases=checked
+            self.store,
+            artifact,
+            project=self.project,
+            run_project=self.project,
+            run_id=self.id,
+            aliases=checked,
+            callback=callback,
         )
         logged = self.store.artifact(f"{record.project}/{record.name}:v{record.version}")
         self._record = self._record.with_output(logged._identity())

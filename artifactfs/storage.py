@@ -7,16 +7,20 @@ fsspec/OS error into an :mod:`artifactfs.errors` type that names the store and t
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import os
 import shutil
 import threading
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
 import fsspec
+import fsspec.asyn
+from fsspec.asyn import AsyncFileSystem
+from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.implementations.memory import MemoryFileSystem
 
@@ -49,17 +53,19 @@ class Backend:
     a partially written file.
     """
 
-    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, *, url: str) -> None:
+    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, *, url: str, concurrency: int = 16) -> None:
         self.fs = fs
         self.root = root.rstrip("/")
         self.url = url
+        self.concurrency = concurrency  # requests in flight at once on async backends
+        self.is_async = isinstance(fs, AsyncFileSystem) and not isinstance(fs, LocalFileSystem)
         self.is_local = isinstance(fs, LocalFileSystem)
         self._is_memory = isinstance(fs, MemoryFileSystem)
         self._create_checked = self.is_local or self._is_memory
         self._dirs: set[str] = set()  # local folders known to exist
 
     @classmethod
-    def from_url(cls, url: str, **storage_options: Any) -> Backend:
+    def from_url(cls, url: str, *, concurrency: int = 16, **storage_options: Any) -> Backend:
         """Open ``url`` (a path, ``file://``, ``memory://``, ``gs://``, ``az://``, ``s3://`` ...)."""
         if "://" not in url:
             url = os.path.abspath(os.path.expanduser(url))
@@ -73,7 +79,7 @@ class Backend:
             raise StoreError(f"cannot open store {url}: missing backend package ({e})") from e
         except (ValueError, TypeError, OSError) as e:
             raise StoreError(f"cannot open store {url}: {e}") from e
-        return cls(fs, root, url=url)
+        return cls(fs, root, url=url, concurrency=concurrency)
 
     # ------------------------------------------------------------------ helpers
     def path(self, key: str) -> str:
@@ -136,7 +142,7 @@ class Backend:
         keys = list(keys)
         if not keys:
             return {}
-        if self.is_local or self._is_memory:
+        if not self.is_async:
             out: dict[str, bytes | None] = {}
             for k in keys:
                 try:
@@ -144,18 +150,92 @@ class Backend:
                 except KeyNotFoundError:
                     out[k] = None
             return out
-        with self._errors(keys[0], "reading"):
-            got = self.fs.cat([self.path(k) for k in keys], on_error="return")
-        result: dict[str, bytes | None] = {}
-        for k in keys:
-            v = got.get(self.path(k))
-            if isinstance(v, FileNotFoundError) or v is None:
-                result[k] = None
-            elif isinstance(v, BaseException):
-                raise StoreError(f"reading {k} in store {self.url} failed: {v}") from v
-            else:
-                result[k] = bytes(v)
-        return result
+        got = self._gather(keys, "reading", lambda k: self.fs._cat_file(self.path(k)))
+        return {k: None if isinstance(v, FileNotFoundError) else bytes(v) for k, v in zip(keys, got, strict=True)}
+
+    # ------------------------------------------------------------------ batches (async backends)
+    def _gather(self, keys: list[str], action: str, make: Callable[[str], Any]) -> list[Any]:
+        """Run ``make(key)`` coroutines on the filesystem's loop, ``concurrency`` at a time.
+
+        FileNotFoundError results are returned in place; any other failure raises StoreError.
+        """
+
+        async def run() -> list[Any]:
+            sem = asyncio.Semaphore(self.concurrency)
+
+            async def one(key: str) -> Any:
+                async with sem:
+                    return await make(key)
+
+            return await asyncio.gather(*(one(k) for k in keys), return_exceptions=True)
+
+        results = fsspec.asyn.sync(self.fs.loop, run)
+        for key, r in zip(keys, results, strict=True):
+            if isinstance(r, BaseException) and not isinstance(r, FileNotFoundError):
+                with self._errors(key, action):
+                    raise r
+        return list(results)
+
+    def sizes_below(self, prefixes: list[str]) -> dict[str, int]:
+        """key -> size of every file below each prefix, listed concurrently."""
+        out: dict[str, int] = {}
+        if not self.is_async:
+            for p in prefixes:
+                out.update({k: size for k, (size, _) in self.walk(p).items()})
+            return out
+        strip = len(self.fs._strip_protocol(self.root)) + 1
+
+        for found in self._gather(prefixes, "listing", lambda p: self.fs._find(self.path(p), detail=True)):
+            if isinstance(found, FileNotFoundError):
+                continue
+            for path, info in found.items():
+                if info.get("type") != "directory":
+                    out[path.rstrip("/")[strip:]] = int(info.get("size") or 0)
+        return out
+
+    def existing(self, keys: list[str]) -> set[str]:
+        """Which of ``keys`` exist, checked concurrently."""
+        if not self.is_async:
+            return {k for k in keys if self.exists(k)}
+        found = self._gather(keys, "checking", lambda k: self.fs._info(self.path(k)))
+        return {k for k, r in zip(keys, found, strict=True) if not isinstance(r, FileNotFoundError)}
+
+    def put_files(self, pairs: list[tuple[str, str]], callback: Callback | None = None) -> None:
+        """Upload (local path, key) pairs concurrently; each key appears whole or not at all."""
+        if not pairs:
+            return
+        if not self.is_async:
+            for local, key in pairs:
+                self.put_file(local, key)
+                if callback is not None:
+                    callback.relative_update(1)
+            return
+        with self._errors(pairs[0][1], "uploading"):
+            self.fs.put(
+                [p[0] for p in pairs],
+                [self.path(p[1]) for p in pairs],
+                batch_size=self.concurrency,
+                callback=callback or DEFAULT_CALLBACK,
+            )
+
+    def get_files(self, pairs: list[tuple[str, str]], callback: Callback | None = None) -> None:
+        """Download (key, local path) pairs concurrently."""
+        if not pairs:
+            return
+        if not self.is_async:
+            for key, local in pairs:
+                with self.open(key) as src, open(local, "wb") as out:
+                    shutil.copyfileobj(src, out, 4 << 20)
+                if callback is not None:
+                    callback.relative_update(1)
+            return
+        with self._errors(pairs[0][0], "downloading"):
+            self.fs.get(
+                [self.path(p[0]) for p in pairs],
+                [p[1] for p in pairs],
+                batch_size=self.concurrency,
+                callback=callback or DEFAULT_CALLBACK,
+            )
 
     def exists(self, key: str) -> bool:
         """Whether the file ``key`` exists."""

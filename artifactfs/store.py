@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
+from fsspec.callbacks import Callback
+
 from . import codec, layout
 from .artifact import Artifact
 from .cache import BlobCache, copy_verified
@@ -35,6 +37,7 @@ from .refs import LATEST, ArtifactRef, check_alias, check_entry_path, check_name
 from .settings import default_cache_dir, default_store_url
 from .storage import Backend, KeyNotFoundError, open_uri
 from .table import Table
+from .transfer import fetch_to_cache
 from .verified import VerifiedReader
 
 __all__ = ["ArtifactSummary", "Store", "open_store"]
@@ -455,7 +458,17 @@ class Store:
                     raise
                 self.cache.evict(entry.digest)  # a corrupt cached copy: fetch again from the store
 
-    def _materialize(self, qualified: str, entries: list[Entry], dest: Path) -> None:
+    def _materialize(self, qualified: str, entries: list[Entry], dest: Path, callback: Callback | None = None) -> None:
+        if not self.backend.is_local:
+            wanted = {
+                e.digest: (e.size, f"{qualified} entry {e.path!r}")
+                for e in entries
+                if e.kind != "reference" and e.digest is not None
+            }
+            try:
+                fetch_to_cache(self.backend, self.cache, wanted, callback)
+            except KeyNotFoundError as e:
+                raise IntegrityError(f"{qualified}: a blob is missing from store {self.url}: {e}") from None
         with ThreadPoolExecutor(self.workers) as pool:
             list(pool.map(lambda e: self._materialize_one(qualified, e, dest), entries))
 

@@ -17,11 +17,18 @@ class Fault(Exception):
 
 def failing(store: afs.Store, monkeypatch: pytest.MonkeyPatch, when: str) -> None:
     """Make every backend write fail for keys containing ``when`` (the real store otherwise)."""
-    for method, key_arg in {"write": 0, "create": 0, "put_file": 1, "adopt": 1}.items():
+    keys_of = {
+        "write": lambda a: [a[0]],
+        "create": lambda a: [a[0]],
+        "put_file": lambda a: [a[1]],
+        "adopt": lambda a: [a[1]],
+        "put_files": lambda a: [k for _, k in a[0]],
+    }
+    for method, keys in keys_of.items():
         original = getattr(store.backend, method)
 
-        def broken(*args: object, _original: object = original, _i: int = key_arg, **kw: object) -> object:
-            key = str(args[_i])
+        def broken(*args: object, _original: object = original, _keys: object = keys, **kw: object) -> object:
+            key = " ".join(map(str, _keys(args)))  # type: ignore[operator]
             if when in key:
                 raise StoreError(f"injected failure writing {key}") from Fault()
             return _original(*args, **kw)  # type: ignore[operator]
