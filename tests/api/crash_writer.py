@@ -1,6 +1,9 @@
 """Child process for the kill tests: logs a folder, SIGKILLing itself at a chosen point.
 
-python crash_writer.py STORE FOLDER KILL_METHOD KILL_KEY_PART KILL_AT_CALL
+    python crash_writer.py STORE_URL FOLDER POINT
+
+Points name a step of log_artifact (see POINTS in test_crash.py). Store options come from
+$ARTIFACTFS_STORAGE_OPTIONS, as for any store opened by URL.
 """
 
 from __future__ import annotations
@@ -8,28 +11,68 @@ from __future__ import annotations
 import os
 import signal
 import sys
+from collections import Counter
+from typing import Any
 
 import artifactfs as afs
 from artifactfs.storage import Backend
 
-store, folder, method, part, at = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], int(sys.argv[5])
-KEY_ARG = {"write": 0, "create": 0, "put_file": 1, "adopt": 1}
-calls = 0
-original = getattr(Backend, method)
+store_url, folder, point = sys.argv[1:4]
+calls: Counter[str] = Counter()
 
 
-def deadly(self: Backend, *args: object, **kw: object) -> object:
-    global calls
-    if part in str(args[KEY_ARG[method]]):
-        calls += 1
-        if calls == at:
-            os.kill(os.getpid(), signal.SIGKILL)
-    return original(self, *args, **kw)
+def die_on(counter: str, at: int) -> None:
+    calls[counter] += 1
+    if calls[counter] == at:
+        os.kill(os.getpid(), signal.SIGKILL)
 
 
-if method != "none":
+def patch_backend(method: str, part: str, at: int, key_arg: int) -> None:
+    original = getattr(Backend, method)
+
+    def deadly(self: Backend, *args: Any, **kw: Any) -> Any:
+        if part in str(args[key_arg]):
+            die_on(method + part, at)
+        return original(self, *args, **kw)
+
     setattr(Backend, method, deadly)
-with afs.init(project="p", job_type="crash", store=store) as run:
+
+
+def patch_remote_put(at: int, only: str | None = None) -> None:
+    """Die inside the backend's own concurrent upload, at the ``at``-th blob it starts."""
+    store = afs.open_store(store_url)
+    cls = type(store.backend.fs)
+    original = cls._put_file
+
+    async def deadly(self: Any, lpath: str, rpath: str, *args: Any, **kw: Any) -> Any:
+        if only is None or str(lpath).endswith(only):
+            die_on("put", at)
+        return await original(self, lpath, rpath, *args, **kw)
+
+    cls._put_file = deadly
+
+
+local = "://" not in store_url
+if point == "blob-1":
+    patch_backend("write", "blobs/", 1, 0) if local else patch_remote_put(1)
+elif point == "blob-40":
+    patch_backend("write", "blobs/", 40, 0) if local else patch_remote_put(40)
+elif point == "large-blob":
+    patch_backend("adopt", "blobs/", 1, 1) if local else patch_remote_put(1, only="large.bin")
+elif point == "manifest":
+    patch_backend("write", "manifests/", 1, 0)
+elif point == "claim":
+    patch_backend("create", ".claim", 1, 0)
+elif point == "version-record":
+    patch_backend("create", "versions/", 1, 0)
+elif point == "claim-resolution":
+    patch_backend("create", "digests/", 2, 0)
+elif point == "alias":
+    patch_backend("create", "aliases/", 1, 0)
+else:
+    raise SystemExit(f"unknown point {point}")
+
+with afs.init(project="p", job_type="crash", store=store_url) as run:
     art = afs.Artifact("ds", type="dataset")
     art.add_dir(folder)
     print(run.log_artifact(art, aliases=["best"]).version)

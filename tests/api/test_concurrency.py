@@ -25,7 +25,7 @@ WRITER = textwrap.dedent(
 )
 
 
-def run_writers(store: Path, payloads: list[str], tmp_path: Path) -> list[str]:
+def run_writers(store: str, payloads: list[str], tmp_path: Path) -> list[str]:
     import time
 
     script = tmp_path / "writer.py"
@@ -43,8 +43,8 @@ def run_writers(store: Path, payloads: list[str], tmp_path: Path) -> list[str]:
     return outs
 
 
-def test_distinct_content_gets_distinct_versions(tmp_path: Path) -> None:
-    store = tmp_path / "store"
+def test_distinct_content_gets_distinct_versions(shared_store_url: str, tmp_path: Path) -> None:
+    store = shared_store_url
     outs = run_writers(store, [f"payload {i}" for i in range(8)], tmp_path)
     assert sorted(outs, key=lambda v: int(v[1:])) == [f"v{i}" for i in range(8)]
     versions = afs.open_store(store).versions("p", "ds")
@@ -54,8 +54,8 @@ def test_distinct_content_gets_distinct_versions(tmp_path: Path) -> None:
     assert afs.open_store(store).artifact("p/ds:newest").version in outs
 
 
-def test_identical_content_gets_one_version(tmp_path: Path) -> None:
-    store = tmp_path / "store"
+def test_identical_content_gets_one_version(shared_store_url: str, tmp_path: Path) -> None:
+    store = shared_store_url
     outs = run_writers(store, ["same"] * 8, tmp_path)
     assert outs == ["v0"] * 8
     assert len(afs.open_store(store).versions("p", "ds")) == 1
@@ -75,19 +75,19 @@ ALIAS_MOVER = textwrap.dedent(
 )
 
 
-def test_concurrent_alias_moves(tmp_path: Path) -> None:
+def test_concurrent_alias_moves(shared_store_url: str, tmp_path: Path) -> None:
     import time
 
-    store = tmp_path / "store"
+    store = shared_store_url
     run_writers(store, [f"payload {i}" for i in range(8)], tmp_path)
     script = tmp_path / "mover.py"
     script.write_text(ALIAS_MOVER)
     start = time.time() + 2.0
-    procs = [subprocess.Popen([sys.executable, str(script), str(store), f"v{i}", str(start)]) for i in range(8)]
+    procs = [subprocess.Popen([sys.executable, str(script), store, f"v{i}", str(start)]) for i in range(8)]
     assert [p.wait(timeout=120) for p in procs] == [0] * 8
     st = afs.open_store(store)
     best = st.artifact("p/ds:best")
     assert best.version in {f"v{i}" for i in range(8)}
     assert st.verify() == []
     events = st.backend.listdir("projects/p/artifacts/ds/aliases/best")
-    assert len(events) == len(set(events))
+    assert 1 <= len(events) <= 40 and len(events) == len(set(events))

@@ -89,3 +89,61 @@ def test_unusable_root_is_a_store_error(tmp_path: Path) -> None:
 def test_unknown_protocol_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="nosuchproto"):
         Backend.from_url("nosuchproto://bucket/x")
+
+
+RACER = """
+import sys, time
+from artifactfs.storage import Backend
+url, me, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
+b = Backend.from_url(url)
+while time.time() < start:
+    time.sleep(0.001)
+won = [k for k in range(25) if b.create(f"race/{k:010d}.msgpack", me.encode())]
+print(" ".join(map(str, won)))
+"""
+
+
+def test_create_has_one_winner_across_8_processes(shared_store_url: str, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+    import time
+
+    script = tmp_path / "racer.py"
+    script.write_text(RACER)
+    start = time.time() + 3.0
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), shared_store_url, f"w{i}", str(start)], stdout=subprocess.PIPE, text=True
+        )
+        for i in range(8)
+    ]
+    won: dict[int, str] = {}
+    for i, p in enumerate(procs):
+        out, _ = p.communicate(timeout=120)
+        assert p.returncode == 0
+        for k in out.split():
+            assert int(k) not in won, f"key {k} won twice"
+            won[int(k)] = f"w{i}"
+    assert sorted(won) == list(range(25))
+    backend = Backend.from_url(shared_store_url)
+    for k, winner in won.items():
+        assert backend.read(f"race/{k:010d}.msgpack") == winner.encode()  # the winner's bytes, not a loser's
+
+
+def test_backend_that_overwrites_on_create_is_refused() -> None:
+    """An old client or a server that ignores If-None-Match must not be trusted with versions."""
+    import uuid
+
+    from fsspec.implementations.memory import MemoryFileSystem
+
+    from artifactfs.errors import UnsupportedBackendError
+
+    class Overwriting(MemoryFileSystem):
+        def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kw: object) -> None:
+            super().pipe_file(path, value, mode="overwrite")
+
+    backend = Backend(Overwriting(skip_instance_cache=True), f"/probe-{uuid.uuid4().hex}", url="memory://probe")
+    backend._is_memory = False  # take the path every cloud backend takes
+    backend._create_checked = False
+    with pytest.raises(UnsupportedBackendError, match="Overwriting"):
+        backend.create("versions/0000000000.msgpack", b"x")
