@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import errors
 from .artifact import Artifact
+from .copy import CopyReport, copy
 from .manifest import Entry
 from .records import ArtifactVersionId, RunRecord
 from .run import Run, init
@@ -16,12 +17,14 @@ __all__ = [
     "Artifact",
     "ArtifactSummary",
     "ArtifactVersionId",
+    "CopyReport",
     "Entry",
     "Run",
     "RunRecord",
     "Store",
     "Table",
     "__version__",
+    "copy",
     "errors",
     "init",
     "open_store",

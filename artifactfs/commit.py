@@ -199,9 +199,8 @@ def commit(
     Returns the version record and whether it is new (False when identical content already
     had a version, which is then returned).
     """
-    backend = store.backend
     store._ensure_writable()
-    _check_type(store, project, draft.name, draft.type)
+    check_type(store, project, draft.name, draft.type)
     entries = _ingest(store, draft, callback)
     manifest = Manifest(
         name=draft.name,
@@ -212,31 +211,49 @@ def commit(
         upstream=tuple(draft._upstream),
         algorithm=store.algorithm,
     )
-    manifest_bytes = manifest.to_bytes()
-    manifest_digest = hash_bytes(manifest_bytes, store.algorithm)
+    return publish(
+        store, manifest, manifest.to_bytes(), project=project, run_project=run_project, run_id=run_id, aliases=aliases
+    )
+
+
+def publish(
+    store: Store,
+    manifest: Manifest,
+    manifest_bytes: bytes,
+    *,
+    project: str,
+    run_project: str | None,
+    run_id: str | None,
+    aliases: list[str],
+    origin: dict[str, object] | None = None,
+) -> tuple[VersionRecord, bool]:
+    """Make a version of a manifest whose blobs are already in the store.
+
+    Writes the manifest, claims its content digest, allocates the version record, then moves
+    the aliases. Returns the record and whether it is new.
+    """
+    backend = store.backend
+    name = manifest.name
+    manifest_digest = hash_bytes(manifest_bytes, manifest.algorithm)
     mkey = layout.manifest(manifest_digest)
     if not backend.exists(mkey):
         backend.write(mkey, manifest_bytes)
     content = manifest.content_digest
 
-    existing, seq = _claim_content(store, project, draft.name, content)
+    existing, seq = _claim_content(store, project, name, content)
     if existing is not None:
-        record = store._version_record(project, draft.name, existing)
+        record = store._version_record(project, name, existing)
         is_new = False
     else:
-        record = _allocate_version(
-            store, project, draft.name, draft.type, manifest, manifest_digest, content, run_project, run_id
-        )
-        backend.create(
-            f"{layout.claim_dir(project, draft.name, content)}/{seq:010d}.msgpack", _resolution(record.version)
-        )
+        record = _allocate_version(store, project, manifest, manifest_digest, content, run_project, run_id, origin)
+        backend.create(f"{layout.claim_dir(project, name, content)}/{seq:010d}.msgpack", _resolution(record.version))
         is_new = True
     for alias in aliases:
-        set_alias(store, project, draft.name, alias, record.version, run_id)
+        set_alias(store, project, name, alias, record.version, run_id)
     return record, is_new
 
 
-def _check_type(store: Store, project: str, name: str, type_: str) -> None:
+def check_type(store: Store, project: str, name: str, type_: str) -> None:
     numbers = store._version_numbers(project, name)
     if numbers:
         existing = store._version_record(project, name, numbers[-1]).type
@@ -247,16 +264,16 @@ def _check_type(store: Store, project: str, name: str, type_: str) -> None:
 def _allocate_version(
     store: Store,
     project: str,
-    name: str,
-    type_: str,
     manifest: Manifest,
     manifest_digest: Digest,
     content: Digest,
     run_project: str | None,
     run_id: str | None,
+    origin: dict[str, object] | None,
 ) -> VersionRecord:
     """Create ``versions/<N+1>`` with create-if-absent, retrying on conflict."""
     backend = store.backend
+    name = manifest.name
     numbers = store._version_numbers(project, name)
     n = numbers[-1] + 1 if numbers else 0
     for _ in range(10_000):
@@ -264,7 +281,7 @@ def _allocate_version(
             project=project,
             name=name,
             version=n,
-            type=type_,
+            type=manifest.type,
             manifest=manifest_digest,
             content=content,
             size=manifest.size,
@@ -272,6 +289,7 @@ def _allocate_version(
             created_at=codec.utcnow(),
             run_project=run_project,
             run_id=run_id,
+            origin=origin,
         )
         if backend.create(layout.version_record(project, name, n), record.to_bytes()):
             return record

@@ -78,12 +78,14 @@ class VersionRecord:
     created_at: str
     run_project: str | None = None
     run_id: str | None = None
+    origin: dict[str, Any] | None = None  # where a copied version came from
 
     def to_bytes(self) -> bytes:
         return codec.encode(
             {
                 "format": codec.FORMAT_VERSION,
                 "kind": "version",
+                "origin": self.origin,
                 "project": self.project,
                 "name": self.name,
                 "version": self.version,
@@ -113,6 +115,7 @@ class VersionRecord:
             created_at=codec.get_str(d, "created_at", what),
             run_project=_name(run, "project", what, optional=True),
             run_id=_name(run, "id", what, optional=True),
+            origin=codec.get_map(d, "origin", what) or None,
         )
 
 

@@ -218,6 +218,15 @@ class Backend:
                 callback=callback or DEFAULT_CALLBACK,
             )
 
+    def write_many(self, items: dict[str, bytes]) -> None:
+        """Write several whole keys concurrently (each appears whole or not at all)."""
+        if not self.is_async:
+            for key, data in items.items():
+                self.write(key, data)
+            return
+        keys = list(items)
+        self._gather(keys, "writing", lambda k: self.fs._pipe_file(self.path(k), items[k]))
+
     def get_files(self, pairs: list[tuple[str, str]], callback: Callback | None = None) -> None:
         """Download (key, local path) pairs concurrently."""
         if not pairs:

@@ -273,8 +273,35 @@ class Store:
             raise ArtifactTypeError(f"{art.qualified_name} has type {art.type!r}, not {type!r}")
         return art
 
+    def _find_version(self, ident: ArtifactVersionId) -> int | None:
+        """This store's number for the version ``ident`` names: the same number if it holds
+        the same manifest, else any version with that manifest (versions copied from another
+        store keep their manifest but not always their number)."""
+        numbers = self._version_numbers(ident.project, ident.name)
+        if (
+            ident.version in numbers
+            and self._version_record(ident.project, ident.name, ident.version).manifest == ident.manifest
+        ):
+            return ident.version
+        missing = [n for n in numbers if (ident.project, ident.name, n) not in self._records]
+        keys = [layout.version_record(ident.project, ident.name, n) for n in missing]
+        for n, data in zip(missing, self.backend.read_many(keys).values(), strict=True):
+            if data is not None:
+                self._records[(ident.project, ident.name, n)] = VersionRecord.from_bytes(data, f"version record v{n}")
+        for n in numbers:
+            rec = self._records.get((ident.project, ident.name, n))
+            if rec is not None and rec.manifest == ident.manifest:
+                return n
+        return None
+
     def _artifact_by_id(self, ident: ArtifactVersionId) -> Artifact:
         """The version a lineage edge names; a deleted one comes back with ``deleted`` set."""
+        number = self._find_version(ident)
+        if number is None:
+            raise ArtifactNotFoundError(
+                f"{ident.qualified_name} (manifest {ident.manifest.short}) is not in store {self.url}"
+            )
+        ident = ArtifactVersionId(ident.project, ident.name, number, ident.manifest)
         stone = self._tombstone(ident.project, ident.name, ident.version)
         if stone is not None:
             rec = self._version_record(ident.project, ident.name, ident.version)

@@ -72,3 +72,33 @@ def test_verify_exits_1_on_problems(tmp_path: Path, files: Path) -> None:
     res = CliRunner().invoke(cli, ["--store", store, "verify", "--json"], obj={})
     assert res.exit_code == 1
     assert json.loads(res.output)[0]["kind"] == "missing"
+
+
+def test_copy_command(tmp_path: Path, files: Path) -> None:
+    src, dst = str(tmp_path / "a"), str(tmp_path / "b")
+    with afs.init(project="proj", store=src) as run:
+        art = afs.Artifact("ds", type="dataset")
+        art.add_dir(files)
+        run.log_artifact(art)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["copy", src, dst, "proj/ds:latest", "--json"], obj={})
+    assert res.exit_code == 0, res.output
+    assert json.loads(res.output)["blobs"] == 3
+    res = runner.invoke(cli, ["copy", src, dst, "proj/ds:latest"], obj={})
+    assert "0 new version(s), 0 blob(s)" in res.output
+    assert afs.open_store(dst).artifact("proj/ds:v0").digest == afs.open_store(src).artifact("proj/ds:v0").digest
+
+
+def test_progress_bar_draws_on_a_terminal() -> None:
+    import io
+
+    from artifactfs.cli import _Bar
+
+    bar = _Bar("copying")
+    out = io.StringIO()
+    bar.set_size(4)
+    bar.bar.file = out  # type: ignore[union-attr]
+    for _ in range(4):
+        bar.relative_update(1)
+    bar.close()
+    assert bar.bar.pos == 4  # type: ignore[union-attr]
