@@ -316,11 +316,17 @@ class Backend:
             with self._errors(key, "touching"), contextlib.suppress(FileNotFoundError):
                 os.utime(self.path(key))
 
-    def open(self, key: str) -> IO[bytes]:
-        """A seekable binary file for ``key`` (remote backends read by byte range)."""
+    def open(self, key: str, *, exact_ranges: bool = False) -> IO[bytes]:
+        """A seekable binary file for ``key`` (remote backends read by byte range).
+
+        ``exact_ranges`` turns off fsspec's read-ahead, for callers that already read in
+        blocks of their own (each read is then exactly one ranged request).
+        """
         with self._errors(key, "opening"):
             if self.is_local:
                 return open(self.path(key), "rb")
+            if exact_ranges:
+                return self.fs.open(self.path(key), "rb", cache_type="none")  # type: ignore[no-any-return]
             return self.fs.open(self.path(key), "rb")  # type: ignore[no-any-return]
 
     # ------------------------------------------------------------------ writes

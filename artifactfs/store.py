@@ -520,7 +520,7 @@ class Store:
 
         def from_store() -> IO[bytes]:
             try:
-                return self.backend.open(key)
+                return self.backend.open(key, exact_ranges=True)
             except KeyNotFoundError:
                 raise IntegrityError(f"{what}: blob is missing from store {self.url}") from None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from fsspec.callbacks import Callback
 
@@ -15,28 +14,37 @@ from .errors import IntegrityError
 from .hashing import Digest, hash_stream
 from .storage import Backend
 
-if TYPE_CHECKING:
-    pass
+__all__ = ["fetch_to_cache", "missing_blobs", "upload_blobs"]
 
-__all__ = ["LIST_THRESHOLD", "fetch_to_cache", "missing_blobs", "upload_blobs"]
-
-# From this many digests on, list the blob shards that hold them (about one request per
-# 1,000 keys) instead of asking for each blob (one request each).
-LIST_THRESHOLD = 64
+# Listing a shard (blobs/<alg>/<2 hex>/) costs about one request per 1,000 keys in it; asking
+# for one blob costs one request. A shard is listed when at least this many digests fall in it.
+SHARD_LIST_MIN = 4
 
 
 def missing_blobs(backend: Backend, digests: Iterable[Digest]) -> set[Digest]:
-    """The digests whose blobs ``backend`` lacks (or holds with the wrong size is not checked)."""
-    keys = {layout.blob(d): d for d in set(digests)}
-    if not keys:
+    """The digests whose blobs ``backend`` lacks, found in few requests.
+
+    One listing of ``blobs/<alg>/`` tells which shards hold anything (a digest in an empty
+    shard is missing without asking); shards holding several of the digests are listed;
+    the rest are asked for one by one, concurrently.
+    """
+    wanted = set(digests)
+    if not wanted:
         return set()
-    if backend.is_async and len(keys) >= LIST_THRESHOLD:
-        shards = sorted({layout.blob_shard(d) for d in keys.values()})
-        present: Iterable[str] = backend.sizes_below(shards)
-    else:
+    if not backend.is_async or len(wanted) < SHARD_LIST_MIN:
+        keys = {layout.blob(d): d for d in wanted}
         present = backend.existing(list(keys))
-    present = set(present)
-    return {d for k, d in keys.items() if k not in present}
+        return {d for k, d in keys.items() if k not in present}
+    candidates: dict[str, list[Digest]] = {}
+    for algorithm in {d.algorithm for d in wanted}:
+        nonempty = set(backend.listdir(f"blobs/{algorithm}"))
+        for d in wanted:
+            if d.algorithm == algorithm and d.hex[:2] in nonempty:
+                candidates.setdefault(layout.blob_shard(d), []).append(d)
+    listed = [shard for shard, ds in candidates.items() if len(ds) >= SHARD_LIST_MIN]
+    asked = [layout.blob(d) for shard, ds in candidates.items() if len(ds) < SHARD_LIST_MIN for d in ds]
+    present = set(backend.sizes_below(listed)) | backend.existing(asked)
+    return {d for d in wanted if layout.blob(d) not in present}
 
 
 def upload_blobs(backend: Backend, sources: dict[Digest, str], callback: Callback | None = None) -> int:
