@@ -13,9 +13,11 @@ from .errors import InvalidInputError
 
 __all__ = [
     "CACHE_ENV",
+    "CONCURRENCY_ENV",
     "OPTIONS_ENV",
     "STORE_ENV",
     "default_cache_dir",
+    "default_concurrency",
     "default_store_url",
     "storage_options_for",
 ]
@@ -23,6 +25,19 @@ __all__ = [
 STORE_ENV = "ARTIFACTFS_STORE"
 CACHE_ENV = "ARTIFACTFS_CACHE_DIR"
 OPTIONS_ENV = "ARTIFACTFS_STORAGE_OPTIONS"
+CONCURRENCY_ENV = "ARTIFACTFS_CONCURRENCY"
+
+
+def default_concurrency() -> int:
+    """``$ARTIFACTFS_CONCURRENCY`` (requests in flight on remote stores), else 16."""
+    raw = os.environ.get(CONCURRENCY_ENV, "16")
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise InvalidInputError(f"${CONCURRENCY_ENV} must be a positive integer, got {raw!r}")
+    return value
 _SCHEME_ALIASES = {"gcs": "gs", "abfs": "az", "s3a": "s3"}
 
 

@@ -34,7 +34,7 @@ from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .refs import LATEST, ArtifactRef, check_alias, check_entry_path, check_name, parse_ref
-from .settings import default_cache_dir, default_store_url
+from .settings import default_cache_dir, default_concurrency, default_store_url
 from .storage import Backend, KeyNotFoundError, open_uri
 from .table import Table
 from .transfer import fetch_to_cache
@@ -568,13 +568,21 @@ def safe_target(dest: Path, path: str, what: str) -> Path:
     return target
 
 
-def open_store(url: str | os.PathLike[str] | None = None, **storage_options: Any) -> Store:
+def open_store(
+    url: str | os.PathLike[str] | None = None, *, concurrency: int | None = None, **storage_options: Any
+) -> Store:
     """Open a store by URL or path (default: ``$ARTIFACTFS_STORE``, else the local default store).
 
-    ``storage_options`` go to the fsspec filesystem (``endpoint_url``, ``token``, ``connection_string``...).
+    ``concurrency`` bounds the requests in flight on remote stores (default
+    ``$ARTIFACTFS_CONCURRENCY``, else 16). ``storage_options`` go to the fsspec filesystem
+    (``endpoint_url``, ``token``, ``connection_string``...), over those of
+    ``$ARTIFACTFS_STORAGE_OPTIONS``.
     """
     if url is None:
         url = default_store_url()
-    store = Store(Backend.from_url(os.fspath(url), **storage_options))
+    concurrency = concurrency if concurrency is not None else default_concurrency()
+    if not isinstance(concurrency, int) or concurrency < 1:
+        raise InvalidInputError(f"concurrency must be a positive integer, got {concurrency!r}")
+    store = Store(Backend.from_url(os.fspath(url), concurrency=concurrency, **storage_options))
     _ = store.algorithm  # refuse a store of a newer format before anything else reads it
     return store

@@ -87,3 +87,30 @@ def test_embedded_default_store_is_a_user_data_folder(tmp_path: Path, monkeypatc
     with afs.init(project="p") as run:
         pass
     assert (tmp_path / "xdg" / "artifactfs" / "store" / "projects" / "p" / "runs" / f"{run.id}.msgpack").is_file()
+
+
+def test_concurrency_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    assert afs.open_store(tmp_path / "s").backend.concurrency == 16
+    assert afs.open_store(tmp_path / "s", concurrency=4).backend.concurrency == 4
+    monkeypatch.setenv("ARTIFACTFS_CONCURRENCY", "32")
+    assert afs.open_store(tmp_path / "s").backend.concurrency == 32
+    for bad in ("0", "many"):
+        monkeypatch.setenv("ARTIFACTFS_CONCURRENCY", bad)
+        with pytest.raises(InvalidInputError, match="ARTIFACTFS_CONCURRENCY"):
+            afs.open_store(tmp_path / "s")
+    monkeypatch.delenv("ARTIFACTFS_CONCURRENCY")
+    with pytest.raises(InvalidInputError, match="concurrency"):
+        afs.open_store(tmp_path / "s", concurrency=0)
+
+
+def test_storage_options_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    from artifactfs.settings import storage_options_for
+
+    monkeypatch.setenv("ARTIFACTFS_STORAGE_OPTIONS", '{"gcs": {"token": "anon"}, "s3": {"anon": true}}')
+    assert storage_options_for("gs://b/x") == {"token": "anon"}
+    assert storage_options_for("s3://b/x") == {"anon": True}
+    assert storage_options_for("az://b/x") == {}
+    assert storage_options_for("/local/path") == {}
+    monkeypatch.setenv("ARTIFACTFS_STORAGE_OPTIONS", "{not json")
+    with pytest.raises(InvalidInputError, match="ARTIFACTFS_STORAGE_OPTIONS"):
+        storage_options_for("gs://b/x")
