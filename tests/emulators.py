@@ -10,7 +10,7 @@ an error; elsewhere its tests are skipped with the reason.
 
 from __future__ import annotations
 
-import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -168,10 +168,18 @@ def azurite_command() -> Path:
     exe = NODE_DIR / "node_modules" / ".bin" / "azurite-blob"
     if exe.exists():
         return exe
+    NODE_DIR.mkdir(parents=True, exist_ok=True)
+    with open(NODE_DIR.parent / "install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # test workers start together: one installs, the rest wait
+        if exe.exists():
+            return exe
+        return _install_azurite(exe)
+
+
+def _install_azurite(exe: Path) -> Path:
     npm = shutil.which("npm")
     if npm is None:
         raise EmulatorUnavailable("npm not found: Azurite (npm package 'azurite') cannot be installed")
-    NODE_DIR.mkdir(parents=True, exist_ok=True)
     if not (NODE_DIR / "package.json").exists():
         (NODE_DIR / "package.json").write_text('{"name": "artifactfs-emulators", "private": true}\n')
     res = subprocess.run(
@@ -216,6 +224,12 @@ STARTERS = {"s3": start_s3, "gcs": start_gcs, "azure": start_azure}
 
 def start(name: str, workdir: Path) -> Emulator:
     workdir.mkdir(parents=True, exist_ok=True)
-    with contextlib.suppress(FileNotFoundError):
-        pass
     return STARTERS[name](workdir)
+
+
+if __name__ == "__main__":
+    # `python -m tests.emulators install`: fetch what the emulators need ahead of a test run.
+    if sys.argv[1:] == ["install"]:
+        print(azurite_command())
+    else:
+        raise SystemExit("usage: python -m tests.emulators install")
