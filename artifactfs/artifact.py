@@ -219,6 +219,11 @@ class Artifact:
         return ArtifactVersionId(rec.project, rec.name, rec.version, rec.manifest)
 
     @property
+    def version_id(self) -> ArtifactVersionId:
+        """``project/name:vN`` plus the manifest digest: what lineage edges point at."""
+        return self._identity()
+
+    @property
     def is_logged(self) -> bool:
         return self._record is not None
 

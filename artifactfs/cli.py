@@ -273,6 +273,23 @@ def progress(label: str) -> Iterator[Callback | None]:
         bar.close()
 
 
+@cli.command()
+@click.argument("store_url", required=False)
+@click.pass_context
+def browse(ctx: click.Context, store_url: str | None) -> None:
+    """Explore a store in the terminal (default: --store, else the default store).
+
+    \b
+    Example:
+      artifactfs browse gs://team-a/store
+    """
+    try:
+        from tui.app import main as run_browser
+    except ImportError as e:  # the tui package ships with artifactfs; this guards broken installs
+        raise click.ClickException(f"the terminal browser is not installed: {e}") from None
+    run_browser(store_url or ctx.obj["store"])
+
+
 def _duration(text: str) -> dt.timedelta:
     units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
     try:

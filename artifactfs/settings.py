@@ -38,6 +38,8 @@ def default_concurrency() -> int:
     if value < 1:
         raise InvalidInputError(f"${CONCURRENCY_ENV} must be a positive integer, got {raw!r}")
     return value
+
+
 _SCHEME_ALIASES = {"gcs": "gs", "abfs": "az", "s3a": "s3"}
 
 

@@ -315,6 +315,14 @@ class Store:
             raise IntegrityError(f"{ident.qualified_name} in store {self.url} is not the version that was referenced")
         return art
 
+    def resolve(self, ident: ArtifactVersionId) -> Artifact:
+        """The version a lineage edge (a run's input or output, an upstream reference) names.
+
+        Unlike :meth:`artifact`, a deleted version comes back too, with ``deleted`` set, and a
+        version copied from another store is found by its manifest digest.
+        """
+        return self._artifact_by_id(ident)
+
     def runs(self, project: str) -> list[RunRecord]:
         """The runs of a project, oldest first."""
         self._check_project(project)

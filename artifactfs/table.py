@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import weakref
 from collections.abc import Callable, Iterator
@@ -70,8 +71,21 @@ class Table:
         """Write this (draft) table as Parquet; return the manifest fields describing it."""
         if self._arrow is None:
             raise InvalidInputError("only a table made from a DataFrame can be written")
-        pq = _pyarrow()[1]
-        pq.write_table(self._arrow, path, compression=COMPRESSION, row_group_size=ROW_GROUP_SIZE)
+        pa_, pq = _pyarrow()
+        table = self._arrow
+        # The longest value of each text column, kept in the footer: viewers size columns from
+        # it (min/max statistics order text, they do not measure it).
+        import pyarrow.compute as pc
+
+        lengths = {}
+        for f in table.schema:
+            if pa_.types.is_string(f.type) or pa_.types.is_large_string(f.type):
+                longest = pc.max(pc.utf8_length(table.column(f.name))).as_py()
+                lengths[f.name] = int(longest or 0)
+        meta = dict(table.schema.metadata or {})
+        meta[b"artifactfs.max_lengths"] = json.dumps(lengths).encode()
+        table = table.replace_schema_metadata(meta)
+        pq.write_table(table, path, compression=COMPRESSION, row_group_size=ROW_GROUP_SIZE)
         meta = pq.read_metadata(path)
         return {
             "num_rows": meta.num_rows,
@@ -125,6 +139,59 @@ class Table:
     @property
     def columns(self) -> list[str]:
         return list(self.schema.names)
+
+    @property
+    def row_groups(self) -> list[tuple[int, int]]:
+        """``(first row, row count)`` of each Parquet row group, from the footer alone."""
+        if self._arrow is not None:
+            return [(0, int(self._arrow.num_rows))]
+        md = self._parquet().metadata
+        out, start = [], 0
+        for i in range(md.num_row_groups):
+            n = int(md.row_group(i).num_rows)
+            out.append((start, n))
+            start += n
+        return out
+
+    def read_row_group(self, index: int, columns: list[str] | None = None) -> pa.Table:
+        """One row group (reads only its bytes)."""
+        if self._arrow is not None:
+            return self._arrow.select(columns) if columns else self._arrow
+        return self._parquet().read_row_group(index, columns=columns)
+
+    def column_stats(self) -> dict[str, tuple[Any, Any]]:
+        """``column -> (min, max)`` over the whole table, from the Parquet statistics.
+
+        Columns without statistics are left out. Reads the footer only.
+        """
+        if self._arrow is not None:
+            return {}
+        md = self._parquet().metadata
+        out: dict[str, tuple[Any, Any]] = {}
+        for c in range(md.num_columns):
+            name = md.schema.column(c).path
+            lo = hi = None
+            for g in range(md.num_row_groups):
+                st = md.row_group(g).column(c).statistics
+                if st is None or not st.has_min_max:
+                    lo = hi = None
+                    break
+                lo = st.min if lo is None else min(lo, st.min)
+                hi = st.max if hi is None else max(hi, st.max)
+            if lo is not None:
+                out[name] = (lo, hi)
+        return out
+
+    def max_lengths(self) -> dict[str, int]:
+        """Longest value (in characters) of each text column, from the footer (if recorded)."""
+        if self._arrow is not None:
+            return {}
+        raw = (self._parquet().schema_arrow.metadata or {}).get(b"artifactfs.max_lengths")
+        try:
+            data = json.loads(raw) if raw else {}
+        except ValueError:
+            return {}
+        return {str(k): int(v) for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
 
     def to_arrow(self) -> pa.Table:
         """The whole table as a ``pyarrow.Table``."""

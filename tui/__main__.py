@@ -1,6 +1,8 @@
-"""``python -m tui``: the terminal browser is not built yet."""
+"""``python -m tui [STORE_URL]``: browse a store (default: the default store)."""
 
 import sys
 
+from .app import main
+
 if __name__ == "__main__":
-    sys.exit("the artifactfs terminal browser is not available in this release yet")
+    main(sys.argv[1] if len(sys.argv) > 1 else None)

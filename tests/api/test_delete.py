@@ -95,3 +95,15 @@ def test_bad_retention_rules(store: afs.Store, tmp_path: Path, kwargs: dict[str,
     log_n(store, tmp_path, 1)
     with pytest.raises(InvalidInputError):
         store.apply_retention("p", "ds", **kwargs)  # type: ignore[arg-type]
+
+
+def test_resolve_finds_deleted_versions_for_lineage(store: afs.Store, tmp_path: Path) -> None:
+    (ds,) = log_n(store, tmp_path, 1)
+    ident = ds.references()[0]._identity() if ds.references() else None
+    assert ident is None
+    store.delete_version("p/ds:v0")
+    from artifactfs.hashing import Digest
+    from artifactfs.records import ArtifactVersionId
+
+    got = store.resolve(ArtifactVersionId("p", "ds", 0, Digest.parse(ds.manifest_digest)))
+    assert got.deleted and got.qualified_name == "p/ds:v0"

@@ -146,3 +146,21 @@ def test_corrupt_cached_table_is_refetched(memory_store: afs.Store, tmp_path: ob
     cached.write_bytes(bytes(data))
     pd.testing.assert_frame_equal(art.get_table("t").dataframe(), df)
     assert not cached.exists() or cached.read_bytes()[100] != data[100]
+
+
+def test_row_groups_and_column_stats(store: afs.Store) -> None:
+    n = ROW_GROUP_SIZE * 2 + 5
+    df = pd.DataFrame({"i": np.arange(n), "s": ["short"] * (n - 1) + ["a much longer value at the very end"]})
+    with log_table(store, df).get_table("t") as t:
+        assert t.row_groups == [(0, ROW_GROUP_SIZE), (ROW_GROUP_SIZE, ROW_GROUP_SIZE), (2 * ROW_GROUP_SIZE, 5)]
+        assert t.read_row_group(2).column("i").to_pylist() == list(range(2 * ROW_GROUP_SIZE, n))
+        stats = t.column_stats()
+        assert stats["i"] == (0, n - 1)
+        assert stats["s"][0] == "a much longer value at the very end"  # min by byte order
+
+
+def test_max_lengths_recorded_for_text_columns(store: afs.Store) -> None:
+    df = pd.DataFrame({"s": ["a"] * 1000 + ["x" * 77], "i": range(1001)})
+    with log_table(store, df).get_table("t") as t:
+        assert t.max_lengths() == {"s": 77}
+    pd.testing.assert_frame_equal(log_table(store, df).get_table("t").dataframe(), df)

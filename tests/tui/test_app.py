@@ -1,0 +1,205 @@
+"""The terminal browser, driven with Textual's Pilot against stores built here."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from textual.widgets import DataTable, Static, Tree
+
+import artifactfs as afs
+from tui.app import BrowserApp
+from tui.screens.file import FileScreen
+from tui.screens.lineage import LineageScreen
+from tui.screens.lists import ArtifactsScreen, ProjectsScreen, RunsScreen, VersionsScreen
+from tui.screens.run import RunScreen
+from tui.screens.table import TableScreen
+from tui.screens.version import VersionScreen
+from tui.widgets.grid import ParquetGrid
+
+GOLDEN = Path(__file__).parent.parent / "golden" / "store-v1"
+
+
+async def settle(pilot: Any) -> None:
+    """Wait until every worker has finished and the screen has been redrawn."""
+    for _ in range(3):
+        await pilot.pause()
+        await pilot.app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def text_of(widget: Static) -> str:
+    return str(widget.render())
+
+
+@pytest.fixture
+def pipeline_store(tmp_path: Path) -> str:
+    """raw -> prep -> ds ; ds -> train -> model, with a table and a text file."""
+    url = str(tmp_path / "store")
+    with afs.init(project="demo", job_type="ingest", store=url) as run:
+        raw = afs.Artifact("raw", type="dataset", description="raw rows")
+        raw.add(afs.Table(dataframe=pd.DataFrame({"x": np.arange(50), "s": ["a"] * 49 + ["z" * 60]})), "rows")
+        with raw.new_file("notes.md") as f:
+            f.write("# notes\nsome text\n")
+        run.log_artifact(raw)
+    with afs.init(project="demo", job_type="train", config={"lr": 0.5}, store=url) as run:
+        used = run.use_artifact("raw:latest")
+        model = afs.Artifact("model", type="model")
+        with model.new_file("w.bin", mode="wb") as f:
+            f.write(bytes(range(64)))
+        model.add_reference(used)
+        run.log_artifact(model, aliases=["best"])
+    return url
+
+
+async def test_walk_every_screen(pipeline_store: str) -> None:
+    app = BrowserApp(pipeline_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+        assert app.screen.query_one("#list", DataTable).get_row_at(0) == ["demo"]
+
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ArtifactsScreen)
+        rows = [app.screen.query_one("#list", DataTable).get_row_at(i) for i in range(2)]
+        assert [r[:3] for r in rows] == [["dataset", "raw", 1], ["model", "model", 1]]
+
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, VersionsScreen)
+        assert app.screen.query_one("#list", DataTable).get_row_at(0)[:2] == ["v0", "latest"]
+
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, VersionScreen)
+        summary = text_of(app.screen.query_one("#summary", Static))
+        assert "demo/raw:v0" in summary and "raw rows" in summary and "ingest" in summary
+        entries = app.screen.query_one("#entries", DataTable)
+        assert [entries.get_row_at(i)[0] for i in range(entries.row_count)] == ["notes.md", "rows.parquet"]
+
+        await pilot.press("down", "enter")  # the table
+        await settle(pilot)
+        assert isinstance(app.screen, TableScreen)
+        info = text_of(app.screen.query_one("#info", Static))
+        assert "50 rows" in info and "x: int64" in info
+        grid = app.screen.query_one(ParquetGrid)
+        assert grid.widths[1] == 60  # the long value at the very end sets the width
+        await settle(pilot)
+        assert grid.source.row(49) == [49, "z" * 60]
+
+        await pilot.press("escape", "up", "enter")  # the text file
+        await settle(pilot)
+        assert isinstance(app.screen, FileScreen)
+        assert "notes.md" in text_of(app.screen.query_one("#info", Static))
+
+        await pilot.press("escape", "l")
+        await settle(pilot)
+        assert isinstance(app.screen, LineageScreen)
+        tree = app.screen.query_one("#lineage", Tree)
+        down = tree.root.children[1]
+        await settle(pilot)
+        labels = [str(c.label) for c in down.children]
+        assert any("run train" in lbl for lbl in labels)
+
+        await pilot.press("escape", "escape", "escape", "u")
+        await settle(pilot)
+        assert isinstance(app.screen, RunsScreen)
+        runs = app.screen.query_one("#list", DataTable)
+        assert runs.row_count == 2
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+        assert "lr" in text_of(app.screen.query_one("#summary", Static))
+
+
+async def test_filter_lists_and_errors_show_in_the_ui(pipeline_store: str) -> None:
+    app = BrowserApp(pipeline_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("slash", "m", "o", "d")
+        await settle(pilot)
+        table = app.screen.query_one("#list", DataTable)
+        assert table.row_count == 1 and table.get_row_at(0)[1] == "model"
+        app.push_screen(VersionScreen("demo/nope:v0"))
+        await settle(pilot)
+        status = text_of(app.screen.query_one("#status", Static))
+        assert "ArtifactNotFoundError" in status and "retry" in status
+
+
+async def test_sort_and_filter_table(pipeline_store: str) -> None:
+    app = BrowserApp(pipeline_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(VersionScreen("demo/raw:v0"))
+        await settle(pilot)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        await pilot.press("s", *"-x", "enter")
+        await settle(pilot)
+        grid = app.screen.query_one(ParquetGrid)
+        assert grid.source.num_rows == 50 and grid.source.row(0)[0] == 49
+        await pilot.press("slash", *"x < 3", "enter")
+        await settle(pilot)
+        grid = app.screen.query_one(ParquetGrid)
+        assert grid.source.num_rows == 3
+
+
+async def test_large_table_reads_a_bounded_number_of_row_groups(tmp_path: Path) -> None:
+    from artifactfs.table import ROW_GROUP_SIZE
+
+    n = ROW_GROUP_SIZE * 20  # 2.6 million rows, 20 row groups
+    url = str(tmp_path / "store")
+    with afs.init(project="big", store=url) as run:
+        art = afs.Artifact("t", type="dataset")
+        art.add(afs.Table(dataframe=pd.DataFrame({"i": np.arange(n), "f": np.arange(n) / 3})), "big")
+        run.log_artifact(art)
+    app = BrowserApp(url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(VersionScreen("big/t:v0"))
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        grid = app.screen.query_one(ParquetGrid)
+        assert grid.source.num_rows == n
+        assert grid.source.loads <= 2  # the first group, and the next one prefetched
+        await pilot.press("end")
+        await settle(pilot)
+        assert grid.source.row(n - 1) == [n - 1, pytest.approx((n - 1) / 3)]
+        assert grid.source.loads <= 4
+        assert len(grid.source.pages) <= 6  # memory stays bounded however far one scrolls
+
+
+def snapshot_store(tmp_path: Path) -> str:
+    """A copy of the golden store: fixed ids, digests and times, so snapshots are stable."""
+    root = tmp_path / "golden"
+    shutil.copytree(GOLDEN, root)
+    return str(root)
+
+
+@pytest.mark.parametrize(
+    ("name", "keys"),
+    [
+        ("projects", []),
+        ("artifacts", ["enter"]),
+        ("version", ["enter", "enter", "enter"]),
+        ("table", ["enter", "enter", "enter", "down", "enter"]),
+        ("lineage", ["enter", "down", "enter", "enter", "l"]),
+    ],
+)
+def test_snapshots(snap_compare: Any, tmp_path: Path, name: str, keys: list[str]) -> None:
+    async def run_before(pilot: Any) -> None:
+        await settle(pilot)
+        for k in keys:
+            await pilot.press(k)
+            await settle(pilot)
+
+    app = BrowserApp(snapshot_store(tmp_path), label="golden store")
+    assert snap_compare(app, run_before=run_before, terminal_size=(110, 30))

@@ -1,0 +1,156 @@
+"""Screen plumbing shared by every screen: breadcrumbs, background loading, errors with retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Header, Input, Static
+
+from ..data import DataSource
+
+
+class BaseScreen(Screen[None]):
+    """Loads its data in a worker thread (so a slow bucket never freezes the UI), then shows it.
+
+    Subclasses implement ``fetch`` (runs in a thread, may do store I/O) and ``show`` (runs on the
+    UI thread with what ``fetch`` returned). Errors appear in the status line with a retry key.
+    """
+
+    BINDINGS = [
+        Binding("escape,backspace", "back", "Back"),
+        Binding("r", "reload", "Retry/refresh"),
+        Binding("question_mark", "help", "Help"),
+    ]
+
+    def __init__(self, crumbs: list[str]) -> None:
+        super().__init__()
+        self.crumbs = crumbs
+
+    @property
+    def data(self) -> DataSource:
+        return self.app.data  # type: ignore[attr-defined,no-any-return]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        yield Static(" › ".join(self.crumbs), id="crumbs")
+        with Vertical(id="body"):
+            yield from self.body()
+        yield Static("loading…", id="status")
+        yield Footer()
+
+    def body(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.action_reload()
+
+    def action_reload(self) -> None:
+        self.set_status("loading…")
+        self._fetch()
+
+    @work(thread=True, exclusive=True, group="fetch")
+    def _fetch(self) -> None:
+        try:
+            result = self.fetch()
+        except Exception as e:  # shown to the user; the app keeps running
+            self.app.call_from_thread(self._failed, e)
+            return
+        self.app.call_from_thread(self._show, result)  # type: ignore[arg-type]
+
+    async def _show(self, result: Any) -> None:
+        self.set_status("")
+        shown = self.show(result)
+        if shown is not None:
+            await shown
+
+    def _failed(self, error: Exception) -> None:
+        self.set_status(f"[b red]error:[/] {type(error).__name__}: {error}  — press r to retry")
+
+    def fetch(self) -> Any:
+        return None
+
+    def show(self, result: Any) -> Any:
+        """Display ``result``; may be a coroutine function."""
+        return None
+
+    def set_status(self, text: str) -> None:
+        status = self.query_one("#status", Static)
+        status.update(text)
+        status.display = bool(text)
+
+    def action_back(self) -> None:
+        if len(self.app.screen_stack) > 2:
+            self.app.pop_screen()
+
+    def action_help(self) -> None:
+        keys = "\n".join(f"  {b.key:<18} {b.description}" for b in self.active_bindings_list() if b.description)
+        self.notify(keys or "no keys", title="Keys on this screen", timeout=8)
+
+    def active_bindings_list(self) -> list[Binding]:
+        return [active.binding for active in self.active_bindings.values()]
+
+
+class ListScreen(BaseScreen):
+    """A screen showing one short list as a table, with ``/`` to filter it."""
+
+    BINDINGS = [Binding("slash", "filter", "Filter")]
+    columns: tuple[str, ...] = ()
+
+    def __init__(self, crumbs: list[str]) -> None:
+        super().__init__(crumbs)
+        self.rows: list[tuple[str, tuple[Any, ...]]] = []
+
+    def body(self) -> ComposeResult:
+        table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True, id="list")
+        yield table
+        filt = Input(placeholder="filter…", id="filter")
+        filt.display = False
+        yield filt
+
+    def on_mount(self) -> None:
+        table = self.query_one("#list", DataTable)
+        table.add_columns(*self.columns)
+        super().on_mount()
+
+    def show(self, result: Any) -> None:
+        self.rows = result
+        self.render_rows("")
+        self.query_one("#list", DataTable).focus()
+
+    def render_rows(self, needle: str) -> None:
+        table = self.query_one("#list", DataTable)
+        table.clear()
+        needle = needle.lower()
+        for key, cells in self.rows:
+            if needle and not any(needle in str(c).lower() for c in cells):
+                continue
+            table.add_row(*cells, key=key)
+        if not table.row_count:
+            self.set_status("nothing to show" if not needle else f"nothing matches {needle!r}")
+        else:
+            self.set_status("")
+
+    def action_filter(self) -> None:
+        filt = self.query_one("#filter", Input)
+        filt.display = True
+        filt.focus()
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "filter":
+            self.render_rows(event.value)
+
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "filter":
+            self.query_one("#list", DataTable).focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.row_key.value is not None:
+            self.open(event.row_key.value)
+
+    def open(self, key: str) -> None:
+        pass

@@ -1,0 +1,39 @@
+"""File preview: highlighted text, pretty JSON/YAML, a hex head for binaries, image metadata."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.syntax import Syntax
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from .base import BaseScreen
+from .lists import human
+
+
+class FileScreen(BaseScreen):
+    def __init__(self, art: Any, path: str, crumbs: list[str]) -> None:
+        super().__init__([*crumbs, path])
+        self.art, self.path = art, path
+
+    def body(self) -> ComposeResult:
+        yield Static(id="info")
+        with VerticalScroll(id="preview-scroll"):
+            yield Static(id="preview")
+
+    def fetch(self) -> Any:
+        return self.data.preview(self.art, self.path)
+
+    def show(self, p: Any) -> None:
+        note = "  (first 256 KiB)" if p.truncated else ""
+        self.query_one("#info", Static).update(f"[b]{p.path}[/]  {human(p.size)}  {p.digest}{note}")
+        view = self.query_one("#preview", Static)
+        if p.kind == "image":
+            view.update(f"image: {p.path}\nsize: {human(p.size)}\ndigest: {p.digest}")
+        elif p.kind == "binary":
+            view.update(p.text)
+        else:
+            view.update(Syntax(p.text, p.lexer, line_numbers=True, word_wrap=False))
+        self.query_one("#preview-scroll").focus()

@@ -1,0 +1,122 @@
+"""Projects, artifacts of a project, versions of an artifact, runs of a project."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.binding import Binding
+
+from .base import ListScreen
+
+
+def human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+def when(iso: str | None) -> str:
+    return (iso or "")[:19].replace("T", " ")
+
+
+class ProjectsScreen(ListScreen):
+    columns = ("project",)
+
+    def __init__(self) -> None:
+        super().__init__(["projects"])
+
+    def fetch(self) -> Any:
+        return [(p, (p,)) for p in self.data.projects()]
+
+    def open(self, key: str) -> None:
+        self.app.push_screen(ArtifactsScreen(key))
+
+
+class ArtifactsScreen(ListScreen):
+    columns = ("type", "artifact", "versions", "latest", "updated")
+    BINDINGS = [Binding("u", "runs", "Runs")]
+
+    def __init__(self, project: str) -> None:
+        super().__init__(["projects", project])
+        self.project = project
+
+    def fetch(self) -> Any:
+        return [
+            (a.name, (a.type, a.name, a.version_count, f"v{a.latest_version}", when(a.updated_at)))
+            for a in self.data.artifacts(self.project)
+        ]
+
+    def open(self, key: str) -> None:
+        self.app.push_screen(VersionsScreen(self.project, key))
+
+    def action_runs(self) -> None:
+        self.app.push_screen(RunsScreen(self.project))
+
+
+class VersionsScreen(ListScreen):
+    columns = ("version", "aliases", "size", "files", "created", "logged by")
+    BINDINGS = [Binding("d", "diff", "Diff with previous")]
+
+    def __init__(self, project: str, name: str) -> None:
+        super().__init__(["projects", project, name])
+        self.project, self.artifact_name = project, name
+
+    def fetch(self) -> Any:
+        rows = []
+        for v in reversed(self.data.versions(self.project, self.artifact_name)):
+            run = v.logged_by()
+            rows.append(
+                (
+                    v.qualified_name,
+                    (
+                        v.version,
+                        ", ".join(v.aliases),
+                        human(v.size),
+                        len(v.entries),
+                        when(v.created_at),
+                        f"{run.name} ({run.job_type})" if run else "",
+                    ),
+                )
+            )
+        return rows
+
+    def open(self, key: str) -> None:
+        from .version import VersionScreen
+
+        self.app.push_screen(VersionScreen(key))
+
+    def action_diff(self) -> None:
+        from .diff import DiffScreen
+
+        keys = [k for k, _ in self.rows]
+        table = self.query_one("#list")
+        row = getattr(table, "cursor_row", 0)
+        if row + 1 < len(keys):  # rows are newest first: the previous version is below
+            self.app.push_screen(DiffScreen(keys[row + 1], keys[row]))
+        else:
+            self.notify("the oldest version has nothing before it")
+
+
+class RunsScreen(ListScreen):
+    columns = ("started", "run", "job type", "status", "duration", "inputs", "outputs")
+
+    def __init__(self, project: str) -> None:
+        super().__init__(["projects", project, "runs"])
+        self.project = project
+
+    def fetch(self) -> Any:
+        rows = []
+        for r in reversed(self.data.runs(self.project)):
+            dur = f"{r.duration:.1f}s" if r.duration is not None else "—"
+            rows.append(
+                (r.id, (when(r.started_at), r.name, r.job_type or "", r.status, dur, len(r.inputs), len(r.outputs)))
+            )
+        return rows
+
+    def open(self, key: str) -> None:
+        from .run import RunScreen
+
+        self.app.push_screen(RunScreen(self.project, key))

@@ -1,0 +1,54 @@
+"""One run: job type, status, duration, config, inputs and outputs."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.widgets import DataTable, Static
+
+from .base import BaseScreen
+from .lists import when
+
+
+class RunScreen(BaseScreen):
+    def __init__(self, project: str, run_id: str) -> None:
+        super().__init__(["projects", project, "runs", run_id])
+        self.project, self.run_id = project, run_id
+
+    def body(self) -> ComposeResult:
+        yield Static(id="summary")
+        yield DataTable(cursor_type="row", id="io")
+
+    def on_mount(self) -> None:
+        self.query_one("#io", DataTable).add_columns("direction", "artifact version")
+        super().on_mount()
+
+    def fetch(self) -> Any:
+        return self.data.run(self.project, self.run_id)
+
+    def show(self, run: Any) -> None:
+        dur = f"{run.duration:.1f}s" if run.duration is not None else "running"
+        lines = [
+            f"[b]{run.name}[/]  [dim]{run.id}[/]",
+            f"job type: {run.job_type or '—'}   status: {run.status}   duration: {dur}",
+            f"started: {when(run.started_at)}   finished: {when(run.finished_at) or '—'}   host: {run.host or '—'}",
+            f"config: {json.dumps(run.config, default=str)}",
+        ]
+        if run.error:
+            lines.append(f"[red]error: {run.error}[/]")
+        self.query_one("#summary", Static).update("\n".join(lines))
+        table = self.query_one("#io", DataTable)
+        table.clear()
+        for i in run.inputs:
+            table.add_row("used", i.qualified_name, key=f"in:{i.qualified_name}")
+        for o in run.outputs:
+            table.add_row("logged", o.qualified_name, key=f"out:{o.qualified_name}")
+        table.focus()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        from .version import VersionScreen
+
+        if event.row_key.value:
+            self.app.push_screen(VersionScreen(event.row_key.value.split(":", 1)[1]))
