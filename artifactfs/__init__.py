@@ -5,8 +5,10 @@ from __future__ import annotations
 from . import errors
 from .artifact import Artifact
 from .copy import CopyReport, copy
+from .lineage import Edge, LineageGraph, Node
 from .manifest import Entry
 from .records import ArtifactVersionId, RunRecord
+from .reproduce import reproduce
 from .run import Run, init
 from .store import ArtifactSummary, Store, open_store
 from .table import Table
@@ -18,7 +20,10 @@ __all__ = [
     "ArtifactSummary",
     "ArtifactVersionId",
     "CopyReport",
+    "Edge",
     "Entry",
+    "LineageGraph",
+    "Node",
     "Run",
     "RunRecord",
     "Store",
@@ -28,4 +33,5 @@ __all__ = [
     "errors",
     "init",
     "open_store",
+    "reproduce",
 ]

@@ -29,6 +29,7 @@ from .refs import check_entry_path, check_name
 from .table import Table
 
 if TYPE_CHECKING:
+    from .lineage import LineageGraph
     from .store import Store
 
 __all__ = ["Artifact"]
@@ -330,6 +331,16 @@ class Artifact:
         """Runs that used this version, oldest first."""
         store, rec = self._require_record()
         return store._used_by(rec.project, rec.name, rec.version)
+
+    def upstream(self, depth: int | None = None) -> LineageGraph:
+        """Lineage upstream of this version: what it was made from, recursively."""
+        store, _ = self._require_record()
+        return store.lineage(self.qualified_name, "upstream", depth)
+
+    def downstream(self, depth: int | None = None) -> LineageGraph:
+        """Lineage downstream of this version: the runs that used it and what they made."""
+        store, _ = self._require_record()
+        return store.lineage(self.qualified_name, "downstream", depth)
 
     def __repr__(self) -> str:
         if self._record is None:

@@ -123,6 +123,290 @@ def ls(ctx: click.Context, path: str | None, as_json: bool) -> None:
         click.echo("  ".join(", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in row.values()))
 
 
+def _store(ctx: click.Context) -> Any:
+    return open_store(ctx.obj["store"])
+
+
+def _emit(rows: Any, as_json: bool, text: Any = None) -> None:
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+    elif text is not None:
+        click.echo(text)
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def show(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Show one version: manifest, metadata, aliases, logged-by run and references.
+
+    \b
+    Example:
+      artifactfs show sentiment-analysis/sentiment-model:candidate
+    """
+    art = _store(ctx).artifact(ref)
+    run = art.logged_by()
+    data = {
+        "ref": art.qualified_name,
+        "type": art.type,
+        "aliases": art.aliases,
+        "digest": art.digest,
+        "manifest": art.manifest_digest,
+        "size": art.size,
+        "created_at": art.created_at,
+        "description": art.description,
+        "metadata": art.metadata,
+        "logged_by": {"id": run.id, "name": run.name, "job_type": run.job_type} if run else None,
+        "references": [a.qualified_name for a in art.references()],
+        "entries": [
+            {"path": e.path, "kind": e.kind, "size": e.size, "digest": str(e.digest) if e.digest else None}
+            for e in art.entries.values()
+        ],
+    }
+    if as_json:
+        _emit(data, True)
+        return
+    click.echo(f"{art.qualified_name}  ({art.type})  aliases: {', '.join(art.aliases) or '-'}")
+    for k in ("digest", "manifest", "size", "created_at", "description"):
+        click.echo(f"  {k:12} {data[k]}")
+    click.echo(f"  {'metadata':12} {json.dumps(art.metadata, default=str)}")
+    click.echo(f"  {'logged by':12} {f'{run.name} ({run.job_type})' if run else '-'}")
+    click.echo(f"  {'references':12} {', '.join(data['references']) or '-'}")
+    click.echo(f"  entries ({len(art.entries)}):")
+    for e in art.entries.values():
+        click.echo(f"    {e.kind:9} {e.size:>12,}  {e.path}")
+
+
+@cli.command()
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--project", "-p", required=True, help="Project to log into.")
+@click.option("--name", "-n", required=True, help="Artifact name.")
+@click.option("--type", "-t", "type_", required=True, help="Artifact type (dataset, model, ...).")
+@click.option("--alias", "-a", "aliases", multiple=True, help="Alias to point at the version (repeatable).")
+@click.option("--description", "-d", help="Description of the version.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def put(
+    ctx: click.Context,
+    path: str,
+    project: str,
+    name: str,
+    type_: str,
+    aliases: tuple[str, ...],
+    description: str | None,
+    as_json: bool,
+) -> None:
+    """Log a file or a folder as a new version (a run of job type "cli").
+
+    \b
+    Example:
+      artifactfs put ./data --project sentiment-analysis --name raw-reviews --type dataset --alias latest-raw
+    """
+    from pathlib import Path
+
+    from .artifact import Artifact
+    from .run import init
+
+    with init(project=project, job_type="cli", store=_store(ctx)) as run:
+        art = Artifact(name, type=type_, description=description)
+        (art.add_dir if Path(path).is_dir() else art.add_file)(path)
+        with progress("uploading") as cb:
+            logged = run.log_artifact(art, aliases=list(aliases), callback=cb)
+    _emit(
+        {"ref": logged.qualified_name, "digest": logged.digest, "aliases": logged.aliases},
+        as_json,
+        f"logged {logged.qualified_name}  aliases: {', '.join(logged.aliases)}",
+    )
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("dest", required=False)
+@click.pass_context
+def get(ctx: click.Context, ref: str, dest: str | None) -> None:
+    """Download a version to DEST (default ./artifacts/<name>-v<N>); every byte is verified.
+
+    \b
+    Example:
+      artifactfs get sentiment-analysis/processed-dataset:latest ./data
+    """
+    art = _store(ctx).artifact(ref)
+    with progress("downloading") as cb:
+        path = art.download(dest, callback=cb)
+    click.echo(path)
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("path")
+@click.pass_context
+def cat(ctx: click.Context, ref: str, path: str) -> None:
+    """Write the bytes of one file of a version to stdout.
+
+    \b
+    Example:
+      artifactfs cat sentiment-analysis/sentiment-model:v3 config.json
+    """
+    import tempfile
+    from pathlib import Path
+
+    art = _store(ctx).artifact(ref)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = art.get_path(path, root=tmp)
+        sys.stdout.buffer.write(Path(local).read_bytes())
+        sys.stdout.flush()
+
+
+@cli.group()
+def alias() -> None:
+    """Point custom aliases at versions, or remove them."""
+
+
+@alias.command("set")
+@click.argument("ref")
+@click.argument("name")
+@click.pass_context
+def alias_set(ctx: click.Context, ref: str, name: str) -> None:
+    """Point alias NAME at version REF (moving it from any other version).
+
+    \b
+    Example:
+      artifactfs alias set sentiment-analysis/sentiment-model:v3 production
+    """
+    _store(ctx.find_root()).set_alias(ref, name)
+    click.echo(f"{name} -> {ref}")
+
+
+@alias.command("rm")
+@click.argument("ref")
+@click.argument("name")
+@click.pass_context
+def alias_rm(ctx: click.Context, ref: str, name: str) -> None:
+    """Remove alias NAME from the artifact REF names.
+
+    \b
+    Example:
+      artifactfs alias rm sentiment-analysis/sentiment-model:production production
+    """
+    _store(ctx.find_root()).remove_alias(ref, name)
+    click.echo(f"removed {name}")
+
+
+@cli.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def diff(ctx: click.Context, a: str, b: str, as_json: bool) -> None:
+    """Entries added, removed and changed between two versions (B may be name:vN of A's project).
+
+    \b
+    Example:
+      artifactfs diff sentiment-analysis/processed-dataset:v0 v1
+    """
+    store = _store(ctx)
+    left = store.artifact(a)
+    right = store.artifact(
+        b if "/" in b else f"{left.project}/{left.name}:{b}" if ":" not in b else f"{left.project}/{b}"
+    )
+    ea, eb = left.entries, right.entries
+    out = {
+        "a": left.qualified_name,
+        "b": right.qualified_name,
+        "added": sorted(set(eb) - set(ea)),
+        "removed": sorted(set(ea) - set(eb)),
+        "changed": sorted(p for p in set(ea) & set(eb) if (ea[p].digest, ea[p].size) != (eb[p].digest, eb[p].size)),
+    }
+    text = "\n".join(
+        [f"{left.qualified_name} -> {right.qualified_name}"]
+        + [f"+ {p}" for p in out["added"]]
+        + [f"- {p}" for p in out["removed"]]
+        + [f"~ {p}" for p in out["changed"]]
+        + [f"{len(out['added'])} added, {len(out['removed'])} removed, {len(out['changed'])} changed"]
+    )
+    _emit(out, as_json, text)
+
+
+@cli.command()
+@click.argument("ref")
+@click.option("--up", "direction", flag_value="upstream", default=True, help="What it was made from (default).")
+@click.option("--down", "direction", flag_value="downstream", help="What was made from it.")
+@click.option("--both", "direction", flag_value="both", help="Both directions.")
+@click.option("--depth", type=int, help="Follow at most this many edges.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["tree", "dot", "mermaid", "json"]), default="tree", show_default=True
+)
+@click.pass_context
+def lineage(ctx: click.Context, ref: str, direction: str, depth: int | None, fmt: str) -> None:
+    """Show the runs and versions a version came from (--up) or led to (--down).
+
+    \b
+    Examples:
+      artifactfs lineage sentiment-analysis/sentiment-model:v3
+      artifactfs lineage sentiment-analysis/processed-dataset:v0 --down --format mermaid
+    """
+    graph = _store(ctx).lineage(ref, direction, depth)
+    if fmt == "tree":
+        if direction == "both":
+            click.echo(graph.to_tree("upstream") + graph.to_tree("downstream"), nl=False)
+        else:
+            click.echo(graph.to_tree(direction), nl=False)
+    else:
+        click.echo({"dot": graph.to_dot, "mermaid": graph.to_mermaid, "json": graph.to_json}[fmt](), nl=False)
+
+
+@cli.command()
+@click.argument("project")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def runs(ctx: click.Context, project: str, as_json: bool) -> None:
+    """List the runs of PROJECT, oldest first.
+
+    \b
+    Example:
+      artifactfs runs sentiment-analysis --json
+    """
+    rows = [
+        {
+            "id": r.id,
+            "name": r.name,
+            "job_type": r.job_type,
+            "status": r.status,
+            "started_at": r.started_at,
+            "duration": r.duration,
+            "config": r.config,
+            "inputs": [i.qualified_name for i in r.inputs],
+            "outputs": [o.qualified_name for o in r.outputs],
+        }
+        for r in _store(ctx).runs(project)
+    ]
+    text = "\n".join(
+        f"{r['started_at'][:19]}  {r['id']}  {r['job_type'] or '-':14} {r['status']:9} "
+        f"in: {', '.join(r['inputs']) or '-'}  out: {', '.join(r['outputs']) or '-'}"
+        for r in rows
+    )
+    _emit(rows, as_json, text)
+
+
+@cli.command()
+@click.argument("ref")
+@click.argument("dest")
+@click.pass_context
+def reproduce(ctx: click.Context, ref: str, dest: str) -> None:
+    """Fetch the exact data, code and config that produced REF into DEST, with lineage.json.
+
+    \b
+    Example:
+      artifactfs reproduce sentiment-analysis/sentiment-model:v3 ./repro
+    """
+    from .reproduce import reproduce as run_reproduce
+
+    with progress("downloading") as cb:
+        out = run_reproduce(ref, dest, store=_store(ctx), callback=cb)
+    click.echo(f"{out}  (see {out / 'lineage.json'})")
+
+
 @cli.command()
 @click.option("--project", help="Only this project.")
 @click.option("--deep", is_flag=True, help="Re-hash every blob instead of checking sizes.")

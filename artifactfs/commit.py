@@ -248,9 +248,27 @@ def publish(
         record = _allocate_version(store, project, manifest, manifest_digest, content, run_project, run_id, origin)
         backend.create(f"{layout.claim_dir(project, name, content)}/{seq:010d}.msgpack", _resolution(record.version))
         is_new = True
+        _index_references(store, manifest, record)
     for alias in aliases:
         set_alias(store, project, name, alias, record.version, run_id)
     return record, is_new
+
+
+def _index_references(store: Store, manifest: Manifest, record: VersionRecord) -> None:
+    """Reverse index of add_reference edges, so downstream lineage is one listing per version."""
+    marker = codec.encode(
+        {
+            "format": codec.FORMAT_VERSION,
+            "project": record.project,
+            "name": record.name,
+            "version": record.version,
+            "manifest": str(record.manifest),
+        }
+    )
+    for up in manifest.upstream:
+        target = store._find_version(up)
+        if target is not None:
+            store.backend.write(layout.referenced_by_marker(up.project, up.name, target, record.manifest), marker)
 
 
 def check_type(store: Store, project: str, name: str, type_: str) -> None:

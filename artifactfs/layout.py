@@ -19,6 +19,8 @@ __all__ = [
     "manifest",
     "parse_seq",
     "project_dir",
+    "referenced_by_dir",
+    "referenced_by_marker",
     "run_record",
     "tombstone",
     "tombstones_dir",
@@ -120,6 +122,15 @@ def run_record(project: str, run_id: str) -> str:
 
 def used_by_dir(project: str, name: str, number: int) -> str:
     return f"projects/{project}/used-by/{name}/{_seq(number)}"
+
+
+def referenced_by_dir(project: str, name: str, number: int) -> str:
+    return f"projects/{project}/referenced-by/{name}/{_seq(number)}"
+
+
+def referenced_by_marker(project: str, name: str, number: int, by: Digest) -> str:
+    """Marks that the version whose manifest is ``by`` references ``project/name:vN``."""
+    return f"{referenced_by_dir(project, name, number)}/{by.algorithm}-{by.hex}"
 
 
 def used_by_marker(project: str, name: str, number: int, run_id: str) -> str:

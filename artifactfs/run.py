@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import platform
 import secrets
+import subprocess
 import time
 import traceback
 from dataclasses import replace
+from pathlib import Path
 from types import TracebackType
 from typing import Any
 
@@ -16,12 +19,33 @@ from fsspec.callbacks import Callback
 from . import codec, layout
 from .artifact import Artifact
 from .commit import commit
-from .errors import ArtifactStateError, InvalidInputError
+from .errors import ArtifactStateError, InvalidInputError, LocalPathNotFoundError
 from .records import RunRecord
 from .refs import check_alias, check_name
 from .store import Store, open_store
 
 __all__ = ["Run", "init"]
+
+
+DEFAULT_CODE_EXCLUDE = (".git", "__pycache__", ".venv", "venv", "node_modules", "build", "dist", ".*cache*")
+
+
+def _matches(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
+    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
+
+
+def git_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
+    """``{commit, dirty}`` of the git repository holding ``path``, or None (no git, no repo)."""
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, timeout=10, check=True
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=path, capture_output=True, text=True, timeout=10, check=True
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(status.strip())}
 
 
 def _new_run_id() -> str:
@@ -62,7 +86,7 @@ class Run:
             status="running",
             started_at=codec.utcnow(),
             host=platform.node() or None,
-            extra={"python": platform.python_version(), "pid": os.getpid()},
+            extra=_environment(),
         )
         store._ensure_writable()
         self._save()
@@ -137,6 +161,42 @@ class Run:
         self.store.backend.write(layout.used_by_marker(ident.project, ident.name, ident.version, self.id), marker)
         return art
 
+    def log_code(
+        self,
+        root: str | os.PathLike[str] = ".",
+        include: tuple[str, ...] = ("*.py",),
+        exclude: tuple[str, ...] = DEFAULT_CODE_EXCLUDE,
+        name: str = "code",
+    ) -> Artifact:
+        """Snapshot source files under ``root`` as an artifact of type ``code``, used by this run.
+
+        Files whose path (relative to ``root``) or name matches one of ``include`` and none of
+        ``exclude`` are kept. Unchanged code makes no new version. Because the run uses the
+        snapshot, every artifact it logs has this code upstream. The git commit and dirty flag
+        of ``root``, when it is in a git repository, are kept in the run record.
+        """
+        self._check_running()
+        base = Path(root)
+        if not base.is_dir():
+            raise LocalPathNotFoundError(f"log_code: no such folder {os.fspath(root)!r}")
+        art = Artifact(name, type="code", description=f"source snapshot of {base.resolve().name}")
+        found = 0
+        for dirpath, dirnames, filenames in os.walk(base):
+            rel_dir = Path(dirpath).relative_to(base)
+            dirnames[:] = sorted(d for d in dirnames if not _matches((rel_dir / d).as_posix(), d, exclude))
+            for f in sorted(filenames):
+                rel = (rel_dir / f).as_posix()
+                if _matches(rel, f, include) and not _matches(rel, f, exclude):
+                    art.add_file(Path(dirpath) / f, name=rel)
+                    found += 1
+        if not found:
+            raise InvalidInputError(f"log_code: no files under {os.fspath(root)!r} match {', '.join(include)}")
+        git = git_info(base)
+        if git:
+            self._record = replace(self._record, extra={**self._record.extra, "git": git})
+        logged = self.log_artifact(art)
+        return self.use_artifact(logged)
+
     def finish(self, status: str = "finished", error: str | None = None) -> None:
         """Mark the run finished (or ``failed``) and write its final record; idempotent."""
         if self.finished:
@@ -158,6 +218,14 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.id} {self._record.status}>"
+
+
+def _environment() -> dict[str, Any]:
+    env: dict[str, Any] = {"python": platform.python_version(), "pid": os.getpid()}
+    git = git_info(os.getcwd())
+    if git:
+        env["git"] = git
+    return env
 
 
 def init(

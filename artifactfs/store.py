@@ -7,11 +7,12 @@ import datetime as dt
 import io
 import os
 import threading
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Literal
 
 from fsspec.callbacks import Callback
 
@@ -30,6 +31,7 @@ from .errors import (
     RunNotFoundError,
 )
 from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes, hash_stream
+from .lineage import LineageGraph, Node
 from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
@@ -374,6 +376,97 @@ class Store:
             raise ArtifactNotFoundError(f"alias {alias!r} is not set on {art.project}/{art.name}")
         set_alias(self, art.project, art.name, alias, None, None)
 
+    # ------------------------------------------------------------------ lineage
+    def _referenced_by(self, ident: ArtifactVersionId) -> list[ArtifactVersionId]:
+        rdir = layout.referenced_by_dir(ident.project, ident.name, ident.version)
+        out = []
+        for key, data in self.backend.read_many(f"{rdir}/{n}" for n in self.backend.listdir(rdir)).items():
+            if data is not None:
+                out.append(ArtifactVersionId.from_dict(codec.decode(data, f"marker {key}"), f"marker {key}"))
+        return out
+
+    def lineage(
+        self,
+        ref: str,
+        direction: Literal["upstream", "downstream", "both"] = "upstream",
+        depth: int | None = None,
+    ) -> LineageGraph:
+        """The graph of runs and versions around ``ref``.
+
+        Upstream: the versions it references and the run that logged it, that run's inputs,
+        recursively. Downstream: the runs that used it and what they logged, and the versions
+        that reference it. ``depth`` bounds the number of edges followed from ``ref``. Reads
+        are proportional to the size of the graph returned, not of the project.
+        """
+        if direction not in ("upstream", "downstream", "both"):
+            raise InvalidInputError(f"direction must be upstream, downstream or both, got {direction!r}")
+        if depth is not None and (not isinstance(depth, int) or depth < 0):
+            raise InvalidInputError(f"depth must be a non-negative integer, got {depth!r}")
+        root = self.artifact(ref)
+        graph = LineageGraph(root=_art_id(root.version_id))
+        graph.add_node(_art_node(root))
+        if direction in ("upstream", "both"):
+            self._walk(graph, root.version_id, "up", depth)
+        if direction in ("downstream", "both"):
+            self._walk(graph, root.version_id, "down", depth)
+        return graph
+
+    def _walk(self, graph: LineageGraph, start: ArtifactVersionId, way: str, depth: int | None) -> None:
+        frontier: list[tuple[str, Any]] = [("artifact", start)]
+        seen: set[str] = set()
+        level = 0
+        while frontier and (depth is None or level < depth):
+            nxt: list[tuple[str, Any]] = []
+            for kind, item in frontier:
+                key = _art_id(item) if kind == "artifact" else _run_id(item)
+                if key in seen:
+                    continue
+                seen.add(key)
+                nxt.extend(self._step(graph, kind, item, way))
+            frontier = nxt
+            level += 1
+
+    def _step(self, graph: LineageGraph, kind: str, item: Any, way: str) -> list[tuple[str, Any]]:
+        out: list[tuple[str, Any]] = []
+        if kind == "run":
+            run: RunRecord = item
+            for ident in run.inputs if way == "up" else run.outputs:
+                art = self.resolve(ident)
+                graph.add_node(_art_node(art))
+                if way == "up":
+                    graph.add_edge(_art_id(art.version_id), _run_id(run), "used")
+                else:
+                    graph.add_edge(_run_id(run), _art_id(art.version_id), "logged")
+                out.append(("artifact", art.version_id))
+            return out
+        art = self.resolve(item)
+        me = _art_id(art.version_id)
+        if way == "up":
+            for up in art._upstream:
+                other = self.resolve(up)
+                graph.add_node(_art_node(other))
+                graph.add_edge(_art_id(other.version_id), me, "references")
+                out.append(("artifact", other.version_id))
+            try:
+                producer = art.logged_by()
+            except RunNotFoundError:
+                producer = None
+            if producer is not None:
+                graph.add_node(_run_node(producer))
+                graph.add_edge(_run_id(producer), me, "logged")
+                out.append(("run", producer))
+        else:
+            for user in art.used_by():
+                graph.add_node(_run_node(user))
+                graph.add_edge(me, _run_id(user), "used")
+                out.append(("run", user))
+            for down in self._referenced_by(art.version_id):
+                other = self.resolve(down)
+                graph.add_node(_art_node(other))
+                graph.add_edge(me, _art_id(other.version_id), "references")
+                out.append(("artifact", other.version_id))
+        return out
+
     # ------------------------------------------------------------------ maintenance
     def verify(self, project: str | None = None, deep: bool = False) -> list[Problem]:
         """Check that every live version's record, manifest and blobs are present and intact.
@@ -467,9 +560,11 @@ class Store:
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob {key} is missing from store {self.url}") from None
 
-    def _materialize_one(self, qualified: str, entry: Entry, dest: Path) -> None:
+    def _materialize_one(self, qualified: str, entry: Entry, dest: Path, linkable: set[Digest]) -> None:
         what = f"{qualified} entry {entry.path!r}"
         target = safe_target(dest, entry.path, what)
+        if entry.digest is not None and entry.kind != "reference" and self._link_fresh(entry.digest, target, linkable):
+            return
         if entry.kind == "reference":
             with open_uri(entry, what) as src:
                 if entry.digest is not None:
@@ -493,7 +588,30 @@ class Store:
                     raise
                 self.cache.evict(entry.digest)  # a corrupt cached copy: fetch again from the store
 
+    def _link_fresh(self, digest: Digest, target: Path, linkable: set[Digest]) -> bool:
+        """Hard-link a blob verified moments ago from the cache, instead of copying it again.
+
+        Only once per blob and download, so two downloaded files never share an inode; a user
+        who edits the linked file in place changes the cached copy, which the next read
+        verifies, evicts and fetches again.
+        """
+        with self._lock:
+            if digest not in linkable:
+                return False
+            linkable.discard(digest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f"{target.name}.tmp-{uuid.uuid4().hex}")
+        try:
+            os.link(self.cache.path(digest), tmp)
+            os.replace(tmp, target)
+            return True
+        except OSError:  # another filesystem, or links not supported: copy instead
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
+            return False
+
     def _materialize(self, qualified: str, entries: list[Entry], dest: Path, callback: Callback | None = None) -> None:
+        fresh: set[Digest] = set()
         if not self.backend.is_local:
             wanted = {
                 e.digest: (e.size, f"{qualified} entry {e.path!r}")
@@ -501,11 +619,11 @@ class Store:
                 if e.kind != "reference" and e.digest is not None
             }
             try:
-                fetch_to_cache(self.backend, self.cache, wanted, callback)
+                fresh = fetch_to_cache(self.backend, self.cache, wanted, callback)
             except KeyNotFoundError as e:
                 raise IntegrityError(f"{qualified}: a blob is missing from store {self.url}: {e}") from None
         with ThreadPoolExecutor(self.workers) as pool:
-            list(pool.map(lambda e: self._materialize_one(qualified, e, dest), entries))
+            list(pool.map(lambda e: self._materialize_one(qualified, e, dest, fresh), entries))
 
     def _table(self, qualified: str, entry: Entry) -> Table:
         """A lazily read table whose every byte is verified before pyarrow sees it."""
@@ -557,6 +675,42 @@ class Store:
             raise IntegrityError(f"{what}: blob does not match its digest")
         f.seek(0)
         return f
+
+
+def _art_id(ident: ArtifactVersionId) -> str:
+    return f"artifact:{ident.qualified_name}"
+
+
+def _run_id(run: RunRecord) -> str:
+    return f"run:{run.project}/{run.id}"
+
+
+def _art_node(art: Artifact) -> Node:
+    attrs = {
+        "project": art.project,
+        "name": art.name,
+        "version": art.version_number,
+        "type": art.type,
+        "digest": art.digest,
+        "manifest": art.manifest_digest,
+        "created_at": art.created_at,
+        "deleted": art.deleted,
+    }
+    label = art.qualified_name + (" (deleted)" if art.deleted else "")
+    return Node(_art_id(art.version_id), "artifact", label, attrs)
+
+
+def _run_node(run: RunRecord) -> Node:
+    attrs = {
+        "project": run.project,
+        "run_id": run.id,
+        "job_type": run.job_type,
+        "status": run.status,
+        "config": run.config,
+        "git": run.extra.get("git"),
+        "started_at": run.started_at,
+    }
+    return Node(_run_id(run), "run", f"run {run.name} ({run.job_type or 'run'})", attrs)
 
 
 def safe_target(dest: Path, path: str, what: str) -> Path:

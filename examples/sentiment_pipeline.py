@@ -30,6 +30,7 @@ def main(store: str | None = None) -> None:
     make_raw_reviews(work / "raw_reviews.csv")
 
     with afs.init(project="sentiment-analysis", job_type="data-ingestion", config={"frac": 0.8}, store=store) as run:
+        run.log_code(Path(__file__).parent)  # the code of this run, as a versioned artifact
         data = pd.read_csv(work / "raw_reviews.csv")
         processed = data.dropna().sample(frac=run.config["frac"], random_state=42)
         art = afs.Artifact(
@@ -43,6 +44,7 @@ def main(store: str | None = None) -> None:
         print(f"logged {logged.qualified_name} ({logged.metadata['rows']} rows)")
 
     with afs.init(project="sentiment-analysis", job_type="training", store=store) as run:
+        run.log_code(Path(__file__).parent)
         try:
             ds = run.use_artifact("processed-dataset:latest", type="dataset")
         except afs.errors.ArtifactNotFoundError as e:
@@ -62,6 +64,7 @@ def main(store: str | None = None) -> None:
     upstream = ", ".join(a.qualified_name for a in m.references())
     producer = m.logged_by()
     print(f"{m.qualified_name} was made from {upstream} by run {producer.id if producer else '?'}")
+    print(m.upstream().to_tree(), end="")
     print(f"store: {st.url}")
 
 

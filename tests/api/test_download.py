@@ -90,3 +90,19 @@ def test_corrupt_cache_entry_is_refetched(memory_store: afs.Store, files: Path, 
     art.download(tmp_path / "second")
     assert (tmp_path / "second/data/a.txt").read_text() == "alpha\n"
     assert store.cache.path(digest).read_text() == "alpha\n"
+
+
+def test_fresh_download_links_once_and_edits_never_poison_reads(
+    memory_store: afs.Store, files: Path, tmp_path: Path
+) -> None:
+    (files / "dup.txt").write_text("alpha\n")  # same bytes as a.txt: one blob, two entries
+    art = log_files(memory_store, files)
+    first = Path(art.download(tmp_path / "first"))
+    a, dup = first / "data" / "a.txt", first / "data" / "dup.txt"
+    assert a.read_text() == dup.read_text() == "alpha\n"
+    assert a.stat().st_ino != dup.stat().st_ino  # never two downloaded files on one inode
+    for f in (a, dup):
+        if f.stat().st_nlink > 1:
+            f.write_text("edited by the user\n")  # in place: the cached copy changes too
+    second = Path(art.download(tmp_path / "second"))
+    assert (second / "data" / "a.txt").read_text() == "alpha\n"  # verified, evicted, fetched again
