@@ -173,7 +173,8 @@ class Run:
         Files whose path (relative to ``root``) or name matches one of ``include`` and none of
         ``exclude`` are kept. Unchanged code makes no new version. Because the run uses the
         snapshot, every artifact it logs has this code upstream. The git commit and dirty flag
-        of ``root``, when it is in a git repository, are kept in the run record.
+        of ``root``, when it is in a git repository, are kept in the run record. The code
+        version has no logging run: it is an input of every run that snapshots the same code.
         """
         self._check_running()
         base = Path(root)
@@ -194,8 +195,10 @@ class Run:
         git = git_info(base)
         if git:
             self._record = replace(self._record, extra={**self._record.extra, "git": git})
-        logged = self.log_artifact(art)
-        return self.use_artifact(logged)
+        # The snapshot is an input of the run, not one of its products: recording it as logged
+        # by the run too would put a cycle (run -> code -> run) in every lineage graph.
+        record, _ = commit(self.store, art, project=self.project, run_project=None, run_id=None, aliases=[])
+        return self.use_artifact(f"{record.project}/{record.name}:v{record.version}")
 
     def finish(self, status: str = "finished", error: str | None = None) -> None:
         """Mark the run finished (or ``failed``) and write its final record; idempotent."""

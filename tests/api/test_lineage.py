@@ -71,7 +71,6 @@ def test_upstream_closure_is_exact(store: afs.Store, tmp_path: Path) -> None:
         (f"p/{ids['prep']}", ids["processed"], "logged"),
         (ids["raw"], f"p/{ids['prep']}", "used"),
         (ids["code"], f"p/{ids['prep']}", "used"),
-        (f"p/{ids['prep']}", ids["code"], "logged"),
         (f"p/{ids['ingest']}", ids["raw"], "logged"),
     }
     assert store.artifact(ids["code"]).type == "code"

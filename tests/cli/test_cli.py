@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 import artifactfs as afs
@@ -102,3 +103,17 @@ def test_progress_bar_draws_on_a_terminal() -> None:
         bar.relative_update(1)
     bar.close()
     assert bar.bar.pos == 4  # type: ignore[union-attr]
+
+
+def test_cli_reference_matches_help(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    root = Path(__file__).resolve().parent.parent.parent
+    spec = importlib.util.spec_from_file_location("cli_reference", root / "scripts" / "cli_reference.py")
+    assert spec and spec.loader
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    monkeypatch.setenv("COLUMNS", "100")
+    assert (root / "docs" / "cli.md").read_text() == mod.render(), (
+        "run: COLUMNS=100 python scripts/cli_reference.py > docs/cli.md"
+    )
