@@ -66,6 +66,11 @@ async def test_walk_every_screen(pipeline_store: str) -> None:
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, ArtifactsScreen)
+        table = app.screen.query_one("#list", DataTable)
+        await pilot.press("j")
+        assert table.cursor_row == 1
+        await pilot.press("k")
+        assert table.cursor_row == 0
         rows = [app.screen.query_one("#list", DataTable).get_row_at(i) for i in range(2)]
         assert [r[:3] for r in rows] == [["dataset", "raw", 1], ["model", "model", 1]]
 

@@ -25,6 +25,8 @@ class BaseScreen(Screen[None]):
         Binding("escape,backspace", "back", "Back"),
         Binding("r", "reload", "Retry/refresh"),
         Binding("question_mark", "help", "Help"),
+        Binding("j", "move(1)", "Down", show=False),
+        Binding("k", "move(-1)", "Up", show=False),
     ]
 
     def __init__(self, crumbs: list[str]) -> None:
@@ -82,6 +84,12 @@ class BaseScreen(Screen[None]):
         status = self.query_one("#status", Static)
         status.update(text)
         status.display = bool(text)
+
+    def action_move(self, delta: int) -> None:
+        """vim-style j/k in whichever list has the focus."""
+        focused = self.focused
+        if isinstance(focused, DataTable):
+            (focused.action_cursor_down if delta > 0 else focused.action_cursor_up)()
 
     def action_back(self) -> None:
         if len(self.app.screen_stack) > 2:
