@@ -118,6 +118,9 @@ def main() -> None:
                     a_get = measure(lambda: holder[0].download(work / "afs-out"))
                     samples["put"].append((a_put[0], a_put[1], b_put[0], b_put[1]))
                     samples["get"].append((a_get[0], a_get[1], b_get[0], b_get[1]))
+                    # emulators keep everything in memory: empty both buckets between rounds
+                    for root in (plain_root, url.split("://", 1)[1]):
+                        fs.rm(root.split("/", 1)[0], recursive=True)
                 for op, ss in samples.items():
                     ratios = [a / b for a, _, b, _ in ss]
                     rows.append(
