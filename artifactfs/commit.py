@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import shutil
 import socket
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from fsspec.callbacks import Callback
 
 from . import codec, layout
 from .artifact import Artifact, Staged
 from .errors import ArtifactTypeError, LocalPathNotFoundError, StoreError
-from .hashing import CHUNK_SIZE, Digest, hash_bytes, new_hasher
+from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file
 from .manifest import Entry, Manifest
 from .records import AliasEvent, VersionRecord
 from .transfer import upload_blobs
@@ -64,24 +65,33 @@ def _entry_for(store: Store, path: str, staged: Staged, sources: dict[Digest, st
 
 
 def _copy_large_local(store: Store, local: Path) -> tuple[Digest, int]:
-    """One pass over a large file: read, hash and write to a temp blob, then rename into place."""
+    """Copy a large file into the store, then name it by the digest of the copy.
+
+    The kernel copies (copy_file_range, as cp does: no round trip through Python), and the
+    digest is taken from the copy itself, so a source that changes meanwhile can never leave a
+    blob that does not match its name. Memory stays bounded whatever the size.
+    """
     backend = store.backend
     tmp = backend.temp_path()
-    h = new_hasher(store.algorithm)
-    size = 0
     try:
         with open(local, "rb") as src, open(tmp, "wb") as out:
-            buf = bytearray(CHUNK_SIZE)
-            view = memoryview(buf)
-            while n := src.readinto(buf):
-                h.update(view[:n])
-                out.write(view[:n])
-                size += n
-        digest = Digest(store.algorithm, h.hexdigest())
+            _kernel_copy(src, out)
+        digest, size = hash_file(tmp, store.algorithm)
         backend.adopt(tmp, layout.blob(digest))
     finally:
         backend.discard(tmp)
     return digest, size
+
+
+def _kernel_copy(src: IO[bytes], out: IO[bytes]) -> None:
+    try:
+        while os.copy_file_range(src.fileno(), out.fileno(), 1 << 30):
+            pass
+    except OSError:  # not supported between these files: copy through user space
+        src.seek(0)
+        out.seek(0)
+        out.truncate()
+        shutil.copyfileobj(src, out, CHUNK_SIZE)
 
 
 def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[Entry]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from dataclasses import dataclass
 from typing import IO, Protocol
@@ -19,6 +20,7 @@ __all__ = [
     "Hasher",
     "hash_blocks",
     "hash_bytes",
+    "hash_file",
     "hash_stream",
     "new_hasher",
 ]
@@ -109,3 +111,13 @@ def hash_blocks(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM, block_siz
         h.update(block)
         out += h.digest()
     return bytes(out)
+
+
+def hash_file(path: str | os.PathLike[str], algorithm: str = DEFAULT_ALGORITHM) -> tuple[Digest, int]:
+    """Digest and size of a local file; blake3 maps it and hashes on every core."""
+    if algorithm == "blake3":
+        h = blake3.blake3(max_threads=blake3.blake3.AUTO)
+        h.update_mmap(os.fspath(path))
+        return Digest(algorithm, h.hexdigest()), os.path.getsize(path)
+    with open(path, "rb") as f:
+        return hash_stream(f, algorithm)
