@@ -65,22 +65,32 @@ def _entry_for(store: Store, path: str, staged: Staged, sources: dict[Digest, st
 
 
 def _copy_large_local(store: Store, local: Path) -> tuple[Digest, int]:
-    """Copy a large file into the store, then name it by the digest of the copy.
+    """Copy a large file into the store, then name it by its digest.
 
-    The kernel copies (copy_file_range, as cp does: no round trip through Python), and the
-    digest is taken from the copy itself, so a source that changes meanwhile can never leave a
-    blob that does not match its name. Memory stays bounded whatever the size.
+    The kernel copies (copy_file_range, as cp does: no round trip through Python); the source
+    is hashed right after, while its pages are still cached. If the source changed during the
+    copy (size, mtime or inode differ), the copy is made again, so a blob always matches its
+    name. Memory stays bounded whatever the size.
     """
     backend = store.backend
-    tmp = backend.temp_path()
-    try:
-        with open(local, "rb") as src, open(tmp, "wb") as out:
-            _kernel_copy(src, out)
-        digest, size = hash_file(tmp, store.algorithm)
-        backend.adopt(tmp, layout.blob(digest))
-    finally:
-        backend.discard(tmp)
-    return digest, size
+    for _ in range(3):
+        before = _identity(local)
+        tmp = backend.temp_path()
+        try:
+            with open(local, "rb") as src, open(tmp, "wb") as out:
+                _kernel_copy(src, out)
+            digest, size = hash_file(local, store.algorithm)
+            if _identity(local) == before and os.path.getsize(tmp) == size:
+                backend.adopt(tmp, layout.blob(digest))
+                return digest, size
+        finally:
+            backend.discard(tmp)
+    raise LocalPathNotFoundError(f"{local} kept changing while it was being logged; log it once it is complete")
+
+
+def _identity(path: Path) -> tuple[int, int, int]:
+    st = path.stat()
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def _kernel_copy(src: IO[bytes], out: IO[bytes]) -> None:
