@@ -79,6 +79,7 @@ class Store:
         self._algorithm: str | None = None
         self._records: dict[tuple[str, str, int], VersionRecord] = {}
         self._manifests: dict[Digest, Manifest] = {}
+        self._finished_runs: dict[tuple[str, str], RunRecord] = {}
         self._lock = threading.Lock()
 
     @property
@@ -339,11 +340,17 @@ class Store:
         """One run record."""
         check_name(project, "project")
         check_name(run_id, "run id")
+        cached = self._finished_runs.get((project, run_id))
+        if cached is not None:
+            return cached
         key = layout.run_record(project, run_id)
         try:
-            return RunRecord.from_bytes(self.backend.read(key), f"run record {key}")
+            run = RunRecord.from_bytes(self.backend.read(key), f"run record {key}")
         except KeyNotFoundError:
             raise RunNotFoundError(f"run {run_id!r} not found in project {project!r} of store {self.url}") from None
+        if run.status != "running":  # a finished run's record no longer changes
+            self._finished_runs[(project, run_id)] = run
+        return run
 
     def _used_by(self, project: str, name: str, number: int) -> list[RunRecord]:
         udir = layout.used_by_dir(project, name, number)
