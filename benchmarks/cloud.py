@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import random
 import shutil
 import statistics
 import sys
@@ -25,8 +24,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import aiohttp
+from workloads import make_big, make_small
 
 from tests import emulators
 
@@ -41,21 +42,6 @@ async def _counting_request(self: aiohttp.ClientSession, *args: object, **kw: ob
 
 
 aiohttp.ClientSession._request = _counting_request  # type: ignore[method-assign]
-
-
-def make_small(root: Path, n: int) -> None:
-    rnd = random.Random(0)
-    for i in range(n):
-        d = root / f"d{i % 100:03d}"
-        d.mkdir(parents=True, exist_ok=True)
-        (d / f"f{i:05d}.bin").write_bytes(rnd.randbytes(4096))
-
-
-def make_big(path: Path, mib: int) -> None:
-    rnd = random.Random(1)
-    with open(path, "wb") as f:
-        for _ in range(mib):
-            f.write(rnd.randbytes(1 << 20))
 
 
 def measure(fn: Callable[[], object]) -> tuple[float, int]:

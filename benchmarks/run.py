@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
 import shutil
 import statistics
 import subprocess
@@ -24,6 +23,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from workloads import make_big, make_small
 
 LOG = """
 import sys, artifactfs as afs
@@ -33,22 +34,6 @@ with afs.init(project="bench", job_type="bench", store=store) as run:
     (art.add_dir if kind == "dir" else art.add_file)(path)
     run.log_artifact(art)
 """
-
-
-def make_small(root: Path, n: int) -> None:
-    rnd = random.Random(0)
-    per = max(1, n // 100)
-    for i in range(n):
-        d = root / f"d{i // per:03d}"
-        d.mkdir(parents=True, exist_ok=True)
-        (d / f"f{i:05d}.bin").write_bytes(rnd.randbytes(4096))
-
-
-def make_big(path: Path, mib: int) -> None:
-    rnd = random.Random(1)
-    with open(path, "wb") as f:
-        for _ in range(mib):
-            f.write(rnd.randbytes(1 << 20))
 
 
 def timed(cmd: list[str]) -> tuple[float, int]:
