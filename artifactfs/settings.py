@@ -29,8 +29,8 @@ CONCURRENCY_ENV = "ARTIFACTFS_CONCURRENCY"
 
 
 def default_concurrency() -> int:
-    """``$ARTIFACTFS_CONCURRENCY`` (requests in flight on remote stores), else 16."""
-    raw = os.environ.get(CONCURRENCY_ENV, "16")
+    """``$ARTIFACTFS_CONCURRENCY`` (requests in flight on remote stores), else 64."""
+    raw = os.environ.get(CONCURRENCY_ENV, "64")
     try:
         value = int(raw)
     except ValueError:

@@ -53,7 +53,7 @@ class Backend:
     a partially written file.
     """
 
-    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, *, url: str, concurrency: int = 16) -> None:
+    def __init__(self, fs: fsspec.AbstractFileSystem, root: str, *, url: str, concurrency: int = 64) -> None:
         self.fs = fs
         self.root = root.rstrip("/")
         self.url = url
@@ -65,7 +65,7 @@ class Backend:
         self._dirs: set[str] = set()  # local folders known to exist
 
     @classmethod
-    def from_url(cls, url: str, *, concurrency: int = 16, **storage_options: Any) -> Backend:
+    def from_url(cls, url: str, *, concurrency: int = 64, **storage_options: Any) -> Backend:
         """Open ``url`` (a path, ``file://``, ``memory://``, ``gs://``, ``az://``, ``s3://`` ...)."""
         if "://" not in url:
             url = os.path.abspath(os.path.expanduser(url))

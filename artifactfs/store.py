@@ -743,7 +743,7 @@ def open_store(
     """Open a store by URL or path (default: ``$ARTIFACTFS_STORE``, else the local default store).
 
     ``concurrency`` bounds the requests in flight on remote stores (default
-    ``$ARTIFACTFS_CONCURRENCY``, else 16). ``storage_options`` go to the fsspec filesystem
+    ``$ARTIFACTFS_CONCURRENCY``, else 64). ``storage_options`` go to the fsspec filesystem
     (``endpoint_url``, ``token``, ``connection_string``...), over those of
     ``$ARTIFACTFS_STORAGE_OPTIONS``.
     """

@@ -90,7 +90,7 @@ def test_embedded_default_store_is_a_user_data_folder(tmp_path: Path, monkeypatc
 
 
 def test_concurrency_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    assert afs.open_store(tmp_path / "s").backend.concurrency == 16
+    assert afs.open_store(tmp_path / "s").backend.concurrency == 64
     assert afs.open_store(tmp_path / "s", concurrency=4).backend.concurrency == 4
     monkeypatch.setenv("ARTIFACTFS_CONCURRENCY", "32")
     assert afs.open_store(tmp_path / "s").backend.concurrency == 32
