@@ -46,8 +46,13 @@ def _entry_for(store: Store, path: str, staged: Staged, sources: dict[Digest, st
     assert staged.local is not None
     backend, algorithm = store.backend, store.algorithm
     try:
-        if backend.is_local and staged.local.stat().st_size > SMALL_FILE:
+        large = staged.local.stat().st_size > SMALL_FILE
+        if large and backend.is_local:
             digest, size = _copy_large_local(store, staged.local)
+        elif large:
+            # Hashed in bounded memory here, streamed by the backend's multipart upload later.
+            digest, size = hash_file(staged.local, algorithm)
+            sources[digest] = str(staged.local)
         else:
             data = staged.local.read_bytes()
             digest, size = hash_bytes(data, algorithm), len(data)

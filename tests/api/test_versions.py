@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -124,3 +125,24 @@ def test_changing_one_file_of_10000_uploads_one_blob(store: afs.Store, tmp_path:
     v1 = log_dir(store, folder)
     assert v1.version == "v1" and len(v1.entries) == 10_000
     assert len(blob_keys(store) - before) == 1
+
+
+def test_large_file_to_a_remote_store_is_not_read_into_memory(memory_store: afs.Store, tmp_path: Path) -> None:
+    import tracemalloc
+
+    from artifactfs.artifact import Staged
+    from artifactfs.commit import _entry_for
+
+    big = tmp_path / "big.bin"
+    with open(big, "wb") as f:
+        for _ in range(48):
+            f.write(os.urandom(1 << 20))
+    sources: dict[object, str] = {}
+    tracemalloc.start()
+    try:
+        entry = _entry_for(memory_store, "big.bin", Staged("file", local=big), sources)  # type: ignore[arg-type]
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert entry.size == 48 << 20 and sources == {entry.digest: str(big)}
+    assert peak < 24 << 20  # hashed in blocks, not read whole (48 MiB)
