@@ -38,16 +38,20 @@ def patch_backend(method: str, part: str, at: int, key_arg: int) -> None:
     setattr(Backend, method, deadly)
 
 
-def patch_remote_put(at: int, only: str | None = None) -> None:
-    """Die inside the backend's own concurrent upload, at the ``at``-th blob it starts."""
+def patch_remote_put(at: int, only: str | None = None, after: bool = False) -> None:
+    """Die inside the backend's own concurrent upload: when the ``at``-th blob starts, or
+    (``after``) once ``at`` blobs have landed, with the others still in flight."""
     store = afs.open_store(store_url)
     cls = type(store.backend.fs)
     original = cls._put_file
 
     async def deadly(self: Any, lpath: str, rpath: str, *args: Any, **kw: Any) -> Any:
-        if only is None or str(lpath).endswith(only):
+        if not after and (only is None or str(lpath).endswith(only)):
             die_on("put", at)
-        return await original(self, lpath, rpath, *args, **kw)
+        result = await original(self, lpath, rpath, *args, **kw)
+        if after:
+            die_on("put", at)
+        return result
 
     cls._put_file = deadly
 
@@ -56,7 +60,7 @@ local = "://" not in store_url
 if point == "blob-1":
     patch_backend("write", "blobs/", 1, 0) if local else patch_remote_put(1)
 elif point == "blob-40":
-    patch_backend("write", "blobs/", 40, 0) if local else patch_remote_put(40)
+    patch_backend("write", "blobs/", 40, 0) if local else patch_remote_put(30, after=True)
 elif point == "large-blob":
     patch_backend("adopt", "blobs/", 1, 1) if local else patch_remote_put(1, only="large.bin")
 elif point == "manifest":
