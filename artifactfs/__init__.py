@@ -5,6 +5,7 @@ from __future__ import annotations
 from . import errors
 from .artifact import Artifact
 from .copy import CopyReport, copy
+from .diff import VersionDiff, diff
 from .lineage import Edge, LineageGraph, Node
 from .manifest import Entry
 from .records import ArtifactVersionId, RunRecord
@@ -28,8 +29,10 @@ __all__ = [
     "RunRecord",
     "Store",
     "Table",
+    "VersionDiff",
     "__version__",
     "copy",
+    "diff",
     "errors",
     "init",
     "open_store",

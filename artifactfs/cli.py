@@ -13,6 +13,7 @@ import click
 from fsspec.callbacks import Callback
 
 from . import __version__
+from .diff import diff as diff_versions
 from .errors import ArtifactFSError
 from .settings import CACHE_ENV, STORE_ENV, default_cache_dir, default_store_url
 from .store import open_store
@@ -310,20 +311,15 @@ def diff(ctx: click.Context, a: str, b: str, as_json: bool) -> None:
     right = store.artifact(
         b if "/" in b else f"{left.project}/{left.name}:{b}" if ":" not in b else f"{left.project}/{b}"
     )
-    ea, eb = left.entries, right.entries
-    out = {
-        "a": left.qualified_name,
-        "b": right.qualified_name,
-        "added": sorted(set(eb) - set(ea)),
-        "removed": sorted(set(ea) - set(eb)),
-        "changed": sorted(p for p in set(ea) & set(eb) if (ea[p].digest, ea[p].size) != (eb[p].digest, eb[p].size)),
-    }
+    d = diff_versions(left, right)
+    out = d.to_dict()
     text = "\n".join(
-        [f"{left.qualified_name} -> {right.qualified_name}"]
-        + [f"+ {p}" for p in out["added"]]
-        + [f"- {p}" for p in out["removed"]]
-        + [f"~ {p}" for p in out["changed"]]
-        + [f"{len(out['added'])} added, {len(out['removed'])} removed, {len(out['changed'])} changed"]
+        [f"{d.a} -> {d.b}"]
+        + [f"+ {p}" for p in d.added]
+        + [f"- {p}" for p in d.removed]
+        + [f"~ {p}" for p in d.changed]
+        + [f"    {n}" for n in d.notes]
+        + [f"{len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed"]
     )
     _emit(out, as_json, text)
 

@@ -156,6 +156,14 @@ class Store:
             self._records[key] = rec
         return rec
 
+    def _prefetch_records(self, project: str, name: str, numbers: list[int]) -> None:
+        """Read the version records not cached yet, in one batch."""
+        missing = [n for n in numbers if (project, name, n) not in self._records]
+        keys = [layout.version_record(project, name, n) for n in missing]
+        for n, (key, data) in zip(missing, self.backend.read_many(keys).items(), strict=True):
+            if data is not None:
+                self._records[(project, name, n)] = VersionRecord.from_bytes(data, f"version record {key}")
+
     def _manifest(self, digest: Digest) -> Manifest:
         man = self._manifests.get(digest)
         if man is None:
@@ -250,16 +258,7 @@ class Store:
         if not numbers:
             raise ArtifactNotFoundError(f"artifact {project}/{name} not found in store {self.url}")
         aliases = self._alias_map(project, name)
-        missing = [n for n in numbers if (project, name, n) not in self._records]
-        for n, data in zip(
-            missing,
-            self.backend.read_many(layout.version_record(project, name, n) for n in missing).values(),
-            strict=True,
-        ):
-            if data is not None:
-                self._records[(project, name, n)] = VersionRecord.from_bytes(
-                    data, f"version record {project}/{name}:v{n}"
-                )
+        self._prefetch_records(project, name, numbers)
         return [self._load(project, name, n, aliases, numbers[-1]) for n in numbers]
 
     def artifact(self, ref: str, type: str | None = None, *, project: str | None = None) -> Artifact:
@@ -286,11 +285,7 @@ class Store:
             and self._version_record(ident.project, ident.name, ident.version).manifest == ident.manifest
         ):
             return ident.version
-        missing = [n for n in numbers if (ident.project, ident.name, n) not in self._records]
-        keys = [layout.version_record(ident.project, ident.name, n) for n in missing]
-        for n, data in zip(missing, self.backend.read_many(keys).values(), strict=True):
-            if data is not None:
-                self._records[(ident.project, ident.name, n)] = VersionRecord.from_bytes(data, f"version record v{n}")
+        self._prefetch_records(ident.project, ident.name, numbers)
         for n in numbers:
             rec = self._records.get((ident.project, ident.name, n))
             if rec is not None and rec.manifest == ident.manifest:

@@ -6,7 +6,7 @@ Every function here may do store I/O, so screens call them from Textual workers.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import artifactfs as afs
@@ -15,7 +15,6 @@ from artifactfs.errors import ArtifactFSError
 __all__ = [
     "ArtifactFSError",
     "DataSource",
-    "DiffResult",
     "LineageNode",
     "Preview",
 ]
@@ -73,16 +72,6 @@ class LineageNode:
     ref: str  # qualified name, or "project/run-id"
     deleted: bool = False
     ident: Any = None  # ArtifactVersionId for artifacts, RunRecord for runs
-
-
-@dataclass
-class DiffResult:
-    a: str
-    b: str
-    added: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
-    changed: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # table schema and row-count changes
 
 
 class DataSource:
@@ -186,32 +175,8 @@ class DataSource:
         return [self.run_node(r) for r in art.used_by()]
 
     # ------------------------------------------------------------------ diff
-    def diff(self, a: afs.Artifact, b: afs.Artifact) -> DiffResult:
-        ea, eb = a.entries, b.entries
-        res = DiffResult(a.qualified_name, b.qualified_name)
-        res.added = sorted(set(eb) - set(ea))
-        res.removed = sorted(set(ea) - set(eb))
-        for path in sorted(set(ea) & set(eb)):
-            x, y = ea[path], eb[path]
-            if (x.digest, x.size, x.extra.get("uri")) == (y.digest, y.size, y.extra.get("uri")):
-                continue
-            res.changed.append(path)
-            if x.kind == y.kind == "table":
-                cx, cy = x.extra.get("columns") or [], y.extra.get("columns") or []
-                if cx != cy:
-                    before = {c[0]: c[1] for c in cx}
-                    after = {c[0]: c[1] for c in cy}
-                    for col in sorted(set(after) - set(before)):
-                        res.notes.append(f"{path}: column {col} added ({after[col]})")
-                    for col in sorted(set(before) - set(after)):
-                        res.notes.append(f"{path}: column {col} removed")
-                    for col in sorted(set(before) & set(after)):
-                        if before[col] != after[col]:
-                            res.notes.append(f"{path}: column {col} {before[col]} -> {after[col]}")
-                ra, rb = x.extra.get("num_rows"), y.extra.get("num_rows")
-                if ra != rb:
-                    res.notes.append(f"{path}: rows {ra:,} -> {rb:,}")
-        return res
+    def diff(self, a: afs.Artifact, b: afs.Artifact) -> afs.VersionDiff:
+        return afs.diff(a, b)
 
 
 def _decodes(data: bytes) -> bool:

@@ -164,3 +164,16 @@ def test_max_lengths_recorded_for_text_columns(store: afs.Store) -> None:
     with log_table(store, df).get_table("t") as t:
         assert t.max_lengths() == {"s": 77}
     pd.testing.assert_frame_equal(log_table(store, df).get_table("t").dataframe(), df)
+
+
+def test_diff_reports_table_schema_and_rows(store: afs.Store) -> None:
+    a = log_table(store, pd.DataFrame({"x": [1, 2], "y": ["a", "b"]}))
+    b = log_table(store, pd.DataFrame({"x": [1.5, 2.0, 3.0], "z": [True, False, True]}))
+    d = afs.diff(a, b)
+    assert (d.added, d.removed, d.changed) == ([], [], ["t.parquet"])
+    assert set(d.notes) == {
+        "t.parquet: column z added (bool)",
+        "t.parquet: column y removed",
+        "t.parquet: column x int64 -> double",
+        "t.parquet: rows 2 -> 3",
+    }
