@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 
 from fsspec.callbacks import Callback
 
-from . import codec, layout
+from . import layout
 from .artifact import Artifact
 from .commit import check_type, publish
 from .errors import IntegrityError, RunNotFoundError
@@ -131,13 +131,10 @@ def _copy_run(src: Store, dst: Store, run: RunRecord, report: CopyReport) -> Non
     if not dst.backend.exists(key):
         dst.backend.write(key, run.to_bytes())
         report.runs += 1
-    marker = codec.encode({"format": codec.FORMAT_VERSION, "project": run.project, "run": run.id})
     for used in run.inputs:
         target = dst._find_version(used)
         if target is not None:
-            ukey = layout.used_by_marker(used.project, used.name, target, run.id)
-            if not dst.backend.exists(ukey):
-                dst.backend.write(ukey, marker)
+            dst._mark_used(used.project, used.name, target, run.project, run.id)
 
 
 def copy(

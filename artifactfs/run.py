@@ -157,8 +157,7 @@ class Run:
         ident = art._identity()
         self._record = self._record.with_input(ident)
         self._save()
-        marker = codec.encode({"format": codec.FORMAT_VERSION, "project": self.project, "run": self.id})
-        self.store.backend.write(layout.used_by_marker(ident.project, ident.name, ident.version, self.id), marker)
+        self.store._mark_used(ident.project, ident.name, ident.version, self.project, self.id)
         return art
 
     def log_code(

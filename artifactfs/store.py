@@ -347,6 +347,11 @@ class Store:
             self._finished_runs[(project, run_id)] = run
         return run
 
+    def _mark_used(self, project: str, name: str, number: int, run_project: str, run_id: str) -> None:
+        """Index that a run used ``project/name:v<number>`` (read back by :meth:`_used_by`)."""
+        marker = codec.encode({"format": codec.FORMAT_VERSION, "project": run_project, "run": run_id})
+        self.backend.write(layout.used_by_marker(project, name, number, run_id), marker)
+
     def _used_by(self, project: str, name: str, number: int) -> list[RunRecord]:
         udir = layout.used_by_dir(project, name, number)
         markers = self.backend.read_many(f"{udir}/{n}" for n in self.backend.listdir(udir))
