@@ -7,9 +7,11 @@ readers, so a writer that dies at any point leaves no visible version.
 from __future__ import annotations
 
 import datetime as dt
+import mmap
 import os
-import shutil
+import queue
 import socket
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -21,7 +23,7 @@ from fsspec.callbacks import Callback
 from . import codec, layout
 from .artifact import Artifact, Staged
 from .errors import ArtifactTypeError, LocalPathNotFoundError, StoreError
-from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file
+from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
 from .manifest import Entry, Manifest
 from .records import AliasEvent, VersionRecord
 from .transfer import upload_blobs
@@ -70,21 +72,24 @@ def _entry_for(store: Store, path: str, staged: Staged, sources: dict[Digest, st
 
 
 def _copy_large_local(store: Store, local: Path) -> tuple[Digest, int]:
-    """Copy a large file into the store, then name it by its digest.
+    """Copy a large file into the store, hashing the copy on the way; name it by its digest.
 
-    The kernel copies (copy_file_range, as cp does: no round trip through Python); the source
-    is hashed right after, while its pages are still cached. If the source changed during the
-    copy (size, mtime or inode differ), the copy is made again, so a blob always matches its
-    name. Memory stays bounded whatever the size.
+    If the source changed during the copy (size, mtime or inode differ), the copy is made
+    again, so the entry is one state of the file, never a mix. Memory stays bounded whatever
+    the size.
     """
     backend = store.backend
     for _ in range(3):
         before = _identity(local)
         tmp = backend.temp_path()
         try:
-            with open(local, "rb") as src, open(tmp, "wb") as out:
-                _kernel_copy(src, out)
-            digest, size = hash_file(local, store.algorithm)
+            try:
+                with open(local, "rb") as src, open(tmp, "w+b") as out:
+                    digest, size = _copy_and_hash(src, out, store.algorithm)
+            except FileNotFoundError:
+                raise
+            except OSError as e:  # a full or failing disk: name the file and the store
+                raise StoreError(f"could not copy {local} into {store.url}: {e.strerror or e}") from e
             if _identity(local) == before and os.path.getsize(tmp) == size:
                 backend.adopt(tmp, layout.blob(digest))
                 return digest, size
@@ -98,15 +103,72 @@ def _identity(path: Path) -> tuple[int, int, int]:
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
-def _kernel_copy(src: IO[bytes], out: IO[bytes]) -> None:
+_COPY_CHUNK = 64 << 20
+
+
+def _copy_and_hash(src: IO[bytes], out: IO[bytes], algorithm: str) -> tuple[Digest, int]:
+    """Copy ``src`` to ``out`` (opened for reading too) and hash the copy, overlapping the two.
+
+    The kernel copies (copy_file_range, as cp does: no round trip through Python) in a thread
+    while this one hashes each copied chunk through a mapping of ``out``, whose pages the copy
+    has just put in the cache. Hashing the copy rather than the source names the blob by the
+    very bytes it holds, and the mapping never outruns the file (the source, mapped, could
+    shrink under us and fault). Where the kernel cannot copy between these files, one pass
+    through user space reads, hashes and writes each chunk.
+    """
+    size = os.fstat(src.fileno()).st_size
     try:
-        while os.copy_file_range(src.fileno(), out.fileno(), 1 << 30):
-            pass
-    except OSError:  # not supported between these files: copy through user space
-        src.seek(0)
-        out.seek(0)
-        out.truncate()
-        shutil.copyfileobj(src, out, CHUNK_SIZE)
+        first = os.copy_file_range(src.fileno(), out.fileno(), min(_COPY_CHUNK, size), 0, 0) if size else 0
+    except OSError:
+        return _copy_and_hash_user_space(src, out, algorithm)
+    h = new_file_hasher(algorithm)
+    copied: queue.SimpleQueue[int | BaseException] = queue.SimpleQueue()
+    copied.put(first)
+
+    def copier() -> None:
+        off = first
+        try:
+            while 0 < off < size:
+                n = os.copy_file_range(src.fileno(), out.fileno(), min(_COPY_CHUNK, size - off), off, off)
+                if n == 0:  # the source shrank: the caller's identity check notices
+                    break
+                off += n
+                copied.put(off)
+        except BaseException as e:  # handed to the hashing thread, which raises it
+            copied.put(e)
+        copied.put(-1)
+
+    thread = threading.Thread(target=copier, name="artifactfs-copy", daemon=True)
+    thread.start()
+    hashed = 0
+    try:
+        while (item := copied.get()) != -1:
+            if isinstance(item, BaseException):
+                raise item
+            if item > hashed:
+                # Chunks start at multiples of 64 MiB, a valid mapping offset on every platform.
+                with (
+                    mmap.mmap(out.fileno(), item - hashed, offset=hashed, access=mmap.ACCESS_READ) as m,
+                    memoryview(m) as view,
+                ):
+                    h.update(view)
+                hashed = item
+    finally:
+        thread.join()
+    return Digest(algorithm, h.hexdigest()), hashed
+
+
+def _copy_and_hash_user_space(src: IO[bytes], out: IO[bytes], algorithm: str) -> tuple[Digest, int]:
+    src.seek(0)
+    out.seek(0)
+    out.truncate()
+    h = new_file_hasher(algorithm)
+    size = 0
+    while chunk := src.read(CHUNK_SIZE):
+        h.update(chunk)
+        out.write(chunk)
+        size += len(chunk)
+    return Digest(algorithm, h.hexdigest()), size
 
 
 def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[Entry]:

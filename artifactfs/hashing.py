@@ -22,6 +22,7 @@ __all__ = [
     "hash_bytes",
     "hash_file",
     "hash_stream",
+    "new_file_hasher",
     "new_hasher",
 ]
 
@@ -110,10 +111,15 @@ def hash_blocks(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM, block_siz
     return bytes(out)
 
 
+def new_file_hasher(algorithm: str = DEFAULT_ALGORITHM) -> Hasher:
+    """An incremental hasher for large inputs: blake3 hashes each update on every core."""
+    return blake3.blake3(max_threads=blake3.blake3.AUTO) if algorithm == "blake3" else new_hasher(algorithm)
+
+
 def hash_file(path: str | os.PathLike[str], algorithm: str = DEFAULT_ALGORITHM) -> tuple[Digest, int]:
-    """Digest and size of a local file, read in 16 MiB blocks (blake3 hashes each block on
-    every core), so memory stays bounded whatever the size."""
-    h: Hasher = blake3.blake3(max_threads=blake3.blake3.AUTO) if algorithm == "blake3" else new_hasher(algorithm)
+    """Digest and size of a local file, read in 16 MiB blocks, so memory stays bounded
+    whatever the size."""
+    h = new_file_hasher(algorithm)
     size = 0
     buf = bytearray(16 << 20)
     view = memoryview(buf)
