@@ -40,9 +40,10 @@ class Staged:
     """An entry of a draft artifact: a local file to hash and upload, or a ready entry."""
 
     kind: EntryKind
-    local: Path | None = None
+    local: str | None = None  # a string, not a Path: folders of many files stage quickly
     extra: dict[str, Any] = field(default_factory=dict)
     entry: Entry | None = None
+    user_file: bool = False  # the user's own file (not scratch): its digest may be remembered
 
 
 class Artifact:
@@ -103,7 +104,7 @@ class Artifact:
         p = Path(local_path)
         if not p.is_file():
             raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such file")
-        self._stage(name if name is not None else p.name, Staged("file", local=p))
+        self._stage(name if name is not None else p.name, Staged("file", local=os.fspath(p), user_file=True))
 
     def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None) -> None:
         """Add every file below a local folder, under the prefix ``name`` (default: the root)."""
@@ -111,15 +112,25 @@ class Artifact:
         if not root.is_dir():
             raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such folder")
         prefix = check_entry_path(name.strip("/")) + "/" if name else ""
-        found = []
-        for dirpath, dirnames, filenames in os.walk(root):
-            dirnames.sort()
-            for f in sorted(filenames):
-                full = Path(dirpath) / f
-                if full.is_file():
-                    found.append((prefix + full.relative_to(root).as_posix(), full))
-        for path, full in found:
-            self._stage(path, Staged("file", local=full))
+        found: list[tuple[str, str]] = []
+        # os.scandir and plain strings: pathlib's per-file objects cost more than the walk itself
+        # on folders of many small files.
+        stack = [(os.fspath(root), prefix)]
+        while stack:
+            folder, rel = stack.pop()
+            try:
+                with os.scandir(folder) as it:
+                    children = sorted(it, key=lambda d: d.name)
+            except OSError as e:  # silently skipping a folder would log an incomplete artifact
+                raise InvalidInputError(f"cannot add {folder!r}: {e.strerror or e}") from e
+            for d in reversed(children):
+                if d.is_dir(follow_symlinks=False):  # as os.walk: links to folders are not followed
+                    stack.append((d.path, f"{rel}{d.name}/"))
+            for d in children:
+                if d.is_file():
+                    found.append((rel + d.name, d.path))
+        for path, full in sorted(found):
+            self._stage(path, Staged("file", local=full, user_file=True))
 
     def add(self, obj: Table, name: str) -> None:
         """Add a :class:`Table` as ``name`` (stored as Parquet; ``.parquet`` is appended if missing)."""
@@ -135,7 +146,7 @@ class Artifact:
         with open(local, "rb") as f:
             # Lets readers verify the row groups they fetch without reading the whole table.
             extra["blocks"] = {"size": BLOCK_SIZE, "digests": hash_blocks(f)}
-        self._stage(path, Staged("table", local=local, extra=extra))
+        self._stage(path, Staged("table", local=os.fspath(local), extra=extra))
 
     @contextlib.contextmanager
     def new_file(self, name: str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
@@ -150,7 +161,7 @@ class Artifact:
         binary = "b" in mode
         with open(local, "wb" if binary else "w", encoding=None if binary else encoding) as f:
             yield f
-        self._stage(name, Staged("file", local=local))
+        self._stage(name, Staged("file", local=os.fspath(local)))
 
     def add_reference(self, target: Artifact | str, name: str | None = None) -> None:
         """Record where this artifact came from.
@@ -266,7 +277,7 @@ class Artifact:
     def size(self) -> int:
         if self._record is not None:
             return self._record.size
-        return sum(s.local.stat().st_size for s in self._staged.values() if s.local is not None)
+        return sum(os.path.getsize(s.local) for s in self._staged.values() if s.local is not None)
 
     @property
     def created_at(self) -> str:

@@ -15,7 +15,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
+from dataclasses import dataclass, field
 from typing import IO, TYPE_CHECKING
 
 from fsspec.callbacks import Callback
@@ -26,6 +26,7 @@ from .errors import ArtifactTypeError, LocalPathNotFoundError, StoreError
 from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
 from .manifest import Entry, Manifest
 from .records import AliasEvent, VersionRecord
+from .statcache import StatKey, stat_key
 from .transfer import upload_blobs
 
 if TYPE_CHECKING:
@@ -40,38 +41,55 @@ SMALL_FILE = 4 << 20  # read whole, hash, write: one read and at most one write 
 _CHUNK = 64  # files per task: per-file thread hand-offs would cost more than small copies
 
 
-def _entry_for(store: Store, path: str, staged: Staged, sources: dict[Digest, str]) -> Entry:
-    """Hash one staged file; on a local store also write its blob in the same pass."""
+def _entry_for(
+    store: Store, path: str, staged: Staged, sources: dict[Digest, str], known: Known, learned: Learned
+) -> Entry:
+    """Hash one staged file; on a local store also write its blob in the same pass.
+
+    ``known`` holds the remembered digests of unchanged files (see statcache), which are not
+    read again unless the store lacks their blob; digests computed here are added to ``learned``.
+    """
     if staged.entry is not None:
         e = staged.entry
         return Entry(path, e.digest, e.size, e.kind, e.extra)
     assert staged.local is not None
     backend, algorithm = store.backend, store.algorithm
+    local = staged.local
+    stat = known.stats.get(local) if staged.user_file else None
+    remembered = known.trusted.get(local) if staged.user_file else None
+    if stat is not None and remembered is not None:
+        digest, size = remembered, stat[2]
+        if not backend.is_local:
+            sources[digest] = local
+            return Entry(path, digest, size, staged.kind, staged.extra)
+        if backend.refresh(layout.blob(digest)):
+            return Entry(path, digest, size, staged.kind, staged.extra)
     try:
-        large = staged.local.stat().st_size > SMALL_FILE
+        large = os.path.getsize(local) > SMALL_FILE
         if large and backend.is_local:
-            digest, size = _copy_large_local(store, staged.local)
+            digest, size = _copy_large_local(store, local)
         elif large:
             # Hashed in bounded memory here, streamed by the backend's multipart upload later.
-            digest, size = hash_file(staged.local, algorithm)
-            sources[digest] = str(staged.local)
+            digest, size = hash_file(local, algorithm)
+            sources[digest] = local
         else:
-            data = staged.local.read_bytes()
+            with open(local, "rb") as f:
+                data = f.read()
             digest, size = hash_bytes(data, algorithm), len(data)
             if backend.is_local:
                 key = layout.blob(digest)
-                if not backend.exists(key):
+                if not backend.refresh(key):
                     backend.write(key, data)
-                else:
-                    backend.touch(key)  # reused: keep a concurrent gc's grace period from expiring it
             else:
-                sources[digest] = str(staged.local)
+                sources[digest] = local
     except FileNotFoundError as e:
-        raise LocalPathNotFoundError(f"{staged.local} was removed before it could be logged") from e
+        raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
+    if stat is not None and stat[2] == size:
+        learned.append((local, stat, digest))
     return Entry(path, digest, size, staged.kind, staged.extra)
 
 
-def _copy_large_local(store: Store, local: Path) -> tuple[Digest, int]:
+def _copy_large_local(store: Store, local: str) -> tuple[Digest, int]:
     """Copy a large file into the store, hashing the copy on the way; name it by its digest.
 
     If the source changed during the copy (size, mtime or inode differ), the copy is made
@@ -98,8 +116,8 @@ def _copy_large_local(store: Store, local: Path) -> tuple[Digest, int]:
     raise LocalPathNotFoundError(f"{local} kept changing while it was being logged; log it once it is complete")
 
 
-def _identity(path: Path) -> tuple[int, int, int]:
-    st = path.stat()
+def _identity(path: str) -> tuple[int, int, int]:
+    st = os.stat(path)
     return st.st_ino, st.st_size, st.st_mtime_ns
 
 
@@ -171,15 +189,44 @@ def _copy_and_hash_user_space(src: IO[bytes], out: IO[bytes], algorithm: str) ->
     return Digest(algorithm, h.hexdigest()), size
 
 
+@dataclass
+class Known:
+    """Stat keys of the user's files, taken before any of them is read, and trusted digests."""
+
+    stats: dict[str, StatKey] = field(default_factory=dict)
+    trusted: dict[str, Digest] = field(default_factory=dict)
+
+
+Learned = list[tuple[str, StatKey, Digest]]
+
+
+def _known(store: Store, items: list[tuple[str, Staged]]) -> Known:
+    known = Known()
+    for _, staged in items:
+        if staged.user_file and staged.local is not None:
+            try:
+                known.stats[staged.local] = stat_key(os.stat(staged.local))
+            except FileNotFoundError as e:
+                raise LocalPathNotFoundError(f"{staged.local} was removed before it could be logged") from e
+    absolute = {p: os.path.abspath(p) for p in known.stats}
+    found = store.stat_cache.lookup(((absolute[p], k) for p, k in known.stats.items()), store.algorithm)
+    known.trusted = {p: found[a] for p, a in absolute.items() if a in found}
+    return known
+
+
 def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[Entry]:
     """Entries for every staged item, with every blob the store lacks uploaded."""
     items = sorted(draft._staged.items())
     sources: dict[Digest, str] = {}
+    started = time.time_ns()
+    known = _known(store, items)
+    learned: Learned = []
     chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
     with ThreadPoolExecutor(store.workers) as pool:
-        parts = pool.map(lambda chunk: [_entry_for(store, p, s, sources) for p, s in chunk], chunks)
+        parts = pool.map(lambda chunk: [_entry_for(store, p, s, sources, known, learned) for p, s in chunk], chunks)
         entries = [e for part in parts for e in part]
     upload_blobs(store.backend, sources, callback)
+    store.stat_cache.record(((os.path.abspath(p), k, d) for p, k, d in learned), started)
     return entries
 
 
@@ -298,8 +345,16 @@ def commit(
         upstream=tuple(draft._upstream),
         algorithm=store.algorithm,
     )
+    manifest_bytes, content = manifest.encoded()
     return publish(
-        store, manifest, manifest.to_bytes(), project=project, run_project=run_project, run_id=run_id, aliases=aliases
+        store,
+        manifest,
+        manifest_bytes,
+        project=project,
+        run_project=run_project,
+        run_id=run_id,
+        aliases=aliases,
+        content=content,
     )
 
 
@@ -313,6 +368,7 @@ def publish(
     run_id: str | None,
     aliases: list[str],
     origin: dict[str, object] | None = None,
+    content: Digest | None = None,
 ) -> tuple[VersionRecord, bool]:
     """Make a version of a manifest whose blobs are already in the store.
 
@@ -325,7 +381,9 @@ def publish(
     mkey = layout.manifest(manifest_digest)
     if not backend.exists(mkey):
         backend.write(mkey, manifest_bytes)
-    content = manifest.content_digest
+    store._manifests.setdefault(manifest_digest, manifest)  # read back at once by log_artifact
+    if content is None:
+        content = manifest.content_digest
 
     existing, seq = _claim_content(store, project, name, content)
     if existing is not None:

@@ -90,18 +90,20 @@ class Manifest:
         Logging the same files (and the same upstream versions) again with another description
         or from another run gives the same content digest, so no new version is made.
         """
-        body = {
-            "entries": [e.to_dict() for e in self.entries],
-            "upstream": [u.to_dict() for u in self.upstream],
-        }
-        return hash_bytes(codec.encode(body), self.algorithm)
+        return self.encoded()[1]
 
     @property
     def size(self) -> int:
         return sum(e.size for e in self.entries)
 
     def to_bytes(self) -> bytes:
-        return codec.encode(
+        return self.encoded()[0]
+
+    def encoded(self) -> tuple[bytes, Digest]:
+        """The manifest's canonical bytes and its content digest, encoding the entries once."""
+        entries = codec.canonical([e.to_dict() for e in self.entries])
+        upstream = codec.canonical([u.to_dict() for u in self.upstream])
+        whole = codec.encode(
             {
                 "format": codec.FORMAT_VERSION,
                 "kind": "manifest",
@@ -110,10 +112,12 @@ class Manifest:
                 "type": self.type,
                 "description": self.description,
                 "metadata": self.metadata,
-                "entries": [e.to_dict() for e in self.entries],
-                "upstream": [u.to_dict() for u in self.upstream],
+                "entries": codec.Canonical(entries),
+                "upstream": codec.Canonical(upstream),
             }
         )
+        body = codec.encode({"entries": codec.Canonical(entries), "upstream": codec.Canonical(upstream)})
+        return whole, hash_bytes(body, self.algorithm)
 
     def digest(self) -> Digest:
         return hash_bytes(self.to_bytes(), self.algorithm)

@@ -310,11 +310,19 @@ class Backend:
             out[key] = (int(info.get("size") or 0), _mtime(info))
         return out
 
-    def touch(self, key: str) -> None:
-        """Refresh the modified time of an existing local file (so gc sees it as recently used)."""
-        if self.is_local:
-            with self._errors(key, "touching"), contextlib.suppress(FileNotFoundError):
+    def refresh(self, key: str) -> bool:
+        """Whether the local file ``key`` exists, refreshing its modified time if so.
+
+        One system call for both: re-used blobs are kept young so that a concurrent gc's grace
+        period does not expire them under a commit that relies on them.
+        """
+        assert self.is_local
+        with self._errors(key, "touching"):
+            try:
                 os.utime(self.path(key))
+            except FileNotFoundError:
+                return False
+            return True
 
     def open(self, key: str, *, exact_ranges: bool = False) -> IO[bytes]:
         """A seekable binary file for ``key`` (remote backends read by byte range).

@@ -37,6 +37,7 @@ from .manifest import Entry, Manifest
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .refs import LATEST, ArtifactRef, check_alias, check_entry_path, check_name, parse_ref
 from .settings import default_cache_dir, default_concurrency, default_store_url
+from .statcache import StatCache
 from .storage import Backend, KeyNotFoundError, open_uri
 from .table import Table
 from .transfer import fetch_to_cache
@@ -74,6 +75,7 @@ class Store:
     ) -> None:
         self.backend = backend
         self.cache = cache if cache is not None else BlobCache(default_cache_dir())
+        self.stat_cache = StatCache(self.cache.root / "stat.sqlite3")
         self.workers = workers
         self.claim_lease = claim_lease
         self._algorithm: str | None = None

@@ -131,7 +131,7 @@ def test_large_file_to_a_remote_store_is_not_read_into_memory(memory_store: afs.
     import tracemalloc
 
     from artifactfs.artifact import Staged
-    from artifactfs.commit import _entry_for
+    from artifactfs.commit import Known, _entry_for
 
     big = tmp_path / "big.bin"
     with open(big, "wb") as f:
@@ -140,7 +140,7 @@ def test_large_file_to_a_remote_store_is_not_read_into_memory(memory_store: afs.
     sources: dict[object, str] = {}
     tracemalloc.start()
     try:
-        entry = _entry_for(memory_store, "big.bin", Staged("file", local=big), sources)  # type: ignore[arg-type]
+        entry = _entry_for(memory_store, "big.bin", Staged("file", local=str(big)), sources, Known(), [])  # type: ignore[arg-type]
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -1,0 +1,153 @@
+"""Digests of local files remembered by their stat, so unchanged files are not read again.
+
+Like DVC's state database and git's index: a file whose device, inode, size and mtime are
+those it had when it was hashed gets the digest it had then. Two rules keep this correct:
+
+- The stat is taken *before* the file is read, so a change made while it is read gives it a
+  later mtime than the one remembered.
+- A file changed within the same timestamp tick as its hashing keeps its mtime, so a digest
+  is trusted only if the file's mtime was at least :data:`RACY_SECONDS` older than the moment
+  it was hashed; otherwise it is hashed again (and remembered anew, with an older mtime now).
+
+The database is one SQLite file in the local cache folder, shared by the processes of this
+machine. It is only a cache: any error reading or writing it (a read-only or full disk, a
+corrupt file, a lock held too long) turns it off for the process and files are hashed.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from .hashing import Digest
+
+__all__ = ["RACY_SECONDS", "StatCache", "StatKey", "stat_key"]
+
+RACY_SECONDS = 2.0  # coarser than the mtime resolution of common filesystems (FAT: 2 s)
+
+StatKey = tuple[int, int, int, int]  # device, inode, size, mtime in ns
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS files (
+    path TEXT NOT NULL,
+    algorithm TEXT NOT NULL,
+    dev INTEGER NOT NULL,
+    ino INTEGER NOT NULL,
+    size INTEGER NOT NULL,
+    mtime_ns INTEGER NOT NULL,
+    hashed_ns INTEGER NOT NULL,
+    digest TEXT NOT NULL,
+    PRIMARY KEY (path, algorithm)
+) WITHOUT ROWID
+"""
+_BATCH = 500  # SQLite's limit on parameters per statement is 999 on older builds
+
+
+def stat_key(st: os.stat_result) -> StatKey:
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class StatCache:
+    """Remembered digests by absolute path and stat; see the module docstring for the rules."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = Path(path)
+        self._db: sqlite3.Connection | None = None
+        self._broken = False
+        self._lock = threading.Lock()
+
+    def _connect(self) -> sqlite3.Connection | None:
+        if self._db is None and not self._broken:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+                db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False, isolation_level=None)
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")  # losing the last records to a crash only costs hashing
+                db.execute(_SCHEMA)
+                self._db = db
+            except (sqlite3.Error, OSError):
+                self._broken = True
+        return self._db
+
+    def lookup(self, files: Iterable[tuple[str, StatKey]], algorithm: str) -> dict[str, Digest]:
+        """The trusted digests of those ``(absolute path, stat key)`` pairs that have one."""
+        wanted = dict(files)
+        found: dict[str, Digest] = {}
+        with self._lock:
+            db = self._connect()
+            if db is None or not wanted:
+                return found
+            paths = list(wanted)
+            try:
+                for i in range(0, len(paths), _BATCH):
+                    part = paths[i : i + _BATCH]
+                    rows = db.execute(
+                        "SELECT path, dev, ino, size, mtime_ns, hashed_ns, digest FROM files "
+                        f"WHERE algorithm = ? AND path IN ({','.join('?' * len(part))})",
+                        [algorithm, *part],
+                    ).fetchall()
+                    for path, dev, ino, size, mtime_ns, hashed_ns, digest in rows:
+                        if (dev, ino, size, mtime_ns) == wanted[path] and _settled(mtime_ns, hashed_ns):
+                            found[path] = Digest(algorithm, digest)
+            except (sqlite3.Error, ValueError):
+                self._disable()
+                return {}
+        return found
+
+    def record(self, files: Iterable[tuple[str, StatKey, Digest]], hashed_ns: int) -> None:
+        """Remember digests of files stat'ed (before reading them) at ``hashed_ns``."""
+        rows = [(p, d.algorithm, *k, hashed_ns, d.hex) for p, k, d in files]
+        with self._lock:
+            db = self._connect()
+            if db is None or not rows:
+                return
+            try:
+                with db:
+                    db.execute("BEGIN IMMEDIATE")
+                    db.executemany(
+                        "INSERT OR REPLACE INTO files (path, algorithm, dev, ino, size, mtime_ns, hashed_ns, digest) "
+                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                        rows,
+                    )
+            except sqlite3.Error:
+                self._disable()
+
+    def forget(self, paths: Iterable[str]) -> None:
+        """Drop what is remembered of ``paths`` (files known to have been replaced or removed)."""
+        ps = list(paths)
+        with self._lock:
+            db = self._connect()
+            if db is None or not ps:
+                return
+            try:
+                for i in range(0, len(ps), _BATCH):
+                    part = ps[i : i + _BATCH]
+                    db.execute(f"DELETE FROM files WHERE path IN ({','.join('?' * len(part))})", part)
+            except sqlite3.Error:
+                self._disable()
+
+    def close(self) -> None:
+        with self._lock:
+            if self._db is not None:
+                self._db.close()
+                self._db = None
+
+    def _disable(self) -> None:
+        self._broken = True
+        if self._db is not None:
+            try:
+                self._db.close()
+            finally:
+                self._db = None
+
+
+def _settled(mtime_ns: int, hashed_ns: int) -> bool:
+    return mtime_ns < hashed_ns - int(RACY_SECONDS * 1e9)
+
+
+def now_ns() -> int:
+    return time.time_ns()
