@@ -15,6 +15,7 @@ from typing import IO, TYPE_CHECKING, Any
 from fsspec.callbacks import Callback
 
 from . import codec
+from .download import materialize
 from .errors import (
     ArtifactNotFoundError,
     ArtifactStateError,
@@ -299,23 +300,27 @@ class Artifact:
                 return entries[candidate]
         raise EntryNotFoundError(f"{self.qualified_name} has no entry {name!r}")
 
-    def download(self, root: str | os.PathLike[str] | None = None, *, callback: Callback | None = None) -> str:
+    def download(
+        self, root: str | os.PathLike[str] | None = None, *, copy: bool = False, callback: Callback | None = None
+    ) -> str:
         """Materialise every entry under ``root`` (default ``./artifacts/<name>-v<N>``); return it.
 
-        Every byte is checked against its digest; files fetched once are served from the local
-        blob cache next time. ``callback`` (an ``fsspec.callbacks.Callback``) sees blob downloads.
+        Every byte is checked against its digest. Files are read-only hard links into this
+        machine's blob cache where the folder and the cache share a filesystem, so the next
+        download of the same bytes writes nothing; ``copy=True`` writes private, writable
+        copies instead. ``callback`` (an ``fsspec.callbacks.Callback``) sees blob downloads.
         """
         store, rec, man = self._require_logged()
         dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
-        store._materialize(self.qualified_name, list(man.entries), dest, callback)
+        materialize(store, self.qualified_name, list(man.entries), dest, callback, copy=copy)
         return os.fspath(dest)
 
-    def get_path(self, name: str, root: str | os.PathLike[str] | None = None) -> str:
-        """Download one entry (verified) and return its local path."""
+    def get_path(self, name: str, root: str | os.PathLike[str] | None = None, *, copy: bool = False) -> str:
+        """Download one entry (verified, as :meth:`download`) and return its local path."""
         store, rec, _ = self._require_logged()
         entry = self._entry(name)
         dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
-        store._materialize(self.qualified_name, [entry], dest)
+        materialize(store, self.qualified_name, [entry], dest, copy=copy)
         return os.fspath(dest / entry.path)
 
     def get_table(self, name: str) -> Table:

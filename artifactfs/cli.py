@@ -224,9 +224,13 @@ def put(
 @cli.command()
 @click.argument("ref")
 @click.argument("dest", required=False)
+@click.option("--copy", is_flag=True, help="Write private, writable copies instead of read-only links to the cache.")
 @click.pass_context
-def get(ctx: click.Context, ref: str, dest: str | None) -> None:
+def get(ctx: click.Context, ref: str, dest: str | None, copy: bool) -> None:
     """Download a version to DEST (default ./artifacts/<name>-v<N>); every byte is verified.
+
+    Files are read-only hard links into the local blob cache when both are on one
+    filesystem, so downloading the same bytes again writes nothing.
 
     \b
     Example:
@@ -234,7 +238,7 @@ def get(ctx: click.Context, ref: str, dest: str | None) -> None:
     """
     art = _store(ctx).artifact(ref)
     with progress("downloading") as cb:
-        path = art.download(dest, callback=cb)
+        path = art.download(dest, copy=copy, callback=cb)
     click.echo(path)
 
 

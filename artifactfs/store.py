@@ -7,18 +7,13 @@ import datetime as dt
 import io
 import os
 import threading
-import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import IO, Any, Literal
-
-from fsspec.callbacks import Callback
 
 from . import codec, layout
 from .artifact import Artifact
-from .cache import BlobCache, copy_verified
+from .cache import BlobCache
 from .errors import (
     ArtifactNotFoundError,
     ArtifactStateError,
@@ -26,7 +21,6 @@ from .errors import (
     FormatError,
     IntegrityError,
     InvalidInputError,
-    InvalidNameError,
     ProjectNotFoundError,
     RunNotFoundError,
 )
@@ -35,12 +29,11 @@ from .lineage import LineageGraph, Node
 from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
-from .refs import LATEST, ArtifactRef, check_alias, check_entry_path, check_name, parse_ref
+from .refs import LATEST, ArtifactRef, check_alias, check_name, parse_ref
 from .settings import default_cache_dir, default_concurrency, default_store_url
 from .statcache import StatCache
-from .storage import Backend, KeyNotFoundError, open_uri
+from .storage import Backend, KeyNotFoundError
 from .table import Table
-from .transfer import fetch_to_cache
 from .verified import VerifiedReader
 
 __all__ = ["ArtifactSummary", "Store", "open_store"]
@@ -569,71 +562,6 @@ class Store:
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob {key} is missing from store {self.url}") from None
 
-    def _materialize_one(self, qualified: str, entry: Entry, dest: Path, linkable: set[Digest]) -> None:
-        what = f"{qualified} entry {entry.path!r}"
-        target = safe_target(dest, entry.path, what)
-        if entry.digest is not None and entry.kind != "reference" and self._link_fresh(entry.digest, target, linkable):
-            return
-        if entry.kind == "reference":
-            with open_uri(entry, what) as src:
-                if entry.digest is not None:
-                    copy_verified(src, target, entry.digest, entry.size, what)
-                else:
-                    target.parent.mkdir(parents=True, exist_ok=True)
-                    with open(target, "wb") as out:
-                        while chunk := src.read(4 << 20):
-                            out.write(chunk)
-            return
-        assert entry.digest is not None
-        for attempt in (0, 1):
-            try:
-                with self._blob_source(entry.digest, what) as src:
-                    copy_verified(
-                        src, target, entry.digest, entry.size, f"{what} (store key {layout.blob(entry.digest)})"
-                    )
-                return
-            except IntegrityError:
-                if self.backend.is_local or attempt:
-                    raise
-                self.cache.evict(entry.digest)  # a corrupt cached copy: fetch again from the store
-
-    def _link_fresh(self, digest: Digest, target: Path, linkable: set[Digest]) -> bool:
-        """Hard-link a blob verified moments ago from the cache, instead of copying it again.
-
-        Only once per blob and download, so two downloaded files never share an inode; a user
-        who edits the linked file in place changes the cached copy, which the next read
-        verifies, evicts and fetches again.
-        """
-        with self._lock:
-            if digest not in linkable:
-                return False
-            linkable.discard(digest)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f"{target.name}.tmp-{uuid.uuid4().hex}")
-        try:
-            os.link(self.cache.path(digest), tmp)
-            os.replace(tmp, target)
-            return True
-        except OSError:  # another filesystem, or links not supported: copy instead
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(tmp)
-            return False
-
-    def _materialize(self, qualified: str, entries: list[Entry], dest: Path, callback: Callback | None = None) -> None:
-        fresh: set[Digest] = set()
-        if not self.backend.is_local:
-            wanted = {
-                e.digest: (e.size, f"{qualified} entry {e.path!r}")
-                for e in entries
-                if e.kind != "reference" and e.digest is not None
-            }
-            try:
-                fresh = fetch_to_cache(self.backend, self.cache, wanted, callback)
-            except KeyNotFoundError as e:
-                raise IntegrityError(f"{qualified}: a blob is missing from store {self.url}: {e}") from None
-        with ThreadPoolExecutor(self.workers) as pool:
-            list(pool.map(lambda e: self._materialize_one(qualified, e, dest, fresh), entries))
-
     def _table(self, qualified: str, entry: Entry) -> Table:
         """A lazily read table whose every byte is verified before pyarrow sees it."""
         assert entry.digest is not None
@@ -720,23 +648,6 @@ def _run_node(run: RunRecord) -> Node:
         "started_at": run.started_at,
     }
     return Node(_run_id(run), "run", f"run {run.name} ({run.job_type or 'run'})", attrs)
-
-
-def safe_target(dest: Path, path: str, what: str) -> Path:
-    """``dest/path``, refusing paths that would land outside ``dest`` (``..``, absolute,
-    drive letters, or a symlink inside ``dest`` that points elsewhere)."""
-    try:
-        check_entry_path(path)
-    except InvalidNameError as e:
-        raise IntegrityError(f"{what}: refusing to write outside the download folder: {e}") from None
-    root = os.path.realpath(dest)
-    target = dest / path
-    parent = os.path.realpath(target.parent)
-    if parent != root and not parent.startswith(root + os.sep):
-        raise IntegrityError(f"{what}: refusing to write through a link that leaves {dest}")
-    if target.is_symlink():
-        raise IntegrityError(f"{what}: refusing to overwrite the symlink {target}")
-    return target
 
 
 def open_store(

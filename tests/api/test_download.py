@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -64,20 +66,61 @@ def test_corrupt_blob_is_detected_and_leaves_no_file(store: afs.Store, files: Pa
     assert not [p for p in (tmp_path / "out").rglob("*.tmp-*")]
 
 
+def read_only(path: Path) -> bool:
+    return stat.S_IMODE(path.stat().st_mode) & 0o222 == 0
+
+
 def test_second_download_is_served_from_cache(store: afs.Store, files: Path, tmp_path: Path) -> None:
     art = log_files(store, files)
-    art.download(tmp_path / "first")
+    first = Path(art.download(tmp_path / "first"))
+    digest = art.entries["data/b.bin"].digest
+    assert digest is not None and store.cache.has(digest)
+    # One copy on disk: the download is a read-only link to the cached blob.
+    assert os.path.samefile(store.cache.path(digest), first / "data" / "b.bin")
+    assert read_only(first / "data" / "b.bin")
+    # Break the store's copy: the second download must not read it.
+    store.backend.delete(layout.blob(digest))
+    second = Path(art.download(tmp_path / "second"))
+    assert tree(second) == tree(first)
+    assert os.path.samefile(store.cache.path(digest), second / "data" / "b.bin")
+
+
+def test_copy_gives_private_writable_files(store: afs.Store, files: Path, tmp_path: Path) -> None:
+    art = log_files(store, files)
+    art.download(tmp_path / "linked")
+    out = Path(art.download(tmp_path / "copied", copy=True))
     digest = art.entries["data/b.bin"].digest
     assert digest is not None
-    if store.backend.is_local:
-        # A local store is read in place and verified; copying it into the cache would only double the disk use.
-        assert not store.cache.has(digest)
-        return
-    # Break the store's copy: the second download must not read it.
-    assert store.cache.has(digest)
-    store.backend.delete(layout.blob(digest))
-    art.download(tmp_path / "second")
-    assert tree(tmp_path / "second") == tree(tmp_path / "first")
+    assert not os.path.samefile(store.cache.path(digest), out / "data" / "b.bin")
+    assert not read_only(out / "data" / "b.bin")
+    (out / "data" / "b.bin").write_bytes(b"mine")  # changes nothing else
+    assert (tmp_path / "linked" / "data" / "b.bin").read_bytes() == (files / "b.bin").read_bytes()
+
+
+def test_without_links_files_are_copied(
+    store: afs.Store, files: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def cross_device(*args: object) -> None:
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    art = log_files(store, files)
+    monkeypatch.setattr(os, "link", cross_device)  # as with the cache on another filesystem
+    for name in ("one", "two"):
+        out = Path(art.download(tmp_path / name))
+        assert tree(out) == {f"data/{k}": v for k, v in tree(files).items()} | {"notes/readme.md": b"# hello\n"}
+        assert all(p.stat().st_nlink == 1 for p in out.rglob("*") if p.is_file())
+    assert not [p for p in tmp_path.rglob("*.tmp-*")]
+
+
+def test_edits_through_a_link_never_poison_a_download(store: afs.Store, files: Path, tmp_path: Path) -> None:
+    art = log_files(store, files)
+    first = Path(art.download(tmp_path / "first"))
+    a = first / "data" / "a.txt"
+    a.chmod(0o644)  # a user who makes the read-only file writable and edits it in place
+    a.write_text("edited by the user\n")
+    second = Path(art.download(tmp_path / "second"))
+    assert (second / "data" / "a.txt").read_text() == "alpha\n"
+    assert store.verify(deep=True) == []
 
 
 def test_corrupt_cache_entry_is_refetched(memory_store: afs.Store, files: Path, tmp_path: Path) -> None:
@@ -92,17 +135,11 @@ def test_corrupt_cache_entry_is_refetched(memory_store: afs.Store, files: Path, 
     assert store.cache.path(digest).read_text() == "alpha\n"
 
 
-def test_fresh_download_links_once_and_edits_never_poison_reads(
-    memory_store: afs.Store, files: Path, tmp_path: Path
-) -> None:
+def test_one_download_never_shares_an_inode_between_files(memory_store: afs.Store, files: Path, tmp_path: Path) -> None:
     (files / "dup.txt").write_text("alpha\n")  # same bytes as a.txt: one blob, two entries
     art = log_files(memory_store, files)
-    first = Path(art.download(tmp_path / "first"))
-    a, dup = first / "data" / "a.txt", first / "data" / "dup.txt"
-    assert a.read_text() == dup.read_text() == "alpha\n"
-    assert a.stat().st_ino != dup.stat().st_ino  # never two downloaded files on one inode
-    for f in (a, dup):
-        if f.stat().st_nlink > 1:
-            f.write_text("edited by the user\n")  # in place: the cached copy changes too
-    second = Path(art.download(tmp_path / "second"))
-    assert (second / "data" / "a.txt").read_text() == "alpha\n"  # verified, evicted, fetched again
+    for name in ("first", "second"):  # fetched, then from the cache
+        out = Path(art.download(tmp_path / name))
+        a, dup = out / "data" / "a.txt", out / "data" / "dup.txt"
+        assert a.read_text() == dup.read_text() == "alpha\n"
+        assert a.stat().st_ino != dup.stat().st_ino

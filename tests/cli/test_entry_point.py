@@ -49,6 +49,9 @@ def test_put_ls_show_get_cat_diff(store: Path, tmp_path: Path) -> None:
     dest = tmp_path / "got"
     afs("get", "proj/ds:v1", str(dest), store=store)
     assert (dest / "c.txt").read_text() == "three\n"
+    assert not (dest / "c.txt").stat().st_mode & 0o222  # a read-only link into the cache
+    afs("get", "proj/ds:v1", str(tmp_path / "mine"), "--copy", store=store)
+    assert (tmp_path / "mine" / "c.txt").stat().st_mode & 0o200
     assert afs("cat", "proj/ds:v0", "b.txt", store=store).stdout == "two\n"
     d = json.loads(afs("diff", "proj/ds:v0", "v1", "--json", store=store).stdout)
     assert (d["added"], d["removed"], d["changed"]) == (["c.txt"], [], ["b.txt"])

@@ -1,0 +1,257 @@
+"""Materialising artifact entries in a local folder, through the machine's blob cache.
+
+Each blob is written to this machine once. A download places it in the local cache (a
+remote store's blobs are fetched there; a local store's are copied into the download folder
+and the copy linked into the cache) and gives the download folder a hard link to it, so the
+next download of anything holding that blob is a link: no byte copied, none read.
+
+Cached blobs are read-only and dated a few seconds into the past, and their stat is
+remembered (statcache). A cached blob whose stat still matches is trusted without reading
+it; one that was changed in place (through a link, by a user who could write it anyway)
+no longer matches, and is verified, found corrupt, evicted and fetched again. A blob is
+linked once per download, so two files of one download never share an inode. Where links
+are impossible (the cache on another filesystem) or unwanted (``copy=True``), files are
+copied, and every byte not trusted by stat is hashed on the way.
+
+Paths are plain strings here: a download of thousands of small files is dominated by
+per-file overhead, which pathlib objects would double.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import stat
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from fsspec.callbacks import Callback
+
+from . import layout
+from .cache import copy_verified
+from .errors import IntegrityError, InvalidNameError
+from .hashing import Digest, hash_stream
+from .manifest import Entry
+from .refs import check_entry_path
+from .statcache import RACY_SECONDS, stat_key
+from .storage import KeyNotFoundError, open_uri
+from .transfer import fetch_to_cache
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["materialize"]
+
+_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
+_CHUNK = 32  # blobs per thread task: per-blob hand-offs would cost more than small copies
+
+
+def materialize(
+    store: Store,
+    qualified: str,
+    entries: list[Entry],
+    dest: Path,
+    callback: Callback | None = None,
+    *,
+    copy: bool = False,
+) -> None:
+    """Write ``entries`` of version ``qualified`` under ``dest``; see the module docstring."""
+    by_digest: dict[Digest, list[Entry]] = {}
+    references: list[Entry] = []
+    for e in entries:
+        if e.kind == "reference":
+            references.append(e)
+        else:
+            assert e.digest is not None
+            by_digest.setdefault(e.digest, []).append(e)
+    targets = _Targets(os.fspath(dest))
+    where = {e.path: targets.check(e.path, f"{qualified} entry {e.path!r}") for e in entries}
+    targets.make_folders()
+
+    trusted = _trusted(store, list(by_digest))
+    if not store.backend.is_local:
+        wanted = {
+            d: (es[0].size, f"{qualified} entry {es[0].path!r}") for d, es in by_digest.items() if d not in trusted
+        }
+        try:
+            fresh = fetch_to_cache(store.backend, store.cache, wanted, callback)
+        except KeyNotFoundError as missing:
+            raise IntegrityError(f"{qualified}: a blob is missing from store {store.url}: {missing}") from None
+        trusted |= _settle(store, fresh)
+
+    rest = []
+    for digest, es in by_digest.items():
+        # A trusted cached blob is one link: cheaper here than a hand-off to a thread.
+        if digest in trusted and not copy and _link(store.cache.file(digest), where[es[0].path]):
+            for again in es[1:]:
+                _copy(where[es[0].path], where[again.path])
+        else:
+            rest.append((digest, es))
+
+    def blobs(chunk: list[tuple[Digest, list[Entry]]]) -> list[Digest | None]:
+        return [
+            _place_blob(store, qualified, d, es[0], [where[e.path] for e in es], d in trusted, copy) for d, es in chunk
+        ]
+
+    chunks = [rest[i : i + _CHUNK] for i in range(0, len(rest), _CHUNK)]
+    with ThreadPoolExecutor(store.workers) as pool:
+        verified = {d for part in pool.map(blobs, chunks) for d in part if d is not None}
+        list(pool.map(lambda e: _place_reference(e, where[e.path], f"{qualified} entry {e.path!r}"), references))
+    _settle(store, verified)
+
+
+class _Targets:
+    """Target paths under a download folder, refusing any that would land outside it."""
+
+    def __init__(self, dest: str) -> None:
+        self.dest = dest
+        self.root = os.path.realpath(dest)
+        self.parents: dict[str, bool] = {}
+
+    def check(self, path: str, what: str) -> str:
+        """``dest/path``, refusing ``..``, absolute paths, drive letters, and links that leave ``dest``."""
+        try:
+            check_entry_path(path)
+        except InvalidNameError as e:
+            raise IntegrityError(f"{what}: refusing to write outside the download folder: {e}") from None
+        target = f"{self.dest}/{path}"
+        parent = os.path.dirname(target)
+        inside = self.parents.get(parent)
+        if inside is None:
+            real = os.path.realpath(parent)
+            inside = self.parents[parent] = real == self.root or real.startswith(self.root + os.sep)
+        if not inside:
+            raise IntegrityError(f"{what}: refusing to write through a link that leaves {self.dest}")
+        if os.path.islink(target):
+            raise IntegrityError(f"{what}: refusing to overwrite the symlink {target}")
+        return target
+
+    def make_folders(self) -> None:
+        for parent in self.parents:
+            os.makedirs(parent, exist_ok=True)
+
+
+def _trusted(store: Store, digests: list[Digest]) -> set[Digest]:
+    """The digests whose cached copy is unchanged since it was last verified (by its stat)."""
+    stats = []
+    for d in digests:
+        path = store.cache.file(d)
+        with contextlib.suppress(OSError):
+            stats.append((path, stat_key(os.stat(path))))
+    known = store.stat_cache.lookup(stats, digests[0].algorithm) if stats else {}
+    return {d for d in digests if known.get(store.cache.file(d)) == d}
+
+
+def _settle(store: Store, digests: set[Digest]) -> set[Digest]:
+    """Mark cached blobs verified just now: read-only, dated past the racy window, remembered.
+
+    Returns the digests settled (a blob another process evicted meanwhile is left out).
+    """
+    done, rows = set(), []
+    past = time.time_ns() - int((RACY_SECONDS + 1) * 1e9)
+    for d in digests:
+        path = store.cache.file(d)
+        try:
+            os.chmod(path, _READ_ONLY)
+            os.utime(path, ns=(past, past))
+            rows.append((path, stat_key(os.stat(path)), d))
+            done.add(d)
+        except OSError:
+            continue
+    store.stat_cache.record(rows, hashed_ns=time.time_ns())
+    return done
+
+
+def _link(src: str, target: str) -> bool:
+    """Hard-link ``src`` at ``target``, replacing what is there; False where links are impossible."""
+    try:
+        os.link(src, target)
+        return True
+    except FileExistsError:
+        pass
+    except OSError:  # another filesystem, or no links there
+        return False
+    tmp = f"{target}.tmp-{uuid.uuid4().hex}"
+    try:
+        os.link(src, tmp)
+        os.replace(tmp, target)
+        return True
+    except OSError:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        return False
+
+
+def _copy(src: str, target: str) -> None:
+    """A private, writable copy of a trusted file (the kernel copies where it can)."""
+    tmp = f"{target}.tmp-{uuid.uuid4().hex}"
+    try:
+        shutil.copyfile(src, tmp)
+        os.replace(tmp, target)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def _place_blob(
+    store: Store, qualified: str, digest: Digest, entry: Entry, targets: list[str], trusted: bool, copy: bool
+) -> Digest | None:
+    """Write one blob at every target path; return its digest if the cached copy was verified now."""
+    cached = store.cache.file(digest)
+    what = f"{qualified} entry {entry.path!r} (store key {layout.blob(digest)})"
+    first, verified = targets[0], None
+    if trusted and not copy and _link(cached, first):
+        pass
+    elif trusted:
+        _copy(cached, first)
+    elif store.backend.is_local:
+        try:
+            with store.backend.open(layout.blob(digest)) as src:
+                copy_verified(src, Path(first), digest, entry.size, what)
+        except KeyNotFoundError:
+            raise IntegrityError(f"{what}: blob is missing from store {store.url}") from None
+        if not copy and _adopt(first, cached):
+            verified = digest
+    else:
+        verified = _verify_cached(store, digest, entry, what)
+        if copy or not _link(cached, first):
+            _copy(cached, first)
+    for t in targets[1:]:  # the same bytes again: a copy, never a second link to one inode
+        _copy(first, t)
+    return verified
+
+
+def _verify_cached(store: Store, digest: Digest, entry: Entry, what: str) -> Digest:
+    """Hash a remote store's blob in the cache (fetching it if absent); a corrupt copy is fetched again."""
+    for attempt in (0, 1):
+        with store._blob_source(digest, what) as src:
+            got, size = hash_stream(src, digest.algorithm)
+        if got == digest and size == entry.size:
+            return digest
+        store.cache.evict(digest)  # changed since it was cached: fetch it again from the store
+        if attempt:
+            break
+    raise IntegrityError(f"{what}: blob in store {store.url} does not match its digest")
+
+
+def _adopt(downloaded: str, cached: str) -> bool:
+    """Make a verified download the cached copy too (a link: no byte written)."""
+    try:
+        os.makedirs(os.path.dirname(cached), exist_ok=True)
+    except OSError:
+        return False
+    return _link(downloaded, cached)
+
+
+def _place_reference(entry: Entry, target: str, what: str) -> None:
+    with open_uri(entry, what) as src:
+        if entry.digest is not None:
+            copy_verified(src, Path(target), entry.digest, entry.size, what)
+        else:
+            with open(target, "wb") as out:
+                while chunk := src.read(4 << 20):
+                    out.write(chunk)
