@@ -1,0 +1,96 @@
+"""Run the benchmark suite and print a markdown table.
+
+    python -m benchmarks                   W1-W5, start-up and listing, 5 rounds, full sizes
+    python -m benchmarks --peers           ... and pins, DVC and wandb (installed into .bench/venvs)
+    python -m benchmarks --cloud           ... and W6 against the S3, GCS and Azure emulators
+    python -m benchmarks --quick           tiny sizes, one round: checks that the suite still runs
+    python -m benchmarks --results benchmarks/RESULTS.md    also write the report there
+
+Workloads (generated deterministically under --workdir, nothing is downloaded):
+  W1  log 10,000 files of 4 KiB in 100 folders to a local store       vs  cp -r
+  W2  log one 2 GiB file to a local store                             vs  cp  (and both + sync)
+  W3  log W1 again, unchanged                                         vs  the W1 log
+  W4  a 1,000,000 × 10 DataFrame as a Table, written and read back    vs  raw pyarrow zstd Parquet
+  W5  download W1 into an empty folder, cold then warm cache          vs  cp -r
+  W6  W1 and one 1 GiB file against each cloud emulator               vs  fsspec put / get
+  I   python -c "import artifactfs"                                   vs  python -c pass
+  L   artifactfs ls on a name with 1,000 versions                     vs  python -c pass
+
+Contenders run alternately, in an order that rotates every round; the table gives each one's
+median time and the median and min-max of its per-round ratio to the baseline.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import tempfile
+from pathlib import Path
+
+from . import cloud, suite
+from .harness import Results, machine
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(
+        prog="python -m benchmarks", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    ap.add_argument("--quick", action="store_true", help="tiny sizes and one round (a smoke test)")
+    ap.add_argument("--rounds", type=int, help="rounds per workload (default 5; 1 with --quick)")
+    ap.add_argument("--only", help="comma-separated workloads among W1,W2,W4,W5,I (W3 and W5 come with W1)")
+    ap.add_argument("--peers", action="store_true", help="also measure pins, DVC and wandb (installs them)")
+    ap.add_argument("--cloud", action="store_true", help="also run W6 against the cloud emulators")
+    ap.add_argument("--cloud-rounds", type=int, help="rounds for W6 (default 2; 1 with --quick)")
+    ap.add_argument("--cloud-big-mib", type=int, help="size of W6's large file (default 1024)")
+    ap.add_argument("--backends", default="s3,gcs,azure", help="emulators for W6 (default s3,gcs,azure)")
+    ap.add_argument("--workdir", type=Path, help="scratch folder, kept for reuse (default: a new temp folder)")
+    ap.add_argument("--results", type=Path, help="also write the report to this markdown file")
+    args = ap.parse_args(argv)
+
+    sizes = suite.Sizes.quick() if args.quick else suite.Sizes.full()
+    rounds = args.rounds or (1 if args.quick else 5)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="afs-bench-"))
+    work.mkdir(parents=True, exist_ok=True)
+    only = set(args.only.upper().split(",")) if args.only else {"W1", "W2", "W4", "I"}
+    backends = [b for b in args.backends.split(",") if b]
+
+    results = Results()
+    local = suite.Local(work, sizes, results, with_peers=args.peers)
+    jobs = {"W1": local.w1_w3_w5, "W5": local.w1_w3_w5, "W2": local.w2, "W4": local.w4, "I": local.startup}
+    for r in range(rounds):
+        done = set()
+        for key in ("W1", "W5", "W2", "W4", "I"):
+            if key in only and jobs[key] not in done:
+                jobs[key](r)
+                done.add(jobs[key])
+        print(f"round {r + 1}/{rounds} done", file=sys.stderr)
+    targets = suite.targets(sizes)
+    if args.cloud:
+        cloud.run(
+            results,
+            work,
+            files=sizes.files,
+            big_mib=args.cloud_big_mib or (8 if args.quick else 1024),
+            rounds=args.cloud_rounds or (1 if args.quick else 2),
+            backends=backends,
+        )
+        targets += cloud.targets(backends)
+
+    report = "\n".join(
+        [
+            f"Machine: {machine()}",
+            f"Date: {dt.datetime.now(dt.UTC):%Y-%m-%d %H:%M} UTC; {rounds} rounds"
+            + (" (quick sizes)" if args.quick else ""),
+            "",
+            results.markdown(targets),
+        ]
+    )
+    print(report)
+    if args.results:
+        args.results.write_text(report + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

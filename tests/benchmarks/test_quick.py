@@ -1,0 +1,31 @@
+"""The benchmark suite in its smoke mode (tiny sizes, one round), so that it cannot rot."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_quick_benchmarks_run_and_report_every_workload(tmp_path: Path) -> None:
+    report = tmp_path / "RESULTS.md"
+    args = ["--quick", "--cloud", "--workdir", str(tmp_path / "work"), "--results", str(report)]
+    res = subprocess.run(
+        [sys.executable, "-m", "benchmarks", *args],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    text = report.read_text()
+    assert text == res.stdout
+    for row in ("| W1 ", "| W2 ", "| W2s ", "| W3 ", "| W4 ", "| W5 ", "| I ", "| L "):
+        assert row in text, row
+    for backend in ("s3", "gcs", "azure"):
+        for op in ("put", "get"):
+            assert f"| W6 {backend} small {op} " in text and f"| W6 {backend} big {op} " in text
+    assert "| target | measured | met |" in text and "not measured" not in text
+    assert text.startswith("Machine: ")
