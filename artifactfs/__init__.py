@@ -8,6 +8,7 @@ from .copy import CopyReport, copy
 from .diff import VersionDiff, diff
 from .lineage import Edge, LineageGraph, Node
 from .manifest import Entry
+from .partitioned import PartitionedTable
 from .records import ArtifactVersionId, RunRecord
 from .reproduce import reproduce
 from .run import Run, init
@@ -25,6 +26,7 @@ __all__ = [
     "Entry",
     "LineageGraph",
     "Node",
+    "PartitionedTable",
     "Run",
     "RunRecord",
     "Store",

@@ -7,7 +7,7 @@ import os
 import shutil
 import tempfile
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -25,6 +25,7 @@ from .errors import (
 )
 from .hashing import BLOCK_SIZE, hash_blocks
 from .manifest import Entry, EntryKind, Manifest
+from .partitioned import PartitionedTable
 from .records import ArtifactVersionId, RunRecord, VersionRecord
 from .refs import check_entry_path, check_name
 from .table import Table
@@ -45,6 +46,7 @@ class Staged:
     extra: dict[str, Any] = field(default_factory=dict)
     entry: Entry | None = None
     user_file: bool = False  # the user's own file (not scratch): its digest may be remembered
+    build: Callable[[Store, str], list[Entry]] | None = None  # makes the entries at commit (partitioned tables)
 
 
 class Artifact:
@@ -134,11 +136,24 @@ class Artifact:
             self._stage(path, Staged("file", local=full, user_file=True))
 
     def add(self, obj: Table, name: str) -> None:
-        """Add a :class:`Table` as ``name`` (stored as Parquet; ``.parquet`` is appended if missing)."""
+        """Add a :class:`Table` as ``name`` (stored as Parquet; ``.parquet`` is appended if missing).
+
+        A partitioned table (``Table.from_dask(ddf)``, ``Table.from_parquet(path)``) is stored as
+        ``name/part-00000.parquet``, ...; its parts are written when the artifact is logged.
+        """
         if not isinstance(obj, Table):
             raise InvalidInputError(f"Artifact.add takes a Table, got {type_name(obj)}")
         check_entry_path(name)
         self._check_draft()
+        if isinstance(obj, PartitionedTable):
+            if not obj.is_draft:
+                raise InvalidInputError("a partitioned table read from a store cannot be added again; log its parts")
+            name = name.removesuffix(".parquet")
+            clash = [p for p in self._staged if p == name or p.startswith(name + "/") or name.startswith(p + "/")]
+            if clash:
+                raise InvalidInputError(f"artifact {self.name!r} already has an entry at {clash[0]!r}")
+            self._stage(name, Staged("table", build=obj._build))
+            return
         path = name if name.endswith(".parquet") else name + ".parquet"
         if path in self._staged:
             raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
@@ -324,12 +339,33 @@ class Artifact:
         return os.fspath(dest / entry.path)
 
     def get_table(self, name: str) -> Table:
-        """The table entry ``name`` (``.parquet`` may be left off), read lazily."""
+        """The table entry ``name`` (``.parquet`` may be left off), read lazily.
+
+        For a partitioned table, a :class:`PartitionedTable` over all of its parts.
+        """
         store, _, _ = self._require_logged()
+        entries = self.entries
+        if name not in entries and name + ".parquet" not in entries:
+            parts = sorted(
+                (e for e in entries.values() if e.kind == "table" and e.extra.get("dataset") == name),
+                key=lambda e: e.path,
+            )
+            if parts:
+                return store._partitioned_table(self.qualified_name, parts)
         entry = self._entry(name)
         if entry.kind != "table":
             raise EntryNotFoundError(f"{self.qualified_name}: entry {entry.path!r} is a {entry.kind}, not a table")
         return store._table(self.qualified_name, entry)
+
+    def tables(self) -> list[str]:
+        """Names of the tables of this version (a partitioned table once, by its name)."""
+        _, _, man = self._require_logged()
+        names: dict[str, None] = {}
+        for e in man.entries:
+            if e.kind == "table":
+                dataset = e.extra.get("dataset")
+                names[dataset if isinstance(dataset, str) else e.path] = None
+        return list(names)
 
     def references(self) -> list[Artifact]:
         """The upstream artifact versions recorded with ``add_reference(artifact)``."""

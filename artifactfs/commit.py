@@ -22,7 +22,7 @@ from fsspec.callbacks import Callback
 
 from . import codec, layout
 from .artifact import Artifact, Staged
-from .errors import ArtifactTypeError, LocalPathNotFoundError, StoreError
+from .errors import ArtifactTypeError, JobError, LocalPathNotFoundError, StoreError
 from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
 from .manifest import Entry, Manifest
 from .records import AliasEvent, VersionRecord
@@ -221,13 +221,29 @@ def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[En
     started = time.time_ns()
     known = _known(store, items)
     learned: Learned = []
+    built = [e for p, s in items if s.build is not None for e in s.build(store, p)]
+    items = [(p, s) for p, s in items if s.build is None]
     chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
     with ThreadPoolExecutor(store.workers) as pool:
         parts = pool.map(lambda chunk: [_entry_for(store, p, s, sources, known, learned) for p, s in chunk], chunks)
         entries = [e for part in parts for e in part]
     upload_blobs(store.backend, sources, callback)
     store.stat_cache.record(((os.path.abspath(p), k, d) for p, k, d in learned), started)
+    if built:
+        _check_built(store, built)
+        entries = sorted(entries + built, key=lambda e: e.path)
     return entries
+
+
+def _check_built(store: Store, entries: list[Entry]) -> None:
+    """Entries written elsewhere (by Dask workers) must have their blobs in this store."""
+    keys = {layout.blob(e.digest) for e in entries if e.digest is not None}
+    missing = keys - store.backend.existing(sorted(keys))
+    if missing:
+        raise JobError(
+            f"{len(missing)} table parts written by workers are missing from store {store.url} "
+            f"(e.g. {sorted(missing)[0]}): do the workers reach the same store? (memory:// is per process)"
+        )
 
 
 _HOST = socket.gethostname()

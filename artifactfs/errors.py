@@ -16,8 +16,9 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
     │   └── LocalPathNotFoundError (FileNotFoundError)   a local file or folder to add
     ├── IntegrityError                       bytes do not match their recorded digest/size
     ├── FormatError                          a record or manifest that cannot be decoded
-    └── StoreError (OSError)                the backend failed (permissions, network, ...)
-        └── UnsupportedBackendError          the backend lacks a guarantee artifactfs needs
+    ├── StoreError (OSError)                the backend failed (permissions, network, ...)
+    │   └── UnsupportedBackendError          the backend lacks a guarantee artifactfs needs
+    └── JobError                             a distributed job writing an artifact failed
 
 Errors from fsspec or the OS are translated at the storage layer and chained with ``from``,
 so the original cause stays available as ``__cause__``.
@@ -36,6 +37,7 @@ __all__ = [
     "InvalidInputError",
     "InvalidNameError",
     "InvalidReferenceError",
+    "JobError",
     "LocalPathNotFoundError",
     "NotFoundError",
     "ProjectNotFoundError",
@@ -107,3 +109,7 @@ class StoreError(ArtifactFSError, OSError):
 
 class UnsupportedBackendError(StoreError):
     """The backend lacks a guarantee artifactfs relies on (such as atomic create)."""
+
+
+class JobError(ArtifactFSError):
+    """A distributed job (such as Dask workers writing table parts) failed; nothing was logged."""

@@ -63,6 +63,8 @@ class Backend:
         self._is_memory = isinstance(fs, MemoryFileSystem)
         self._create_checked = self.is_local or self._is_memory
         self._dirs: set[str] = set()  # local folders known to exist
+        # What opened it (with from_url): enough for another process, a Dask worker, to reopen it.
+        self.storage_options: dict[str, Any] = {}
 
     @classmethod
     def from_url(cls, url: str, *, concurrency: int = 64, **storage_options: Any) -> Backend:
@@ -79,7 +81,9 @@ class Backend:
             raise StoreError(f"cannot open store {url}: missing backend package ({e})") from e
         except (ValueError, TypeError, OSError) as e:
             raise StoreError(f"cannot open store {url}: {e}") from e
-        return cls(fs, root, url=url, concurrency=concurrency)
+        backend = cls(fs, root, url=url, concurrency=concurrency)
+        backend.storage_options = storage_options
+        return backend
 
     # ------------------------------------------------------------------ helpers
     def path(self, key: str) -> str:

@@ -28,6 +28,7 @@ from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes, hash_str
 from .lineage import LineageGraph, Node
 from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
+from .partitioned import PartitionedTable
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .refs import LATEST, ArtifactRef, check_alias, check_name, parse_ref
 from .settings import default_cache_dir, default_concurrency, default_store_url
@@ -576,7 +577,7 @@ class Store:
                     return self._verified_local_copy(entry, what)
                 return self._blob_source(digest, what)
 
-            return Table(_opener=whole)
+            return self._located(Table(_opener=whole), qualified, entry)
         size, digests = blocks.get("size"), blocks.get("digests")
         if not isinstance(size, int) or not isinstance(digests, bytes):
             raise FormatError(f"{what}: malformed block digests")
@@ -600,7 +601,17 @@ class Store:
             reader = VerifiedReader(raw, entry.size, size, digests, digest.algorithm, what, fallback=fallback)
             return io.BufferedReader(reader, buffer_size=size)
 
-        return Table(_opener=opener)
+        return self._located(Table(_opener=opener), qualified, entry)
+
+    def _located(self, table: Table, qualified: str, entry: Entry) -> Table:
+        table._entry, table._origin = entry, (self, qualified)
+        return table
+
+    def _partitioned_table(self, qualified: str, parts: list[Entry]) -> PartitionedTable:
+        """A table over the part entries of one partitioned table, each read as :meth:`_table`."""
+        table = PartitionedTable(_parts=[(e, self._table(qualified, e)) for e in parts])
+        table._origin = (self, qualified)
+        return table
 
     def _verified_local_copy(self, entry: Entry, what: str) -> IO[bytes]:
         """Open a local blob after checking its digest in one pass."""

@@ -12,11 +12,17 @@ from typing import IO, TYPE_CHECKING, Any
 from .errors import InvalidInputError
 
 if TYPE_CHECKING:
+    import dask.dataframe as dd
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.dataset as pads
     import pyarrow.parquet as pq
 
-__all__ = ["ROW_GROUP_SIZE", "Table"]
+    from .manifest import Entry
+    from .partitioned import PartitionedTable
+    from .store import Store
+
+__all__ = ["ROW_GROUP_SIZE", "Table", "write_arrow"]
 
 # Small enough that a page of a huge table costs one modest range read, large enough that
 # Parquet's per-group overhead stays negligible.
@@ -39,6 +45,32 @@ def _pyarrow() -> tuple[Any, Any]:
     import pyarrow.parquet
 
     return pyarrow, pyarrow.parquet
+
+
+def write_arrow(table: pa.Table, path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write an Arrow table as artifactfs writes every table; return the manifest fields.
+
+    zstd, row groups of :data:`ROW_GROUP_SIZE` rows, and the longest value of each text column
+    in the footer (viewers size columns from it: min/max statistics order text, they do not
+    measure it).
+    """
+    pa_, pq = _pyarrow()
+    import pyarrow.compute as pc
+
+    lengths = {}
+    for f in table.schema:
+        if pa_.types.is_string(f.type) or pa_.types.is_large_string(f.type):
+            longest = pc.max(pc.utf8_length(table.column(f.name))).as_py()
+            lengths[f.name] = int(longest or 0)
+    meta = dict(table.schema.metadata or {})
+    meta[b"artifactfs.max_lengths"] = json.dumps(lengths).encode()
+    pq.write_table(table.replace_schema_metadata(meta), path, compression=COMPRESSION, row_group_size=ROW_GROUP_SIZE)
+    written = pq.read_metadata(path)
+    return {
+        "num_rows": written.num_rows,
+        "num_row_groups": written.num_row_groups,
+        "columns": [[f.name, str(f.type)] for f in table.schema],
+    }
 
 
 class Table:
@@ -65,33 +97,38 @@ class Table:
         self._opener = _opener
         self._file: pq.ParquetFile | None = None
         self._handle: IO[bytes] | None = None
+        # Where a logged table lives (set by the store): lets workers of a cluster reopen it.
+        self._entry: Entry | None = None
+        self._origin: tuple[Store, str] | None = None
 
     # ------------------------------------------------------------------ writing
     def write_parquet(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Write this (draft) table as Parquet; return the manifest fields describing it."""
         if self._arrow is None:
             raise InvalidInputError("only a table made from a DataFrame can be written")
-        pa_, pq = _pyarrow()
-        table = self._arrow
-        # The longest value of each text column, kept in the footer: viewers size columns from
-        # it (min/max statistics order text, they do not measure it).
-        import pyarrow.compute as pc
+        return write_arrow(self._arrow, path)
 
-        lengths = {}
-        for f in table.schema:
-            if pa_.types.is_string(f.type) or pa_.types.is_large_string(f.type):
-                longest = pc.max(pc.utf8_length(table.column(f.name))).as_py()
-                lengths[f.name] = int(longest or 0)
-        meta = dict(table.schema.metadata or {})
-        meta[b"artifactfs.max_lengths"] = json.dumps(lengths).encode()
-        table = table.replace_schema_metadata(meta)
-        pq.write_table(table, path, compression=COMPRESSION, row_group_size=ROW_GROUP_SIZE)
-        meta = pq.read_metadata(path)
-        return {
-            "num_rows": meta.num_rows,
-            "num_row_groups": meta.num_row_groups,
-            "columns": [[f.name, str(f.type)] for f in self._arrow.schema],
-        }
+    @classmethod
+    def from_dask(cls, ddf: dd.DataFrame, *, index: bool = False) -> PartitionedTable:
+        """A partitioned table written by the Dask cluster in use, one part per partition.
+
+        Each worker writes its partitions straight to the store when the artifact is logged;
+        none passes through this process. ``index=True`` keeps the index as columns.
+        """
+        from .partitioned import PartitionedTable, dask_builder
+
+        if not (hasattr(ddf, "to_delayed") and hasattr(ddf, "_meta_nonempty")):
+            raise InvalidInputError(f"Table.from_dask takes a dask DataFrame, got {type(ddf).__name__}")
+        return PartitionedTable(_build=dask_builder(ddf, index))
+
+    @classmethod
+    def from_parquet(cls, path_or_url: str | os.PathLike[str], **storage_options: Any) -> PartitionedTable:
+        """A partitioned table of Parquet files already written: a folder, a glob or one file,
+        local or at any fsspec URL (``storage_options`` go to its filesystem). Each file is a part;
+        all must share one schema."""
+        from .partitioned import PartitionedTable, parquet_builder
+
+        return PartitionedTable(_build=parquet_builder(os.fspath(path_or_url), storage_options))
 
     @classmethod
     def from_path(cls, path: str | os.PathLike[str]) -> Table:
@@ -233,6 +270,29 @@ class Table:
         t = pf.read_row_groups(groups, columns=columns)
         assert first is not None
         return t.slice(offset - first, length)
+
+    def to_dataset(self) -> pads.Dataset:
+        """A ``pyarrow.dataset.Dataset`` over this table, read (and verified) in place.
+
+        DuckDB (``duckdb.sql("select ... from ds")``), Polars (``pl.scan_pyarrow_dataset``) and
+        pyarrow scan it with projection and predicate pushdown, reading only what they need.
+        """
+        from .partitioned import dataset_of
+
+        return dataset_of([(self._entry, self)])
+
+    def to_dask(self, columns: list[str] | None = None, filter: Any = None) -> dd.DataFrame:
+        """A dask DataFrame reading the table in place, one partition per part.
+
+        ``filter`` (a ``pyarrow.dataset`` expression, e.g. ``pc.field("x") > 3``) skips the
+        parts whose statistics rule it out and drops non-matching rows as parts are read.
+        """
+        from .partitioned import to_dask
+
+        return to_dask(self, columns, filter)
+
+    def _pieces(self) -> list[tuple[Entry | None, Table]]:
+        return [(self._entry, self)]
 
     def __repr__(self) -> str:
         try:

@@ -182,6 +182,33 @@ async def test_large_table_reads_a_bounded_number_of_row_groups(tmp_path: Path) 
         assert len(grid.source.pages) <= 6  # memory stays bounded however far one scrolls
 
 
+async def test_partitioned_table_pages_through_its_parts(tmp_path: Path) -> None:
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i in range(3):  # three parts of 1,000 rows, written by some other engine
+        pd.DataFrame({"i": np.arange(i * 1000, (i + 1) * 1000)}).to_parquet(parts / f"p{i}.parquet")
+    url = str(tmp_path / "store")
+    with afs.init(project="big", store=url) as run:
+        art = afs.Artifact("t", type="dataset")
+        art.add(afs.Table.from_parquet(parts), "events")
+        run.log_artifact(art)
+    app = BrowserApp(url)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.push_screen(VersionScreen("big/t:v0"))
+        await settle(pilot)
+        rows = app.screen.query_one("#entries").get_row_at(0)
+        assert rows[0] == "events/ (3 parts)"
+        await pilot.press("enter")
+        await settle(pilot)
+        grid = app.screen.query_one(ParquetGrid)
+        assert grid.source.num_rows == 3000
+        await pilot.press("end")
+        await settle(pilot)
+        assert grid.source.row(2999) == [2999]
+        assert grid.source.row(1000) == [1000]  # across a part boundary
+
+
 def snapshot_store(tmp_path: Path) -> str:
     """A copy of the golden store: fixed ids, digests and times, so snapshots are stable."""
     root = tmp_path / "golden"

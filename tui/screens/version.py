@@ -12,6 +12,8 @@ from textual.widgets import DataTable, Static
 from .base import BaseScreen
 from .lists import human, when
 
+DATASET = "\x00table:"  # row keys of partitioned tables (entry paths cannot hold control characters)
+
 
 class VersionScreen(BaseScreen):
     BINDINGS = [
@@ -57,7 +59,21 @@ class VersionScreen(BaseScreen):
         self.query_one("#summary", Static).update("\n".join(lines))
         table = self.query_one("#entries", DataTable)
         table.clear()
+        # A partitioned table is one row (its parts are opened together), where its first part is.
+        parts: dict[str, list[int]] = {}
         for e in art.entries.values():
+            name = e.extra.get("dataset") if e.kind == "table" else None
+            if isinstance(name, str):
+                parts.setdefault(name, []).append(e.size)
+        shown: set[str] = set()
+        for e in art.entries.values():
+            name = e.extra.get("dataset") if e.kind == "table" else None
+            if isinstance(name, str):
+                if name not in shown:
+                    shown.add(name)
+                    sizes = parts[name]
+                    table.add_row(f"{name}/ ({len(sizes)} parts)", "table", human(sum(sizes)), "", key=DATASET + name)
+                continue
             digest = e.digest.short if e.digest else e.extra.get("uri", "")
             table.add_row(e.path, e.kind, human(e.size), digest, key=e.path)
         table.focus()
@@ -65,7 +81,13 @@ class VersionScreen(BaseScreen):
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if self.art is None or event.row_key.value is None:
             return
-        entry = self.art.entries[event.row_key.value]
+        key = event.row_key.value
+        if key.startswith(DATASET):
+            from .table import TableScreen
+
+            self.app.push_screen(TableScreen(self.art, key.removeprefix(DATASET), self.crumbs))
+            return
+        entry = self.art.entries[key]
         if entry.kind == "table":
             from .table import TableScreen
 
