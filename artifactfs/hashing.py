@@ -21,6 +21,7 @@ __all__ = [
     "hash_blocks",
     "hash_bytes",
     "hash_file",
+    "hash_file_blocks",
     "hash_stream",
     "new_file_hasher",
     "new_hasher",
@@ -109,6 +110,23 @@ def hash_blocks(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM, block_siz
         h.update(block)
         out += h.digest()
     return bytes(out)
+
+
+def hash_file_blocks(
+    path: str | os.PathLike[str], algorithm: str = DEFAULT_ALGORITHM, block_size: int = BLOCK_SIZE
+) -> tuple[Digest, int, bytes]:
+    """Digest, size and block digests (as :func:`hash_blocks`) of a local file, in one read."""
+    whole = new_hasher(algorithm)
+    blocks = bytearray()
+    size = 0
+    with open(path, "rb") as f:
+        while block := f.read(block_size):
+            whole.update(block)
+            h = new_hasher(algorithm)
+            h.update(block)
+            blocks += h.digest()
+            size += len(block)
+    return Digest(algorithm, whole.hexdigest()), size, bytes(blocks)
 
 
 def new_file_hasher(algorithm: str = DEFAULT_ALGORITHM) -> Hasher:

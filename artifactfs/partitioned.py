@@ -26,7 +26,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import IO, TYPE_CHECKING, Any
 
 from .errors import FormatError, InvalidInputError, JobError
-from .hashing import BLOCK_SIZE, Digest, hash_blocks, hash_file
+from .hashing import BLOCK_SIZE, Digest, hash_file_blocks
 from .manifest import Entry
 from .table import Table, _pyarrow, write_arrow
 
@@ -75,17 +75,27 @@ def _describe(path: str, extra: dict[str, Any]) -> dict[str, Any]:
     return {**extra, "stats": stats}
 
 
-def store_part(path: str, backend: Backend, algorithm: str, extra: dict[str, Any]) -> dict[str, Any]:
-    """Put one written Parquet part in the store (if its blob is absent); return its description."""
+def store_part(
+    path: str, backend: Backend, algorithm: str, extra: dict[str, Any], *, adopt: bool = False
+) -> dict[str, Any]:
+    """Put one written Parquet part in the store (if its blob is absent); return its description.
+
+    ``adopt``: ``path`` is a temp file of this (local) store, moved into place, not copied.
+    """
     from . import layout
 
-    digest, size = hash_file(path, algorithm)
-    with open(path, "rb") as f:
-        blocks = {"size": BLOCK_SIZE, "digests": hash_blocks(f, algorithm)}
+    described = _describe(path, extra)
+    digest, size, blocks = hash_file_blocks(path, algorithm)
     key = layout.blob(digest)
-    if not backend.exists(key):
+    if adopt:
+        backend.adopt(path, key)
+    elif not backend.exists(key):
         backend.put_file(path, key)
-    return {"digest": str(digest), "size": size, "extra": {**_describe(path, extra), "blocks": blocks}}
+    return {
+        "digest": str(digest),
+        "size": size,
+        "extra": {**described, "blocks": {"size": BLOCK_SIZE, "digests": blocks}},
+    }
 
 
 def _write_dask_partition(
@@ -96,11 +106,17 @@ def _write_dask_partition(
 
     pa_ = _pyarrow()[0]
     url, options = target
+    backend = Backend.from_url(url, **options)
     arrow = pa_.Table.from_pandas(pdf, schema=schema, preserve_index=False)
+    if backend.is_local:  # written inside the store, then renamed into place: no copy
+        path = backend.temp_path()
+        try:
+            return store_part(path, backend, algorithm, write_arrow(arrow, path), adopt=True)
+        finally:
+            backend.discard(path)
     with tempfile.TemporaryDirectory(prefix="artifactfs-part-") as tmp:
         path = os.path.join(tmp, "part.parquet")
-        extra = write_arrow(arrow, path)
-        return store_part(path, Backend.from_url(url, **options), algorithm, extra)
+        return store_part(path, backend, algorithm, write_arrow(arrow, path))
 
 
 def _parquet_extra(path: str) -> dict[str, Any]:

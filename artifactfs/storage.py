@@ -412,7 +412,7 @@ class Backend:
         path = self.path(key)
         with self._errors(key, "writing"):
             if os.path.exists(path):
-                os.utime(path)  # reused: see touch()
+                os.utime(path)  # reused: see refresh()
                 return
             self._makedirs(os.path.dirname(path))
             os.replace(tmp, path)
