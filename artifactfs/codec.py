@@ -10,9 +10,22 @@ import msgpack
 
 from .errors import FormatError, InvalidInputError
 
-__all__ = ["FORMAT_VERSION", "Canonical", "canonical", "check_format", "decode", "encode", "plain", "utcnow"]
+__all__ = [
+    "FORMAT_VERSION",
+    "READ_FORMAT",
+    "STORE_FORMAT",
+    "Canonical",
+    "canonical",
+    "check_format",
+    "decode",
+    "encode",
+    "plain",
+    "utcnow",
+]
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 1  # of the records and manifests this version writes (unchanged since format 1)
+STORE_FORMAT = 2  # of the store descriptor it writes: 2 = blobs in one level of folders (docs/format.md)
+READ_FORMAT = 2  # the newest format it reads
 
 
 def encode(obj: Mapping[str, Any]) -> bytes:
@@ -35,9 +48,9 @@ def check_format(obj: Mapping[str, Any], what: str) -> None:
     fmt = obj.get("format")
     if not isinstance(fmt, int) or fmt < 1:
         raise FormatError(f"{what} has no valid format version")
-    if fmt > FORMAT_VERSION:
+    if fmt > READ_FORMAT:
         raise FormatError(
-            f"{what} uses format {fmt}, but this artifactfs reads format {FORMAT_VERSION} at most: "
+            f"{what} uses format {fmt}, but this artifactfs reads format {READ_FORMAT} at most: "
             f"upgrade artifactfs to a release that supports format {fmt}"
         )
 

@@ -27,17 +27,17 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from fsspec.callbacks import Callback
 
 from . import layout
 from .cache import copy_verified
 from .errors import IntegrityError, InvalidNameError
-from .hashing import Digest, hash_stream
+from .hashing import CHUNK_SIZE, Digest, hash_stream, new_hasher
 from .manifest import Entry
 from .refs import check_entry_path
-from .statcache import RACY_SECONDS, stat_key
+from .statcache import RACY_SECONDS, StatKey, stat_key
 from .storage import KeyNotFoundError, open_uri
 from .transfer import fetch_to_cache
 
@@ -48,6 +48,9 @@ __all__ = ["materialize"]
 
 _READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 _CHUNK = 32  # blobs per thread task: per-blob hand-offs would cost more than small copies
+_CACHE_DIRS: set[str] = set()  # cache folders known to exist
+
+Placed = Digest | tuple[str, StatKey, Digest] | None
 
 
 def materialize(
@@ -92,16 +95,17 @@ def materialize(
         else:
             rest.append((digest, es))
 
-    def blobs(chunk: list[tuple[Digest, list[Entry]]]) -> list[Digest | None]:
+    def blobs(chunk: list[tuple[Digest, list[Entry]]]) -> list[Placed]:
         return [
             _place_blob(store, qualified, d, es[0], [where[e.path] for e in es], d in trusted, copy) for d, es in chunk
         ]
 
     chunks = [rest[i : i + _CHUNK] for i in range(0, len(rest), _CHUNK)]
     with ThreadPoolExecutor(store.workers) as pool:
-        verified = {d for part in pool.map(blobs, chunks) for d in part if d is not None}
+        placed = [p for part in pool.map(blobs, chunks) for p in part if p is not None]
         list(pool.map(lambda e: _place_reference(e, where[e.path], f"{qualified} entry {e.path!r}"), references))
-    _settle(store, verified)
+    _settle(store, {p for p in placed if isinstance(p, Digest)})
+    store.stat_cache.record([p for p in placed if isinstance(p, tuple)], hashed_ns=time.time_ns())
 
 
 class _Targets:
@@ -199,11 +203,16 @@ def _copy(src: str, target: str) -> None:
 
 def _place_blob(
     store: Store, qualified: str, digest: Digest, entry: Entry, targets: list[str], trusted: bool, copy: bool
-) -> Digest | None:
-    """Write one blob at every target path; return its digest if the cached copy was verified now."""
+) -> Placed:
+    """Write one blob at every target path.
+
+    Returns what the cache learnt: a remote store's cached blob verified now (to settle), or
+    a local store's blob copied, settled and linked into the cache (a stat-cache row).
+    """
     cached = store.cache.file(digest)
     what = f"{qualified} entry {entry.path!r} (store key {layout.blob(digest)})"
-    first, verified = targets[0], None
+    first = targets[0]
+    placed: Placed = None
     if trusted and not copy and _link(cached, first):
         pass
     elif trusted:
@@ -211,18 +220,56 @@ def _place_blob(
     elif store.backend.is_local:
         try:
             with store.backend.open(layout.blob(digest)) as src:
-                copy_verified(src, Path(first), digest, entry.size, what)
+                key = _copy_settled(src, first, digest, entry.size, what, settle=not copy)
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob is missing from store {store.url}") from None
-        if not copy and _adopt(first, cached):
-            verified = digest
+        if key is not None:
+            if _adopt(store, first, cached):
+                placed = (cached, key, digest)
+            else:
+                os.chmod(first, 0o644)  # not linked to the cache after all: an ordinary private file
     else:
-        verified = _verify_cached(store, digest, entry, what)
+        placed = _verify_cached(store, digest, entry, what)
         if copy or not _link(cached, first):
             _copy(cached, first)
     for t in targets[1:]:  # the same bytes again: a copy, never a second link to one inode
         _copy(first, t)
-    return verified
+    return placed
+
+
+def _copy_settled(src: IO[bytes], target: str, digest: Digest, size: int, what: str, *, settle: bool) -> StatKey | None:
+    """Copy ``src`` to ``target`` while hashing; it appears (by rename) only if digest and size match.
+
+    ``settle``: the new file is read-only and dated past the racy window, through its open
+    descriptor (no path lookups), ready to be linked into the cache; returns its stat key.
+    """
+    tmp = f"{target}.tmp-{uuid.uuid4().hex}"
+    h = new_hasher(digest.algorithm)
+    n = 0
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _READ_ONLY if settle else 0o666)
+    try:
+        with open(fd, "wb", closefd=False) as out:
+            while chunk := src.read(CHUNK_SIZE):
+                h.update(chunk)
+                out.write(chunk)
+                n += len(chunk)
+        got = Digest(digest.algorithm, h.hexdigest())
+        if got != digest or n != size:
+            raise IntegrityError(f"{what}: expected {digest} ({size} bytes), got {got} ({n} bytes)")
+        key = None
+        if settle:
+            past = time.time_ns() - int((RACY_SECONDS + 1) * 1e9)
+            os.utime(fd, ns=(past, past))
+            key = stat_key(os.fstat(fd))
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, target)
+        return key
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
 
 
 def _verify_cached(store: Store, digest: Digest, entry: Entry, what: str) -> Digest:
@@ -238,13 +285,19 @@ def _verify_cached(store: Store, digest: Digest, entry: Entry, what: str) -> Dig
     raise IntegrityError(f"{what}: blob in store {store.url} does not match its digest")
 
 
-def _adopt(downloaded: str, cached: str) -> bool:
+def _adopt(store: Store, downloaded: str, cached: str) -> bool:
     """Make a verified download the cached copy too (a link: no byte written)."""
-    try:
-        os.makedirs(os.path.dirname(cached), exist_ok=True)
-    except OSError:
-        return False
-    return _link(downloaded, cached)
+    folder = os.path.dirname(cached)
+    if folder not in _CACHE_DIRS:
+        try:
+            os.makedirs(folder, exist_ok=True)
+        except OSError:
+            return False
+        _CACHE_DIRS.add(folder)
+    if _link(downloaded, cached):
+        return True
+    _CACHE_DIRS.discard(folder)  # (removed meanwhile, or another filesystem: asked again next time)
+    return False
 
 
 def _place_reference(entry: Entry, target: str, what: str) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shutil
 import threading
 import uuid
@@ -24,6 +25,7 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.implementations.memory import MemoryFileSystem
 
+from . import codec
 from .errors import (
     ArtifactFSError,
     IntegrityError,
@@ -33,12 +35,15 @@ from .errors import (
     StoreError,
     UnsupportedBackendError,
 )
+from .layout import DESCRIPTOR
 from .manifest import Entry
 from .settings import storage_options_for
 
 __all__ = ["Backend", "KeyNotFoundError", "describe_uri", "open_uri"]
 
 _memory_lock = threading.Lock()
+_BLOB_KEY = re.compile(r"blobs/([a-z0-9]+)/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
+_FLAT_BLOB = re.compile(r"blobs/([a-z0-9]+)/([0-9a-f]{2})/([0-9a-f]{64})")
 
 
 class KeyNotFoundError(NotFoundError):
@@ -63,6 +68,7 @@ class Backend:
         self._is_memory = isinstance(fs, MemoryFileSystem)
         self._create_checked = self.is_local or self._is_memory
         self._dirs: set[str] = set()  # local folders known to exist
+        self._flat: bool | None = None
         # What opened it (with from_url): enough for another process, a Dask worker, to reopen it.
         self.storage_options: dict[str, Any] = {}
 
@@ -87,8 +93,46 @@ class Backend:
 
     # ------------------------------------------------------------------ helpers
     def path(self, key: str) -> str:
-        """Full filesystem path of ``key``."""
+        """Full filesystem path of ``key`` (a blob key is placed as the store's layout says)."""
+        if key.startswith("blobs/") and self.flat_blobs:
+            m = _BLOB_KEY.match(key)
+            if m:
+                key = f"blobs/{m[1]}/{m[2]}/{m[4]}"
         return f"{self.root}/{key}" if key else self.root
+
+    @property
+    def flat_blobs(self) -> bool:
+        """Whether blobs sit in one level of folders (format 2 stores) rather than two (format 1).
+
+        Keys are always the format 1 form ``blobs/<alg>/<ab>/<cd>/<hex>``; only paths differ,
+        so every other module is blind to the layout, and copies between stores of either
+        layout just work. A store without a descriptor yet will be made flat.
+        """
+        if self._flat is None:
+            try:
+                raw = self.read(DESCRIPTOR)
+            except KeyNotFoundError:
+                # A store to be made by this version; a writer first makes the descriptor, and
+                # the Store sets the layout from whichever descriptor won (see set_layout).
+                self._flat = True
+                return True
+            self.set_layout(raw)
+        return bool(self._flat)
+
+    def set_layout(self, descriptor: bytes) -> None:
+        """Take the blob layout from the store descriptor's bytes."""
+        try:
+            self._flat = codec.decode(descriptor, f"store {self.url}").get("blob_levels") == 1
+        except ArtifactFSError:
+            self._flat = False  # the Store refuses the descriptor with a clear error on first use
+
+    def _key(self, relative: str) -> str:
+        """The key of a file found by listing (``relative`` to the root): the inverse of :meth:`path`."""
+        if relative.startswith("blobs/") and self.flat_blobs:
+            m = _FLAT_BLOB.match(relative)
+            if m:
+                return f"blobs/{m[1]}/{m[2]}/{m[3][2:4]}/{m[3]}"
+        return relative
 
     @contextlib.contextmanager
     def _errors(self, key: str, action: str) -> Iterator[None]:
@@ -163,6 +207,7 @@ class Backend:
 
         FileNotFoundError results are returned in place; any other failure raises StoreError.
         """
+        _ = self.flat_blobs  # known before the loop runs: path() cannot read the descriptor there
 
         async def run() -> list[Any]:
             sem = asyncio.Semaphore(self.concurrency)
@@ -194,7 +239,7 @@ class Backend:
                 continue
             for path, info in found.items():
                 if info.get("type") != "directory":
-                    out[path.rstrip("/")[strip:]] = int(info.get("size") or 0)
+                    out[self._key(path.rstrip("/")[strip:])] = int(info.get("size") or 0)
         return out
 
     def existing(self, keys: list[str]) -> set[str]:
@@ -300,7 +345,7 @@ class Backend:
                             st = os.stat(os.path.join(dirpath, f))
                         except FileNotFoundError:
                             continue
-                        out[f"{rel}{f}"] = (st.st_size, st.st_mtime)
+                        out[self._key(f"{rel}{f}")] = (st.st_size, st.st_mtime)
                 return out
             self.fs.invalidate_cache(base)
             try:
@@ -310,7 +355,7 @@ class Backend:
         for path, info in found.items():
             if info.get("type") == "directory":
                 continue
-            key = path.rstrip("/")[len(self.fs._strip_protocol(self.root)) + 1 :]
+            key = self._key(path.rstrip("/")[len(self.fs._strip_protocol(self.root)) + 1 :])
             out[key] = (int(info.get("size") or 0), _mtime(info))
         return out
 

@@ -92,7 +92,9 @@ class Store:
         if self._algorithm is None:
             try:
                 what = f"store {self.url}"
-                d = codec.decode(self.backend.read(layout.DESCRIPTOR), what)
+                raw = self.backend.read(layout.DESCRIPTOR)
+                self.backend.set_layout(raw)
+                d = codec.decode(raw, what)
                 codec.check_format(d, what)
                 algorithm = codec.get_str(d, "algorithm", what)
                 if algorithm not in ALGORITHMS:
@@ -108,9 +110,10 @@ class Store:
             return
         desc = codec.encode(
             {
-                "format": codec.FORMAT_VERSION,
+                "format": codec.STORE_FORMAT,
                 "kind": "store",
                 "algorithm": DEFAULT_ALGORITHM,
+                "blob_levels": 1,
                 "created_at": codec.utcnow(),
             }
         )

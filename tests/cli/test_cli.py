@@ -69,7 +69,7 @@ def test_verify_exits_1_on_problems(tmp_path: Path, files: Path) -> None:
         art = afs.Artifact("ds", type="dataset")
         art.add_dir(files)
         logged = run.log_artifact(art)
-    (tmp_path / "s" / layout.blob(logged.entries["a.txt"].digest)).unlink()  # type: ignore[arg-type]
+    Path(afs.open_store(store).backend.path(layout.blob(logged.entries["a.txt"].digest))).unlink()  # type: ignore[arg-type]
     res = CliRunner().invoke(cli, ["--store", store, "verify", "--json"], obj={})
     assert res.exit_code == 1
     assert json.loads(res.output)[0]["kind"] == "missing"

@@ -58,7 +58,7 @@ def test_entries_must_be_sorted_and_unique() -> None:
 
 def test_newer_format_is_refused() -> None:
     d = msgpack.unpackb(make().to_bytes())
-    d["format"] = codec.FORMAT_VERSION + 1
+    d["format"] = codec.READ_FORMAT + 1
     with pytest.raises(FormatError, match="upgrade"):
         Manifest.from_bytes(msgpack.packb(d))
 
