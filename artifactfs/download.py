@@ -229,7 +229,7 @@ def _place_blob(
             else:
                 os.chmod(first, 0o644)  # not linked to the cache after all: an ordinary private file
     else:
-        placed = _verify_cached(store, digest, entry, what)
+        placed = verify_cached(store, digest, entry, what)
         if copy or not _link(cached, first):
             _copy(cached, first)
     for t in targets[1:]:  # the same bytes again: a copy, never a second link to one inode
@@ -272,7 +272,7 @@ def _copy_settled(src: IO[bytes], target: str, digest: Digest, size: int, what: 
             os.unlink(tmp)
 
 
-def _verify_cached(store: Store, digest: Digest, entry: Entry, what: str) -> Digest:
+def verify_cached(store: Store, digest: Digest, entry: Entry, what: str) -> Digest:
     """Hash a remote store's blob in the cache (fetching it if absent); a corrupt copy is fetched again."""
     for attempt in (0, 1):
         with store._blob_source(digest, what) as src:

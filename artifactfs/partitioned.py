@@ -412,7 +412,10 @@ class PartitionedTable(Table):
         return out
 
     def to_arrow(self) -> pa.Table:
-        return self.to_dataset().to_table()
+        self._require_logged()
+        if not self._parts:
+            return self.schema.empty_table()
+        return _pyarrow()[0].concat_tables([part.to_arrow() for _, part in self._parts])
 
     def iter_batches(self, batch_size: int = 65_536, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
         for _, part in self._parts:

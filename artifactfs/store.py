@@ -24,7 +24,7 @@ from .errors import (
     ProjectNotFoundError,
     RunNotFoundError,
 )
-from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes, hash_stream
+from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes, hash_file, hash_stream
 from .lineage import LineageGraph, Node
 from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
@@ -608,6 +608,26 @@ class Store:
 
     def _located(self, table: Table, qualified: str, entry: Entry) -> Table:
         table._entry, table._origin = entry, (self, qualified)
+        what = f"{qualified} table {entry.path!r} (store key {layout.blob(entry.digest)})"  # type: ignore[arg-type]
+
+        def whole() -> str:
+            """The blob as a local file, hashed whole just now (the store itself, or the cache)."""
+            assert entry.digest is not None
+            if not self.backend.is_local:
+                from .download import verify_cached
+
+                verify_cached(self, entry.digest, entry, what)
+                return self.cache.file(entry.digest)
+            path = self.backend.path(layout.blob(entry.digest))
+            try:
+                got, size = hash_file(path, entry.digest.algorithm)
+            except FileNotFoundError:
+                raise IntegrityError(f"{what}: blob is missing from store {self.url}") from None
+            if got != entry.digest or size != entry.size:
+                raise IntegrityError(f"{what}: blob does not match its digest")
+            return path
+
+        table._whole = whole
         return table
 
     def _partitioned_table(self, qualified: str, parts: list[Entry]) -> PartitionedTable:

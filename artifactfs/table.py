@@ -64,13 +64,47 @@ def write_arrow(table: pa.Table, path: str | os.PathLike[str]) -> dict[str, Any]
             lengths[f.name] = int(longest or 0)
     meta = dict(table.schema.metadata or {})
     meta[b"artifactfs.max_lengths"] = json.dumps(lengths).encode()
-    pq.write_table(table.replace_schema_metadata(meta), path, compression=COMPRESSION, row_group_size=ROW_GROUP_SIZE)
+    pq.write_table(
+        table.replace_schema_metadata(meta),
+        path,
+        compression=COMPRESSION,
+        row_group_size=ROW_GROUP_SIZE,
+        use_dictionary=_dictionary_columns(table),
+    )
     written = pq.read_metadata(path)
     return {
         "num_rows": written.num_rows,
         "num_row_groups": written.num_row_groups,
         "columns": [[f.name, str(f.type)] for f in table.schema],
     }
+
+
+DICTIONARY_SAMPLE = 65_536
+DICTIONARY_MAX_DISTINCT = 0.1
+
+
+def _dictionary_columns(table: pa.Table) -> list[str] | bool:
+    """The columns worth dictionary encoding: few distinct values in a sample of their rows.
+
+    With row groups of :data:`ROW_GROUP_SIZE` rows, every group carries its own dictionary; for
+    a column of many distinct values (ids, free text) that repeats most of the data, once per
+    group. Measured on 1,000,000 rows x 10 columns: 47.0 MB with dictionaries everywhere,
+    37.3 MB with dictionaries only where they pay (raw pyarrow, one row group: 37.7 MB).
+    """
+    pa_, _ = _pyarrow()
+    import pyarrow.compute as pc
+
+    chosen = []
+    for f in table.schema:
+        if pa_.types.is_nested(f.type):
+            return True  # column paths of nested types: leave pyarrow's default
+        if pa_.types.is_dictionary(f.type):
+            chosen.append(f.name)
+            continue
+        sample = table.column(f.name).slice(0, DICTIONARY_SAMPLE)
+        if len(sample) and pc.count_distinct(sample).as_py() <= DICTIONARY_MAX_DISTINCT * len(sample):
+            chosen.append(f.name)
+    return chosen
 
 
 class Table:
@@ -100,6 +134,9 @@ class Table:
         # Where a logged table lives (set by the store): lets workers of a cluster reopen it.
         self._entry: Entry | None = None
         self._origin: tuple[Store, str] | None = None
+        # A local file of the whole table, verified just now (set by the store): whole reads
+        # then go through pyarrow's own multi-threaded reader instead of block by block.
+        self._whole: Callable[[], str] | None = None
 
     # ------------------------------------------------------------------ writing
     def write_parquet(self, path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -234,6 +271,8 @@ class Table:
         """The whole table as a ``pyarrow.Table``."""
         if self._arrow is not None:
             return self._arrow
+        if self._whole is not None:
+            return _pyarrow()[1].read_table(self._whole())
         return self._parquet().read()
 
     def dataframe(self) -> pd.DataFrame:
