@@ -38,7 +38,6 @@ _POLL = 0.05
 
 
 SMALL_FILE = 4 << 20  # read whole, hash, write: one read and at most one write per file
-_CHUNK = 64  # files per task: per-file thread hand-offs would cost more than small copies
 
 
 def _entry_for(
@@ -222,17 +221,35 @@ def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[En
     known = _known(store, items)
     learned: Learned = []
     built = [e for p, s in items if s.build is not None for e in s.build(store, p)]
-    items = [(p, s) for p, s in items if s.build is None]
-    chunks = [items[i : i + _CHUNK] for i in range(0, len(items), _CHUNK)]
+    small: list[tuple[str, Staged]] = []
+    large: list[tuple[str, Staged]] = []
+    for p, s in items:
+        if s.build is None:
+            (large if s.local is not None and _size(s.local, known) > SMALL_FILE else small).append((p, s))
+    # Small files in this thread alone: each is a handful of short system calls, and threads
+    # contending for the GIL made logging 10,000 of them 4x slower with 8 threads (3.4 s)
+    # than with one (0.8 s). Large files, where the time is in copying and hashing outside
+    # the GIL, go to the pool.
+    entries = [_entry_for(store, p, s, sources, known, learned) for p, s in small]
     with ThreadPoolExecutor(store.workers) as pool:
-        parts = pool.map(lambda chunk: [_entry_for(store, p, s, sources, known, learned) for p, s in chunk], chunks)
-        entries = [e for part in parts for e in part]
+        entries += pool.map(lambda item: _entry_for(store, item[0], item[1], sources, known, learned), large)
+    entries.sort(key=lambda e: e.path)
     upload_blobs(store.backend, sources, callback)
     store.stat_cache.record(((os.path.abspath(p), k, d) for p, k, d in learned), started)
     if built:
         _check_built(store, built)
         entries = sorted(entries + built, key=lambda e: e.path)
     return entries
+
+
+def _size(local: str, known: Known) -> int:
+    stat = known.stats.get(local)
+    if stat is not None:
+        return stat[2]
+    try:
+        return os.path.getsize(local)
+    except FileNotFoundError as e:
+        raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
 
 
 def _check_built(store: Store, entries: list[Entry]) -> None:

@@ -38,12 +38,15 @@ def main(argv: list[str] | None = None) -> int:
     )
     ap.add_argument("--quick", action="store_true", help="tiny sizes and one round (a smoke test)")
     ap.add_argument("--rounds", type=int, help="rounds per workload (default 5; 1 with --quick)")
-    ap.add_argument("--only", help="comma-separated workloads among W1,W2,W4,W5,I (W3 and W5 come with W1)")
+    ap.add_argument(
+        "--only", help="comma-separated local workloads among W1,W2,W4,W5,I (W3 and W5 come with W1); '' for none"
+    )
     ap.add_argument("--peers", action="store_true", help="also measure pins, DVC and wandb (installs them)")
     ap.add_argument("--cloud", action="store_true", help="also run W6 against the cloud emulators")
     ap.add_argument("--cloud-rounds", type=int, help="rounds for W6 (default 2; 1 with --quick)")
     ap.add_argument("--cloud-big-mib", type=int, help="size of W6's large file (default 1024)")
     ap.add_argument("--backends", default="s3,gcs,azure", help="emulators for W6 (default s3,gcs,azure)")
+    ap.add_argument("--cloud-workloads", default="small,big", help="W6 workloads (default small,big)")
     ap.add_argument("--workdir", type=Path, help="scratch folder, kept for reuse (default: a new temp folder)")
     ap.add_argument("--results", type=Path, help="also write the report to this markdown file")
     args = ap.parse_args(argv)
@@ -52,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     rounds = args.rounds or (1 if args.quick else 5)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="afs-bench-"))
     work.mkdir(parents=True, exist_ok=True)
-    only = set(args.only.upper().split(",")) if args.only else {"W1", "W2", "W4", "I"}
+    only = set(args.only.upper().split(",")) if args.only is not None else {"W1", "W2", "W4", "I"}
     backends = [b for b in args.backends.split(",") if b]
 
     results = Results()
@@ -74,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
             big_mib=args.cloud_big_mib or (8 if args.quick else 1024),
             rounds=args.cloud_rounds or (1 if args.quick else 2),
             backends=backends,
+            workloads=tuple(args.cloud_workloads.split(",")),
         )
         targets += cloud.targets(backends)
 

@@ -60,7 +60,15 @@ def targets(backends: list[str]) -> list[Target]:
     return out
 
 
-def run(results: Results, work: Path, files: int, big_mib: int, rounds: int, backends: list[str]) -> None:
+def run(
+    results: Results,
+    work: Path,
+    files: int,
+    big_mib: int,
+    rounds: int,
+    backends: list[str],
+    workloads: tuple[str, ...] = ("small", "big"),
+) -> None:
     """Record W6 for every backend in ``backends`` into ``results``."""
     sys.path.insert(0, str(REPO))
     import artifactfs as afs
@@ -85,6 +93,8 @@ def run(results: Results, work: Path, files: int, big_mib: int, rounds: int, bac
                 ("small", small, f"{files:,} × 4 KiB files"),
                 ("big", big, f"one {big_mib:,} MiB file"),
             ):
+                if wname not in workloads:
+                    continue
                 paths = sorted(str(p) for p in folder.rglob("*") if p.is_file())
                 rel = [os.path.relpath(p, folder) for p in paths]
                 for op in ("put", "get"):
