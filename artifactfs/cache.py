@@ -11,21 +11,40 @@ from typing import IO
 
 from .errors import IntegrityError
 from .hashing import CHUNK_SIZE, Digest, new_hasher
+from .statcache import StatKey, settled_ns, stat_key
 
-__all__ = ["BlobCache", "copy_verified"]
+__all__ = ["READ_ONLY", "BlobCache", "copy_into_place", "copy_verified"]
 
 
-def copy_verified(src: IO[bytes], dest: Path, digest: Digest, size: int, what: str) -> None:
+READ_ONLY = 0o444
+
+
+def copy_verified(
+    src: IO[bytes],
+    dest: str | os.PathLike[str],
+    digest: Digest,
+    size: int,
+    what: str,
+    *,
+    settle: bool = False,
+    make_parent: bool = True,
+) -> StatKey | None:
     """Copy ``src`` to ``dest`` while hashing; ``dest`` appears only if digest and size match.
 
-    ``what`` names the bytes in the :class:`IntegrityError` raised on a mismatch.
+    ``what`` names the bytes in the :class:`IntegrityError` raised on a mismatch. ``settle``
+    makes the new file read-only and dates it past the racy window (see statcache), through its
+    open descriptor (no path lookups), ready to be linked into the cache; its stat key is then
+    returned.
     """
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    tmp = dest.with_name(f"{dest.name}.tmp-{uuid.uuid4().hex}")
+    dest = os.fspath(dest)
+    if make_parent and os.path.dirname(dest):
+        os.makedirs(os.path.dirname(dest), exist_ok=True)
+    tmp = f"{dest}.tmp-{uuid.uuid4().hex}"
     h = new_hasher(digest.algorithm)
     n = 0
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READ_ONLY if settle else 0o666)
     try:
-        with open(tmp, "wb") as out:
+        with open(fd, "wb", closefd=False) as out:
             while chunk := src.read(CHUNK_SIZE):
                 h.update(chunk)
                 out.write(chunk)
@@ -33,6 +52,27 @@ def copy_verified(src: IO[bytes], dest: Path, digest: Digest, size: int, what: s
         got = Digest(digest.algorithm, h.hexdigest())
         if got != digest or n != size:
             raise IntegrityError(f"{what}: expected {digest} ({size} bytes), got {got} ({n} bytes)")
+        key = None
+        if settle:
+            past = settled_ns()
+            os.utime(fd, ns=(past, past))
+            key = stat_key(os.fstat(fd))
+        os.close(fd)
+        fd = -1
+        os.replace(tmp, dest)
+        return key
+    finally:
+        if fd >= 0:
+            os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def copy_into_place(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
+    """Copy a file (the kernel copies where it can) so that ``dest`` is never seen half written."""
+    tmp = f"{os.fspath(dest)}.tmp-{uuid.uuid4().hex}"
+    try:
+        shutil.copyfile(src, tmp)
         os.replace(tmp, dest)
     finally:
         with contextlib.suppress(FileNotFoundError):

@@ -21,23 +21,21 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import stat
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from fsspec.callbacks import Callback
 
 from . import layout
-from .cache import copy_verified
+from .cache import READ_ONLY, copy_into_place, copy_verified
 from .errors import IntegrityError, InvalidNameError
-from .hashing import CHUNK_SIZE, Digest, hash_stream, new_hasher
+from .hashing import Digest, hash_stream
 from .manifest import Entry
 from .refs import check_entry_path
-from .statcache import RACY_SECONDS, StatKey, stat_key
+from .statcache import StatKey, settled_ns, stat_key
 from .storage import KeyNotFoundError, open_uri
 from .transfer import fetch_to_cache
 
@@ -46,7 +44,6 @@ if TYPE_CHECKING:
 
 __all__ = ["materialize"]
 
-_READ_ONLY = stat.S_IRUSR | stat.S_IRGRP | stat.S_IROTH
 _SMALL_BLOB = 4 << 20
 _CACHE_DIRS: set[str] = set()  # cache folders known to exist
 
@@ -91,7 +88,7 @@ def materialize(
         # A trusted cached blob is one link: cheaper here than a hand-off to a thread.
         if digest in trusted and not copy and _link(store.cache.file(digest), where[es[0].path]):
             for again in es[1:]:
-                _copy(where[es[0].path], where[again.path])
+                copy_into_place(where[es[0].path], where[again.path])
         else:
             rest.append((digest, es))
 
@@ -161,11 +158,11 @@ def _settle(store: Store, digests: set[Digest]) -> set[Digest]:
     Returns the digests settled (a blob another process evicted meanwhile is left out).
     """
     done, rows = set(), []
-    past = time.time_ns() - int((RACY_SECONDS + 1) * 1e9)
+    past = settled_ns()
     for d in digests:
         path = store.cache.file(d)
         try:
-            os.chmod(path, _READ_ONLY)
+            os.chmod(path, READ_ONLY)
             os.utime(path, ns=(past, past))
             rows.append((path, stat_key(os.stat(path)), d))
             done.add(d)
@@ -195,17 +192,6 @@ def _link(src: str, target: str) -> bool:
         return False
 
 
-def _copy(src: str, target: str) -> None:
-    """A private, writable copy of a trusted file (the kernel copies where it can)."""
-    tmp = f"{target}.tmp-{uuid.uuid4().hex}"
-    try:
-        shutil.copyfile(src, tmp)
-        os.replace(tmp, target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 def _place_blob(
     store: Store, qualified: str, digest: Digest, entry: Entry, targets: list[str], trusted: bool, copy: bool
 ) -> Placed:
@@ -221,11 +207,11 @@ def _place_blob(
     if trusted and not copy and _link(cached, first):
         pass
     elif trusted:
-        _copy(cached, first)
+        copy_into_place(cached, first)
     elif store.backend.is_local:
         try:
             with store.backend.open(layout.blob(digest)) as src:
-                key = _copy_settled(src, first, digest, entry.size, what, settle=not copy)
+                key = copy_verified(src, first, digest, entry.size, what, settle=not copy, make_parent=False)
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob is missing from store {store.url}") from None
         if key is not None:
@@ -236,45 +222,10 @@ def _place_blob(
     else:
         placed = verify_cached(store, digest, entry, what)
         if copy or not _link(cached, first):
-            _copy(cached, first)
+            copy_into_place(cached, first)
     for t in targets[1:]:  # the same bytes again: a copy, never a second link to one inode
-        _copy(first, t)
+        copy_into_place(first, t)
     return placed
-
-
-def _copy_settled(src: IO[bytes], target: str, digest: Digest, size: int, what: str, *, settle: bool) -> StatKey | None:
-    """Copy ``src`` to ``target`` while hashing; it appears (by rename) only if digest and size match.
-
-    ``settle``: the new file is read-only and dated past the racy window, through its open
-    descriptor (no path lookups), ready to be linked into the cache; returns its stat key.
-    """
-    tmp = f"{target}.tmp-{uuid.uuid4().hex}"
-    h = new_hasher(digest.algorithm)
-    n = 0
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, _READ_ONLY if settle else 0o666)
-    try:
-        with open(fd, "wb", closefd=False) as out:
-            while chunk := src.read(CHUNK_SIZE):
-                h.update(chunk)
-                out.write(chunk)
-                n += len(chunk)
-        got = Digest(digest.algorithm, h.hexdigest())
-        if got != digest or n != size:
-            raise IntegrityError(f"{what}: expected {digest} ({size} bytes), got {got} ({n} bytes)")
-        key = None
-        if settle:
-            past = time.time_ns() - int((RACY_SECONDS + 1) * 1e9)
-            os.utime(fd, ns=(past, past))
-            key = stat_key(os.fstat(fd))
-        os.close(fd)
-        fd = -1
-        os.replace(tmp, target)
-        return key
-    finally:
-        if fd >= 0:
-            os.close(fd)
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
 
 
 def verify_cached(store: Store, digest: Digest, entry: Entry, what: str) -> Digest:
@@ -308,7 +259,7 @@ def _adopt(store: Store, downloaded: str, cached: str) -> bool:
 def _place_reference(entry: Entry, target: str, what: str) -> None:
     with open_uri(entry, what) as src:
         if entry.digest is not None:
-            copy_verified(src, Path(target), entry.digest, entry.size, what)
+            copy_verified(src, target, entry.digest, entry.size, what)
         else:
             with open(target, "wb") as out:
                 while chunk := src.read(4 << 20):

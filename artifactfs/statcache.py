@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .hashing import Digest
 
-__all__ = ["RACY_SECONDS", "StatCache", "StatKey", "stat_key"]
+__all__ = ["RACY_SECONDS", "StatCache", "StatKey", "settled_ns", "stat_key"]
 
 RACY_SECONDS = 2.0  # coarser than the mtime resolution of common filesystems (FAT: 2 s)
 
@@ -145,9 +145,14 @@ class StatCache:
                 self._db = None
 
 
+def settled_ns() -> int:
+    """A modification time old enough, now, for a digest taken now to be trusted later.
+
+    Files this process writes and verifies itself (cache blobs) are dated so, which is safe:
+    any later write through the file gives it the current time, which no longer matches.
+    """
+    return time.time_ns() - int((RACY_SECONDS + 1) * 1e9)
+
+
 def _settled(mtime_ns: int, hashed_ns: int) -> bool:
     return mtime_ns < hashed_ns - int(RACY_SECONDS * 1e9)
-
-
-def now_ns() -> int:
-    return time.time_ns()

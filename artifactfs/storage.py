@@ -26,6 +26,7 @@ from fsspec.implementations.local import LocalFileSystem
 from fsspec.implementations.memory import MemoryFileSystem
 
 from . import codec
+from .cache import copy_into_place
 from .errors import (
     ArtifactFSError,
     IntegrityError,
@@ -472,13 +473,7 @@ class Backend:
         with self._errors(key, "uploading"):
             if self.is_local:
                 self._makedirs(os.path.dirname(path))
-                tmp = self._tmp_name(path)
-                try:
-                    shutil.copyfile(local, tmp)
-                    os.replace(tmp, path)
-                finally:
-                    with contextlib.suppress(FileNotFoundError):
-                        os.unlink(tmp)
+                copy_into_place(local, path)
             else:
                 self.fs.put_file(os.fspath(local), path)
 
