@@ -50,10 +50,15 @@ def part_path(name: str, index: int) -> str:
 
 
 # ---------------------------------------------------------------------------------- writing
-def _describe(path: str, extra: dict[str, Any]) -> dict[str, Any]:
-    """Per-column ``[min, max, null count]`` of a written part, for pruning without opening it."""
-    _, pq = _pyarrow()
-    md = pq.read_metadata(path)
+def _describe(md: Any, extra: dict[str, Any] | None) -> dict[str, Any]:
+    """``extra`` (row counts and columns, from the footer ``md`` when not given) with per-column
+    ``[min, max, null count]`` of a written part, for pruning without opening it."""
+    if extra is None:
+        extra = {
+            "num_rows": md.num_rows,
+            "num_row_groups": md.num_row_groups,
+            "columns": [[f.name, str(f.type)] for f in md.schema.to_arrow_schema()],
+        }
     stats: dict[str, list[Any]] = {}
     for c in range(md.num_columns):
         name = md.schema.column(c).path
@@ -76,15 +81,22 @@ def _describe(path: str, extra: dict[str, Any]) -> dict[str, Any]:
 
 
 def store_part(
-    path: str, backend: Backend, algorithm: str, extra: dict[str, Any], *, adopt: bool = False
+    path: str,
+    backend: Backend,
+    algorithm: str,
+    extra: dict[str, Any] | None = None,
+    *,
+    adopt: bool = False,
+    metadata: Any = None,
 ) -> dict[str, Any]:
     """Put one written Parquet part in the store (if its blob is absent); return its description.
 
     ``adopt``: ``path`` is a temp file of this (local) store, moved into place, not copied.
+    ``metadata``: its Parquet footer, if already read.
     """
     from . import layout
 
-    described = _describe(path, extra)
+    described = _describe(metadata if metadata is not None else _pyarrow()[1].read_metadata(path), extra)
     digest, size, blocks = hash_file_blocks(path, algorithm)
     key = layout.blob(digest)
     if adopt:
@@ -117,16 +129,6 @@ def _write_dask_partition(
     with tempfile.TemporaryDirectory(prefix="artifactfs-part-") as tmp:
         path = os.path.join(tmp, "part.parquet")
         return store_part(path, backend, algorithm, write_arrow(arrow, path))
-
-
-def _parquet_extra(path: str) -> dict[str, Any]:
-    _, pq = _pyarrow()
-    md = pq.read_metadata(path)
-    return {
-        "num_rows": md.num_rows,
-        "num_row_groups": md.num_row_groups,
-        "columns": [[f.name, str(f.type)] for f in md.schema.to_arrow_schema()],
-    }
 
 
 def _entries(name: str, described: Iterable[dict[str, Any]]) -> list[Entry]:
@@ -241,12 +243,7 @@ def dataset_of(pieces: Sequence[tuple[Entry | None, Table]]) -> pads.Dataset:
         filesystem=pafs.PyFileSystem(handler),
         partitions=partitions,
     )
-    # Which parts a scan opened, for tests and the curious (the handler lives as long as the dataset).
-    _HANDLERS[id(dataset)] = handler
     return dataset
-
-
-_HANDLERS: dict[int, _PartsHandler] = {}
 
 
 @functools.cache
@@ -258,9 +255,9 @@ def _handler_class() -> type[_PartsHandler]:
 
 
 def opened_parts(dataset: pads.Dataset) -> list[str]:
-    """The parts a dataset made by :func:`dataset_of` has opened so far."""
-    handler = _HANDLERS.get(id(dataset))
-    return list(handler.opened) if handler is not None else []
+    """The parts a dataset made by :func:`dataset_of` has opened so far (for tests and the curious)."""
+    handler = getattr(getattr(dataset, "filesystem", None), "handler", None)
+    return list(handler.opened) if isinstance(handler, _PartsHandler) else []
 
 
 def _size_of(opener: Callable[[], IO[bytes]]) -> int:
@@ -287,16 +284,16 @@ def to_dask(table: Table, columns: list[str] | None, filter: Any) -> dd.DataFram
     import dask.dataframe as dd
 
     pieces = table._pieces()
-    if (table._origin is None and not pieces) or any(e is None for e, _ in pieces):
+    entries = [e for e, _ in pieces if e is not None]
+    origin = pieces[0][1]._origin if pieces else None
+    if origin is None or len(entries) != len(pieces):
         raise InvalidInputError("to_dask reads tables of logged artifacts (art.get_table(name))")
-    store, qualified = pieces[0][1]._origin or (None, "")
-    if store is None:
-        raise InvalidInputError("to_dask reads tables of logged artifacts (art.get_table(name))")
+    store, qualified = origin
     if filter is not None:
         keep = {f.path for f in dataset_of(pieces).get_fragments(filter=filter)}
-        pieces = [(e, t) for e, t in pieces if e is not None and e.path in keep] or pieces[:1]
-    target = (store.backend.url, store.backend.storage_options)
-    specs = [(target[0], target[1], qualified, e.to_dict()) for e, _ in pieces if e is not None]
+        entries = [e for e in entries if e.path in keep] or entries[:1]  # (dask needs one partition)
+    url, options = store.backend.url, store.backend.storage_options
+    specs = [(url, options, qualified, e.to_dict()) for e in entries]
     meta = table.schema.empty_table()
     meta = (meta.select(columns) if columns else meta).to_pandas()
     frame: dd.DataFrame = dd.from_map(  # type: ignore[no-untyped-call]
@@ -490,6 +487,7 @@ def parquet_builder(source: str, storage_options: dict[str, Any]) -> Builder:
 
     def build(store: Store, name: str) -> list[Entry]:
         import fsspec
+        from fsspec.implementations.local import LocalFileSystem
 
         try:
             fs, root = fsspec.core.url_to_fs(source, **storage_options)
@@ -503,7 +501,7 @@ def parquet_builder(source: str, storage_options: dict[str, Any]) -> Builder:
         if not files:
             raise InvalidInputError(f"no Parquet files at {source!r}")
         _, pq = _pyarrow()
-        local = fs.protocol in ("file", "local") or "file" in (fs.protocol if isinstance(fs.protocol, tuple) else ())
+        local = isinstance(fs, LocalFileSystem)
         described, first = [], None
         with tempfile.TemporaryDirectory(prefix="artifactfs-parts-") as tmp:
             for i, f in enumerate(files):
@@ -511,14 +509,15 @@ def parquet_builder(source: str, storage_options: dict[str, Any]) -> Builder:
                 if not local:
                     fs.get_file(f, path)
                 try:
-                    schema = pq.read_schema(path).remove_metadata()
+                    md = pq.read_metadata(path)
                 except Exception as e:  # pyarrow raises several types for a file that is not Parquet
                     raise InvalidInputError(f"{f} is not a readable Parquet file: {e}") from e
+                schema = md.schema.to_arrow_schema().remove_metadata()
                 if first is None:
                     first = schema
                 elif not schema.equals(first):
                     raise InvalidInputError(f"{f} has another schema than {files[0]}: {schema} vs {first}")
-                described.append(store_part(path, store.backend, store.algorithm, _parquet_extra(path)))
+                described.append(store_part(path, store.backend, store.algorithm, metadata=md))
                 if not local:
                     os.unlink(path)
         return _entries(name, described)

@@ -209,7 +209,13 @@ def test_from_parquet_bad_input(tmp_path: Path) -> None:
     (tmp_path / "mixed").mkdir()
     frame(10).to_parquet(tmp_path / "mixed" / "a.parquet")
     frame(10).rename(columns={"x": "y"}).to_parquet(tmp_path / "mixed" / "b.parquet")
-    for folder, message in (("empty", "no Parquet files"), ("mixed", "another schema")):
+    (tmp_path / "garbage").mkdir()
+    (tmp_path / "garbage" / "a.parquet").write_bytes(b"not parquet at all")
+    for folder, message in (
+        ("empty", "no Parquet files"),
+        ("mixed", "another schema"),
+        ("garbage", r"garbage/a\.parquet is not a readable Parquet file"),
+    ):
         with afs.init(project="p", store=store) as run:
             art = afs.Artifact("events", type="dataset")
             art.add(afs.Table.from_parquet(tmp_path / folder), "events")
