@@ -233,13 +233,11 @@ def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[En
     entries = [_entry_for(store, p, s, sources, known, learned) for p, s in small]
     with ThreadPoolExecutor(store.workers) as pool:
         entries += pool.map(lambda item: _entry_for(store, item[0], item[1], sources, known, learned), large)
-    entries.sort(key=lambda e: e.path)
     upload_blobs(store.backend, sources, callback)
     store.stat_cache.record(((os.path.abspath(p), k, d) for p, k, d in learned), started)
     if built:
         _check_built(store, built)
-        entries = sorted(entries + built, key=lambda e: e.path)
-    return entries
+    return sorted(entries + built, key=lambda e: e.path)
 
 
 def _size(local: str, known: Known) -> int:
