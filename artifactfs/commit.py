@@ -27,7 +27,7 @@ from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
 from .manifest import Entry, Manifest
 from .records import AliasEvent, VersionRecord
 from .statcache import StatKey, stat_key
-from .transfer import upload_blobs
+from .transfer import SMALL_BLOB, Source, upload_blobs
 
 if TYPE_CHECKING:
     from .store import Store
@@ -37,11 +37,12 @@ __all__ = ["commit"]
 _POLL = 0.05
 
 
-SMALL_FILE = 4 << 20  # read whole, hash, write: one read and at most one write per file
+SMALL_FILE = SMALL_BLOB  # read whole, hash, write: one read and at most one write per file
+KEEP_BYTES = 64 << 20  # bytes of small files kept from hashing to upload (beyond: read again, checked)
 
 
 def _entry_for(
-    store: Store, path: str, staged: Staged, sources: dict[Digest, str], known: Known, learned: Learned
+    store: Store, path: str, staged: Staged, sources: dict[Digest, Source], known: Known, learned: Learned
 ) -> Entry:
     """Hash one staged file; on a local store also write its blob in the same pass.
 
@@ -59,28 +60,32 @@ def _entry_for(
     if stat is not None and remembered is not None:
         digest, size = remembered, stat[2]
         if not backend.is_local:
-            sources[digest] = local
+            sources[digest] = Source(local, size)
             return Entry(path, digest, size, staged.kind, staged.extra)
-        if backend.refresh(layout.blob(digest)):
+        if backend.refresh(layout.blob(digest), size):
             return Entry(path, digest, size, staged.kind, staged.extra)
     try:
         large = os.path.getsize(local) > SMALL_FILE
         if large and backend.is_local:
             digest, size = _copy_large_local(store, local)
         elif large:
-            # Hashed in bounded memory here, streamed by the backend's multipart upload later.
+            # Hashed in bounded memory here; hashed again as it is streamed to the store, and
+            # the upload abandoned if the two differ (transfer.upload_blobs).
             digest, size = hash_file(local, algorithm)
-            sources[digest] = local
+            sources[digest] = Source(local, size)
         else:
             with open(local, "rb") as f:
                 data = f.read()
             digest, size = hash_bytes(data, algorithm), len(data)
             if backend.is_local:
                 key = layout.blob(digest)
-                if not backend.refresh(key):
+                if not backend.refresh(key, size):
                     backend.write(key, data)
             else:
-                sources[digest] = local
+                # The very bytes hashed are the ones uploaded, while the budget lasts.
+                keep = known.kept + size <= KEEP_BYTES
+                known.kept += size if keep else 0
+                sources[digest] = Source(local, size, data if keep else None)
     except FileNotFoundError as e:
         raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
     if stat is not None and stat[2] == size:
@@ -194,6 +199,7 @@ class Known:
 
     stats: dict[str, StatKey] = field(default_factory=dict)
     trusted: dict[str, Digest] = field(default_factory=dict)
+    kept: int = 0  # bytes of small files held for upload (see KEEP_BYTES)
 
 
 Learned = list[tuple[str, StatKey, Digest]]
@@ -216,7 +222,7 @@ def _known(store: Store, items: list[tuple[str, Staged]]) -> Known:
 def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[Entry]:
     """Entries for every staged item, with every blob the store lacks uploaded."""
     items = sorted(draft._staged.items())
-    sources: dict[Digest, str] = {}
+    sources: dict[Digest, Source] = {}
     started = time.time_ns()
     known = _known(store, items)
     learned: Learned = []

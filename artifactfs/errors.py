@@ -7,18 +7,26 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
     │   ├── InvalidNameError                 project, artifact, alias or entry name
     │   ├── InvalidReferenceError            "project/name:alias" that does not parse
     │   ├── ArtifactTypeError                type does not match the artifact's type
-    │   └── ArtifactStateError               e.g. adding files to an artifact already logged
+    │   ├── ArtifactStateError               e.g. adding files to an artifact already logged
+    │   └── SourceChangedError               a local file changed while it was being logged
     ├── NotFoundError (LookupError)         something named does not exist
     │   ├── ProjectNotFoundError
     │   ├── ArtifactNotFoundError            artifact name, version or alias
     │   ├── EntryNotFoundError               path inside an artifact version
     │   ├── RunNotFoundError
+    │   ├── KeyNotFoundError                 a store key (internal; turned into one of the above)
+    │   ├── IncompleteLineageError           an upstream version or blob of a lineage is gone
     │   └── LocalPathNotFoundError (FileNotFoundError)   a local file or folder to add
     ├── IntegrityError                       bytes do not match their recorded digest/size
     ├── FormatError                          a record or manifest that cannot be decoded
     ├── StoreError (OSError)                the backend failed (permissions, network, ...)
+    │   ├── StoreNotFoundError               no store at that URL (only writing makes one)
     │   └── UnsupportedBackendError          the backend lacks a guarantee artifactfs needs
+    ├── LocalFileError (OSError)            a local file or folder failed: disk full, permissions, ...
     └── JobError                             a distributed job writing an artifact failed
+
+Warnings derive from :class:`ArtifactFSWarning` (a ``UserWarning``), so callers can filter
+them as one category: :class:`SkippedPathWarning` names files ``add_dir`` left out.
 
 Errors from fsspec or the OS are translated at the storage layer and chained with ``from``,
 so the original cause stays available as ``__cause__``.
@@ -30,19 +38,26 @@ __all__ = [
     "ArtifactFSError",
     "ArtifactNotFoundError",
     "ArtifactStateError",
+    "ArtifactFSWarning",
     "ArtifactTypeError",
     "EntryNotFoundError",
     "FormatError",
+    "IncompleteLineageError",
     "IntegrityError",
     "InvalidInputError",
     "InvalidNameError",
     "InvalidReferenceError",
     "JobError",
+    "KeyNotFoundError",
+    "LocalFileError",
     "LocalPathNotFoundError",
     "NotFoundError",
     "ProjectNotFoundError",
     "RunNotFoundError",
+    "SkippedPathWarning",
+    "SourceChangedError",
     "StoreError",
+    "StoreNotFoundError",
     "UnsupportedBackendError",
 ]
 
@@ -71,6 +86,10 @@ class ArtifactStateError(InvalidInputError):
     """The operation does not fit the artifact's or run's state (logged, finished, ...)."""
 
 
+class SourceChangedError(InvalidInputError):
+    """A local file changed while it was being logged; nothing was stored under the old digest."""
+
+
 class NotFoundError(ArtifactFSError, LookupError):
     """Something named by the caller does not exist in the store."""
 
@@ -91,6 +110,14 @@ class RunNotFoundError(NotFoundError):
     """No run with that id exists in the project."""
 
 
+class KeyNotFoundError(NotFoundError):
+    """A store key does not exist (internal; callers turn it into a specific NotFoundError)."""
+
+
+class IncompleteLineageError(NotFoundError):
+    """Part of what a version was made from (an upstream version, or one of its blobs) is gone."""
+
+
 class LocalPathNotFoundError(NotFoundError, FileNotFoundError):
     """A local file or folder given to add_file/add_dir does not exist."""
 
@@ -107,9 +134,26 @@ class StoreError(ArtifactFSError, OSError):
     """The storage backend failed: permissions, network, a missing bucket, ..."""
 
 
+class StoreNotFoundError(StoreError):
+    """No store exists at that URL or path; reading never creates one, only writing does."""
+
+
 class UnsupportedBackendError(StoreError):
     """The backend lacks a guarantee artifactfs relies on (such as atomic create)."""
 
 
+class LocalFileError(ArtifactFSError, OSError):
+    """Reading or writing a local file or folder failed: a full disk, a file too large for its
+    filesystem, missing permissions, a read-only folder. The message names the path."""
+
+
 class JobError(ArtifactFSError):
     """A distributed job (such as Dask workers writing table parts) failed; nothing was logged."""
+
+
+class ArtifactFSWarning(UserWarning):
+    """Base class of the warnings artifactfs issues (filter them as one category)."""
+
+
+class SkippedPathWarning(ArtifactFSWarning):
+    """``add_dir`` left out paths it cannot log (dangling links, FIFOs, sockets, ...)."""

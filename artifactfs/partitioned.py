@@ -101,7 +101,7 @@ def store_part(
     key = layout.blob(digest)
     if adopt:
         backend.adopt(path, key)
-    elif not backend.exists(key):
+    elif backend.sizes([key]).get(key) != size:  # absent, or damaged: never re-used
         backend.put_file(path, key)
     return {
         "digest": str(digest),

@@ -31,24 +31,25 @@ from .errors import (
     ArtifactFSError,
     IntegrityError,
     InvalidInputError,
+    KeyNotFoundError,
+    LocalFileError,
     LocalPathNotFoundError,
     NotFoundError,
+    SourceChangedError,
     StoreError,
     UnsupportedBackendError,
 )
+from .hashing import Digest, hash_bytes, hash_stream, new_file_hasher
 from .layout import DESCRIPTOR
 from .manifest import Entry
 from .settings import storage_options_for
 
-__all__ = ["Backend", "KeyNotFoundError", "describe_uri", "open_uri"]
+__all__ = ["Backend", "KeyNotFoundError", "describe_uri", "open_uri", "read_source"]
 
 _memory_lock = threading.Lock()
+UPLOAD_BLOCK = 32 << 20  # a multiple of 256 KiB (GCS) above 5 MiB (S3's smallest part)
 _BLOB_KEY = re.compile(r"blobs/([a-z0-9]+)/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
 _FLAT_BLOB = re.compile(r"blobs/([a-z0-9]+)/([0-9a-f]{2})/([0-9a-f]{64})")
-
-
-class KeyNotFoundError(NotFoundError):
-    """A store key does not exist (internal; callers turn it into a specific NotFoundError)."""
 
 
 class Backend:
@@ -245,10 +246,20 @@ class Backend:
 
     def existing(self, keys: list[str]) -> set[str]:
         """Which of ``keys`` exist, checked concurrently."""
+        return set(self.sizes(keys))
+
+    def sizes(self, keys: list[str]) -> dict[str, int]:
+        """key -> size of those of ``keys`` that exist, checked concurrently."""
         if not self.is_async:
-            return {k for k in keys if self.exists(k)}
+            out = {}
+            for k in keys:
+                with contextlib.suppress(KeyNotFoundError):
+                    out[k] = self.size(k)
+            return out
         found = self._gather(keys, "checking", lambda k: self.fs._info(self.path(k)))
-        return {k for k, r in zip(keys, found, strict=True) if not isinstance(r, FileNotFoundError)}
+        return {
+            k: int(r.get("size") or 0) for k, r in zip(keys, found, strict=True) if not isinstance(r, FileNotFoundError)
+        }
 
     def put_files(self, pairs: list[tuple[str, str]], callback: Callback | None = None) -> None:
         """Upload (local path, key) pairs concurrently; each key appears whole or not at all."""
@@ -268,14 +279,60 @@ class Backend:
                 callback=callback or DEFAULT_CALLBACK,
             )
 
-    def write_many(self, items: dict[str, bytes]) -> None:
+    def write_many(self, items: dict[str, bytes], callback: Callback | None = None) -> None:
         """Write several whole keys concurrently (each appears whole or not at all)."""
         if not self.is_async:
             for key, data in items.items():
                 self.write(key, data)
+                if callback is not None:
+                    callback.relative_update(1)
             return
         keys = list(items)
-        self._gather(keys, "writing", lambda k: self.fs._pipe_file(self.path(k), items[k]))
+
+        async def pipe(key: str) -> None:
+            await self.fs._pipe_file(self.path(key), items[key])
+            if callback is not None:
+                callback.relative_update(1)
+
+        self._gather(keys, "writing", pipe)
+
+    def upload_verified(self, local: str, key: str, digest: Digest, size: int) -> None:
+        """Upload the local file ``local`` to ``key``, hashing every byte sent on the way.
+
+        ``key`` appears only if the bytes sent are ``size`` long and hash to ``digest``;
+        otherwise the upload is abandoned before the backend commits it (the multipart,
+        resumable or block upload is aborted) and :class:`SourceChangedError` names the file.
+        So a file rewritten between its hashing and its upload is never stored under a digest
+        its bytes do not match. Memory stays bounded (one block in flight) whatever the size.
+        """
+        try:
+            src = open(local, "rb")  # noqa: SIM115 (closed below, on every path)
+        except FileNotFoundError as e:
+            raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
+        except OSError as e:
+            raise LocalFileError(f"cannot read {local}: {e.strerror or e}") from e
+        with src, self._errors(key, "uploading"):
+            if not self.is_async:  # memory: one buffer, written whole once it is checked
+                data = _read_at_most(src, local, size + 1)
+                _check_source(local, data, digest, size)
+                self.fs.pipe_file(self.path(key), data)
+                return
+            out = self.fs.open(self.path(key), "wb", block_size=UPLOAD_BLOCK)
+            try:
+                h = new_file_hasher(digest.algorithm)
+                sent = 0
+                while sent <= size and (chunk := _read_at_most(src, local, min(UPLOAD_BLOCK, size + 1 - sent))):
+                    h.update(chunk)
+                    sent += len(chunk)
+                    if sent <= size:
+                        out.write(chunk)
+                got = Digest(digest.algorithm, h.hexdigest())
+                if sent != size or got != digest:
+                    raise SourceChangedError(_changed(local, digest, size, got, sent))
+            except BaseException:
+                _abandon(out)
+                raise
+            out.close()
 
     def get_files(self, pairs: list[tuple[str, str]], callback: Callback | None = None) -> None:
         """Download (key, local path) pairs concurrently."""
@@ -311,7 +368,10 @@ class Backend:
             if self.is_local:
                 return os.path.getsize(self.path(key))
             if self._is_memory:
-                return int(self.fs.store[self.fs._strip_protocol(self.path(key))].size)
+                found = self.fs.store.get(self.fs._strip_protocol(self.path(key)))
+                if found is None:
+                    raise FileNotFoundError(key)
+                return int(found.size)
             return int(self.fs.size(self.path(key)))
 
     def listdir(self, prefix: str) -> list[str]:
@@ -360,19 +420,22 @@ class Backend:
             out[key] = (int(info.get("size") or 0), _mtime(info))
         return out
 
-    def refresh(self, key: str) -> bool:
-        """Whether the local file ``key`` exists, refreshing its modified time if so.
+    def refresh(self, key: str, size: int) -> bool:
+        """Whether the local file ``key`` exists with ``size`` bytes, refreshing its modified
+        time if so.
 
-        One system call for both: re-used blobs are kept young so that a concurrent gc's grace
-        period does not expire them under a commit that relies on them.
+        Re-used blobs are kept young so that a concurrent gc's grace period does not expire them
+        under a commit that relies on them. A blob of another size is not re-used (the caller
+        writes it again), so a damaged blob never spreads to new versions.
         """
         assert self.is_local
+        path = self.path(key)
         with self._errors(key, "touching"):
             try:
-                os.utime(self.path(key))
+                os.utime(path)
+                return os.stat(path).st_size == size
             except FileNotFoundError:
                 return False
-            return True
 
     def open(self, key: str, *, exact_ranges: bool = False) -> IO[bytes]:
         """A seekable binary file for ``key`` (remote backends read by byte range).
@@ -454,11 +517,11 @@ class Backend:
         return os.path.join(d, f"blob.tmp-{uuid.uuid4().hex}")
 
     def adopt(self, tmp: str, key: str) -> None:
-        """Move a finished temp file to ``key`` (local stores only); a no-op if ``key`` exists."""
+        """Move a finished temp file to ``key`` (local stores only); a no-op if ``key`` exists
+        with the same size (it is then only refreshed, see :meth:`refresh`)."""
         path = self.path(key)
         with self._errors(key, "writing"):
-            if os.path.exists(path):
-                os.utime(path)  # reused: see refresh()
+            if self.refresh(key, os.path.getsize(tmp)):
                 return
             self._makedirs(os.path.dirname(path))
             os.replace(tmp, path)
@@ -485,6 +548,50 @@ class Backend:
             else:
                 with contextlib.suppress(FileNotFoundError):
                     self.fs.rm_file(self.path(key))
+
+
+def _read_at_most(src: IO[bytes], local: str, n: int) -> bytes:
+    try:
+        return src.read(n)
+    except OSError as e:
+        raise LocalFileError(f"cannot read {local}: {e.strerror or e}") from e
+
+
+def _changed(local: str, digest: Digest, size: int, got: Digest, sent: int) -> str:
+    now = f"{sent} bytes" if sent != size else f"digest {got.short}"
+    return (
+        f"{local} changed while it was being logged (hashed as {digest.short}, {size} bytes; "
+        f"read again: {now}); nothing was stored for it: log it again once it is complete"
+    )
+
+
+def read_source(local: str, digest: Digest, size: int) -> bytes:
+    """The bytes of a local file hashed earlier as ``digest`` (``size`` bytes), read again and
+    checked: :class:`SourceChangedError` if the file changed since."""
+    try:
+        with open(local, "rb") as src:
+            data = _read_at_most(src, local, size + 1)
+    except FileNotFoundError as e:
+        raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
+    except OSError as e:
+        raise LocalFileError(f"cannot read {local}: {e.strerror or e}") from e
+    _check_source(local, data, digest, size)
+    return data
+
+
+def _check_source(local: str, data: bytes, digest: Digest, size: int) -> None:
+    got = hash_bytes(data, digest.algorithm)
+    if len(data) != size or got != digest:
+        raise SourceChangedError(_changed(local, digest, size, got, len(data)))
+
+
+def _abandon(out: Any) -> None:
+    """Throw away a write-mode fsspec file without committing it (no key appears)."""
+    with contextlib.suppress(Exception):
+        out.discard()  # aborts a multipart (S3) or resumable (GCS) upload already begun
+    out.forced = True  # so close() does not flush the rest; Azure's staged blocks stay uncommitted
+    with contextlib.suppress(Exception):
+        out.close()
 
 
 def _mtime(info: dict[str, Any]) -> float:
@@ -535,8 +642,6 @@ def describe_uri(uri: str, entry_path: str) -> Entry:
     Local and in-memory files are hashed (their digest is recorded); remote objects record the
     backend's etag/checksum, so nothing is downloaded.
     """
-    from .hashing import hash_stream
-
     fs, path = _uri_fs(uri)
     try:
         info = fs.info(path)

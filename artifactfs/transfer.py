@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 
 from fsspec.callbacks import Callback
 
@@ -12,47 +13,88 @@ from . import layout
 from .cache import BlobCache
 from .errors import IntegrityError
 from .hashing import Digest, hash_stream
-from .storage import Backend
+from .storage import Backend, read_source
 
-__all__ = ["fetch_to_cache", "missing_blobs", "upload_blobs"]
+__all__ = ["SMALL_BLOB", "Source", "fetch_to_cache", "missing_blobs", "upload_blobs"]
+
+SMALL_BLOB = 4 << 20  # read whole and moved in one request; larger blobs are streamed
+BATCH_BYTES = 64 << 20  # memory held by one batch of small blobs in flight
+LARGE_UPLOADS = 4  # large files streamed at once (each holds one upload block in memory)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """A local file to upload as a blob: its path and size when hashed, and its bytes if the
+    hashing kept them (then exactly those bytes are sent)."""
+
+    path: str
+    size: int
+    data: bytes | None = None
+
 
 # Listing a shard (blobs/<alg>/<2 hex>/) costs about one request per 1,000 keys in it; asking
 # for one blob costs one request. A shard is listed when at least this many digests fall in it.
 SHARD_LIST_MIN = 4
 
 
-def missing_blobs(backend: Backend, digests: Iterable[Digest]) -> set[Digest]:
-    """The digests whose blobs ``backend`` lacks, found in few requests.
+def missing_blobs(backend: Backend, sizes: dict[Digest, int]) -> set[Digest]:
+    """The digests whose blobs ``backend`` lacks (or holds with another size than ``sizes``
+    says: a damaged blob is sent again, never re-used), found in few requests.
 
     One listing of ``blobs/<alg>/`` tells which shards hold anything (a digest in an empty
     shard is missing without asking); shards holding several of the digests are listed;
     the rest are asked for one by one, concurrently.
     """
-    wanted = set(digests)
-    if not wanted:
+    if not sizes:
         return set()
-    if not backend.is_async or len(wanted) < SHARD_LIST_MIN:
-        keys = {layout.blob(d): d for d in wanted}
-        present = backend.existing(list(keys))
-        return {d for k, d in keys.items() if k not in present}
+    if not backend.is_async or len(sizes) < SHARD_LIST_MIN:
+        keys = {layout.blob(d): d for d in sizes}
+        present = backend.sizes(list(keys))
+        return {d for k, d in keys.items() if present.get(k) != sizes[d]}
     candidates: dict[str, list[Digest]] = {}
-    for algorithm in {d.algorithm for d in wanted}:
+    for algorithm in {d.algorithm for d in sizes}:
         nonempty = set(backend.listdir(f"blobs/{algorithm}"))
-        for d in wanted:
+        for d in sizes:
             if d.algorithm == algorithm and d.hex[:2] in nonempty:
                 candidates.setdefault(layout.blob_shard(d), []).append(d)
     listed = [shard for shard, ds in candidates.items() if len(ds) >= SHARD_LIST_MIN]
     asked = [layout.blob(d) for shard, ds in candidates.items() if len(ds) < SHARD_LIST_MIN for d in ds]
-    present = set(backend.sizes_below(listed)) | backend.existing(asked)
-    return {d for d in wanted if layout.blob(d) not in present}
+    present = {**backend.sizes_below(listed), **backend.sizes(asked)}
+    return {d for d in sizes if present.get(layout.blob(d)) != sizes[d]}
 
 
-def upload_blobs(backend: Backend, sources: dict[Digest, str], callback: Callback | None = None) -> int:
-    """Upload the blobs ``backend`` lacks from local files; return how many were sent."""
-    missing = missing_blobs(backend, sources)
+def upload_blobs(backend: Backend, sources: dict[Digest, Source], callback: Callback | None = None) -> int:
+    """Upload the blobs ``backend`` lacks from local files; return how many were sent.
+
+    What is stored under a digest is exactly what was hashed: small files are sent from the
+    bytes their hashing kept, or read again and checked; large files are hashed again as they
+    are streamed, and an upload whose bytes differ is abandoned before the backend commits it.
+    A file that changed since it was hashed raises :class:`SourceChangedError` naming it.
+    """
+    missing = sorted(missing_blobs(backend, {d: s.size for d, s in sources.items()}))
     if callback is not None:
         callback.set_size(len(missing))
-    backend.put_files([(sources[d], layout.blob(d)) for d in sorted(missing)], callback)
+    batch: dict[str, bytes] = {}
+    held = 0
+    for d in (d for d in missing if sources[d].size <= SMALL_BLOB):
+        src = sources[d]
+        data = src.data if src.data is not None else read_source(src.path, d, src.size)
+        batch[layout.blob(d)] = data
+        held += len(data)
+        if held >= BATCH_BYTES:
+            backend.write_many(batch, callback)
+            batch, held = {}, 0
+    backend.write_many(batch, callback)
+    large = [d for d in missing if sources[d].size > SMALL_BLOB]
+
+    def stream(d: Digest) -> None:
+        backend.upload_verified(sources[d].path, layout.blob(d), d, sources[d].size)
+        if callback is not None:
+            callback.relative_update(1)
+
+    if large:
+        with ThreadPoolExecutor(min(LARGE_UPLOADS, len(large))) as pool:
+            list(pool.map(stream, large))
     return len(missing)
 
 

@@ -38,22 +38,38 @@ def patch_backend(method: str, part: str, at: int, key_arg: int) -> None:
     setattr(Backend, method, deadly)
 
 
-def patch_remote_put(at: int, only: str | None = None, after: bool = False) -> None:
-    """Die inside the backend's own concurrent upload: when the ``at``-th blob starts, or
-    (``after``) once ``at`` blobs have landed, with the others still in flight."""
+def patch_remote_put(at: int, after: bool = False) -> None:
+    """Die inside the backend's own concurrent upload of small blobs: when the ``at``-th blob
+    starts, or (``after``) once ``at`` blobs have landed, with the others still in flight."""
     store = afs.open_store(store_url)
     cls = type(store.backend.fs)
-    original = cls._put_file
+    original = cls._pipe_file
 
-    async def deadly(self: Any, lpath: str, rpath: str, *args: Any, **kw: Any) -> Any:
-        if not after and (only is None or str(lpath).endswith(only)):
+    async def deadly(self: Any, path: str, *args: Any, **kw: Any) -> Any:
+        blob = "/blobs/" in str(path)
+        if blob and not after:
             die_on("put", at)
-        result = await original(self, lpath, rpath, *args, **kw)
-        if after:
+        result = await original(self, path, *args, **kw)
+        if blob and after:
             die_on("put", at)
         return result
 
-    cls._put_file = deadly
+    cls._pipe_file = deadly
+
+
+def patch_large_upload() -> None:
+    """Die while a large file is streamed to a remote store, after its first block is read."""
+    from artifactfs import storage
+
+    original = storage._read_at_most
+
+    def deadly(src: Any, local: str, n: int) -> bytes:
+        data = original(src, local, n)
+        if local.endswith("large.bin"):
+            die_on("large", 1)
+        return data
+
+    storage._read_at_most = deadly
 
 
 local = "://" not in store_url
@@ -62,7 +78,7 @@ if point == "blob-1":
 elif point == "blob-40":
     patch_backend("write", "blobs/", 40, 0) if local else patch_remote_put(30, after=True)
 elif point == "large-blob":
-    patch_backend("adopt", "blobs/", 1, 1) if local else patch_remote_put(1, only="large.bin")
+    patch_backend("adopt", "blobs/", 1, 1) if local else patch_large_upload()
 elif point == "manifest":
     patch_backend("write", "manifests/", 1, 0)
 elif point == "claim":

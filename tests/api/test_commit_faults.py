@@ -23,6 +23,8 @@ def failing(store: afs.Store, monkeypatch: pytest.MonkeyPatch, when: str) -> Non
         "put_file": lambda a: [a[1]],
         "adopt": lambda a: [a[1]],
         "put_files": lambda a: [k for _, k in a[0]],
+        "write_many": lambda a: list(a[0]),
+        "upload_verified": lambda a: [a[1]],
     }
     for method, keys in keys_of.items():
         original = getattr(store.backend, method)

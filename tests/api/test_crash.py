@@ -64,6 +64,8 @@ def test_kill_during_log_artifact(
         "write": lambda a: [a[0]],
         "adopt": lambda a: [a[1]],
         "put_files": lambda a: [k for _, k in a[0]],
+        "write_many": lambda a: list(a[0]),
+        "upload_verified": lambda a: [a[1]],
     }.items():
         original = getattr(Backend, name)
 
