@@ -22,7 +22,7 @@ READ_ONLY = 0o444
 def copy_verified(
     src: IO[bytes],
     dest: str | os.PathLike[str],
-    digest: Digest,
+    digest: Digest | None,
     size: int,
     what: str,
     *,
@@ -31,6 +31,10 @@ def copy_verified(
 ) -> StatKey | None:
     """Copy ``src`` to ``dest`` while hashing; ``dest`` appears only if digest and size match.
 
+    The copy goes to a new temp file renamed over ``dest``, so a file already at ``dest`` (a
+    hard link into the cache, perhaps) is replaced, never written through. At most ``size + 1``
+    bytes are read: a source longer than declared is refused without filling the disk.
+    ``digest`` None (an external reference recorded without one) checks the size only.
     ``what`` names the bytes in the :class:`IntegrityError` raised on a mismatch. ``settle``
     makes the new file read-only and dates it past the racy window (see statcache), through its
     open descriptor (no path lookups), ready to be linked into the cache; its stat key is then
@@ -40,17 +44,24 @@ def copy_verified(
     if make_parent and os.path.dirname(dest):
         os.makedirs(os.path.dirname(dest), exist_ok=True)
     tmp = f"{dest}.tmp-{uuid.uuid4().hex}"
-    h = new_hasher(digest.algorithm)
+    algorithm = digest.algorithm if digest is not None else "blake3"
+    h = new_hasher(algorithm)
     n = 0
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, READ_ONLY if settle else 0o666)
     try:
         with open(fd, "wb", closefd=False) as out:
-            while chunk := src.read(CHUNK_SIZE):
+            while n <= size and (chunk := src.read(min(CHUNK_SIZE, size + 1 - n))):
+                n += len(chunk)
+                if n > size:
+                    break
                 h.update(chunk)
                 out.write(chunk)
-                n += len(chunk)
-        got = Digest(digest.algorithm, h.hexdigest())
-        if got != digest or n != size:
+        if n > size:
+            raise IntegrityError(f"{what}: holds more than the {size} bytes recorded; stopped reading there")
+        if n < size:
+            raise IntegrityError(f"{what}: expected {size} bytes, got {n}")
+        got = Digest(algorithm, h.hexdigest())
+        if digest is not None and got != digest:
             raise IntegrityError(f"{what}: expected {digest} ({size} bytes), got {got} ({n} bytes)")
         key = None
         if settle:

@@ -184,12 +184,14 @@ def _link(src: str, target: str) -> bool:
     tmp = f"{target}.tmp-{uuid.uuid4().hex}"
     try:
         os.link(src, tmp)
+        # rename(2) onto another link to the same inode does nothing and leaves tmp: removed below.
         os.replace(tmp, target)
         return True
     except OSError:
+        return False
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        return False
 
 
 def _place_blob(
@@ -257,10 +259,7 @@ def _adopt(store: Store, downloaded: str, cached: str) -> bool:
 
 
 def _place_reference(entry: Entry, target: str, what: str) -> None:
+    """Fetch an external reference into a new file renamed over ``target``: a file already
+    there may be a hard link into the cache, and is never opened for writing."""
     with open_uri(entry, what) as src:
-        if entry.digest is not None:
-            copy_verified(src, target, entry.digest, entry.size, what)
-        else:
-            with open(target, "wb") as out:
-                while chunk := src.read(4 << 20):
-                    out.write(chunk)
+        copy_verified(src, target, entry.digest, entry.size, what)

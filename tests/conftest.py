@@ -18,6 +18,8 @@ from artifactfs.storage import Backend
 from tests import emulators as emulators_mod
 from tests.emulators import Emulator
 
+pytest_plugins = ["tests.httpserver"]
+
 BACKENDS = ["local", "memory", "gcs", "azure", "s3"]
 CLOUD = ["gcs", "azure", "s3"]
 SHARED = ["local", *CLOUD]  # stores that several processes can share
