@@ -24,6 +24,7 @@ from . import codec, layout
 from .artifact import Artifact, Staged
 from .errors import ArtifactTypeError, JobError, LocalPathNotFoundError, StoreError
 from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
+from .leases import Held, commit_lease
 from .manifest import Entry, Manifest
 from .records import AliasEvent, VersionRecord
 from .statcache import StatKey, stat_key
@@ -372,27 +373,31 @@ def commit(
     """
     store._ensure_writable()
     check_type(store, project, draft.name, draft.type)
-    entries = _ingest(store, draft, callback)
-    manifest = Manifest(
-        name=draft.name,
-        type=draft.type,
-        entries=tuple(entries),
-        description=draft.description,
-        metadata=draft.metadata,
-        upstream=tuple(draft._upstream),
-        algorithm=store.algorithm,
-    )
-    manifest_bytes, content = manifest.encoded()
-    return publish(
-        store,
-        manifest,
-        manifest_bytes,
-        project=project,
-        run_project=run_project,
-        run_id=run_id,
-        aliases=aliases,
-        content=content,
-    )
+    # Held from before the first look at what the store has until the version exists, so a gc
+    # never deletes a blob or manifest this commit re-uses (leases.py).
+    with commit_lease(store.backend, store.lease_ttl) as lease:
+        entries = _ingest(store, draft, callback)
+        manifest = Manifest(
+            name=draft.name,
+            type=draft.type,
+            entries=tuple(entries),
+            description=draft.description,
+            metadata=draft.metadata,
+            upstream=tuple(draft._upstream),
+            algorithm=store.algorithm,
+        )
+        manifest_bytes, content = manifest.encoded()
+        return publish(
+            store,
+            manifest,
+            manifest_bytes,
+            project=project,
+            run_project=run_project,
+            run_id=run_id,
+            aliases=aliases,
+            content=content,
+            lease=lease,
+        )
 
 
 def publish(
@@ -406,11 +411,13 @@ def publish(
     aliases: list[str],
     origin: dict[str, object] | None = None,
     content: Digest | None = None,
+    lease: Held,
 ) -> tuple[VersionRecord, bool]:
     """Make a version of a manifest whose blobs are already in the store.
 
     Writes the manifest, claims its content digest, allocates the version record, then moves
-    the aliases. Returns the record and whether it is new.
+    the aliases. Returns the record and whether it is new. ``lease`` is the commit lease held
+    since the blobs were found or sent; it is checked before the version is made.
     """
     backend = store.backend
     name = manifest.name
@@ -422,6 +429,7 @@ def publish(
     if content is None:
         content = manifest.content_digest
 
+    lease.check()
     existing, seq = _claim_content(store, project, name, content)
     if existing is not None:
         record = store._version_record(project, name, existing)

@@ -14,6 +14,7 @@ from .artifact import Artifact
 from .commit import check_type, publish
 from .errors import IntegrityError, RunNotFoundError
 from .hashing import Digest, hash_bytes, hash_stream
+from .leases import commit_lease
 from .manifest import Manifest
 from .records import ArtifactVersionId, RunRecord
 from .storage import Backend, KeyNotFoundError
@@ -101,9 +102,6 @@ def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, cal
     manifest = Manifest.from_bytes(manifest_bytes, f"manifest {mkey}")
     sizes = {e.digest: e.size for e in manifest.entries if e.kind != "reference" and e.digest is not None}
     check_type(dst, ident.project, ident.name, manifest.type)
-    n, nbytes = copy_blobs(src.backend, dst.backend, sizes, what, callback)
-    report.blobs += n
-    report.bytes += nbytes
     rec = src._version_record(ident.project, ident.name, ident.version)
     origin = {
         "store": src.url,
@@ -112,16 +110,21 @@ def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, cal
         "version": ident.version,
         "manifest": str(ident.manifest),
     }
-    new, is_new = publish(
-        dst,
-        manifest,
-        manifest_bytes,
-        project=ident.project,
-        run_project=rec.run_project,
-        run_id=rec.run_id,
-        aliases=[],
-        origin=origin,
-    )
+    with commit_lease(dst.backend, dst.lease_ttl) as lease:  # the blobs found in dst stay until published
+        n, nbytes = copy_blobs(src.backend, dst.backend, sizes, what, callback)
+        report.blobs += n
+        report.bytes += nbytes
+        new, is_new = publish(
+            dst,
+            manifest,
+            manifest_bytes,
+            project=ident.project,
+            run_project=rec.run_project,
+            run_id=rec.run_id,
+            aliases=[],
+            origin=origin,
+            lease=lease,
+        )
     report.versions.append(f"{new.project}/{new.name}:v{new.version}")
     report.new_versions += int(is_new)
 

@@ -16,6 +16,10 @@ __all__ = [
     "blob",
     "blob_shard",
     "claim_dir",
+    "commit_lease",
+    "commit_leases_dir",
+    "gc_lock",
+    "gc_locks_dir",
     "manifest",
     "parse_seq",
     "project_dir",
@@ -135,3 +139,21 @@ def referenced_by_marker(project: str, name: str, number: int, by: Digest) -> st
 
 def used_by_marker(project: str, name: str, number: int, run_id: str) -> str:
     return f"{used_by_dir(project, name, number)}/{run_id}"
+
+
+def commit_leases_dir() -> str:
+    return "locks/commits"
+
+
+def commit_lease(lease_id: str) -> str:
+    """Held by one commit while it relies on blobs and manifests already in the store."""
+    return f"{commit_leases_dir()}/{lease_id}.msgpack"
+
+
+def gc_locks_dir() -> str:
+    return "locks/gc"
+
+
+def gc_lock(lease_id: str) -> str:
+    """Held by a gc while it deletes; a gc deletes only while it holds the only live one."""
+    return f"{gc_locks_dir()}/{lease_id}.msgpack"

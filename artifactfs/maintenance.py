@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from . import layout
 from .errors import ArtifactFSError, FormatError, StoreError
 from .hashing import Digest, hash_bytes, hash_stream
+from .leases import gc_lock, live_leases
 from .manifest import Manifest
 from .records import AliasEvent, RunRecord, VersionRecord
 from .storage import KeyNotFoundError
@@ -43,6 +44,7 @@ class GcReport:
     temp_files: int = 0
     bytes: int = 0
     kept_young: int = 0  # unreferenced but younger than the grace period
+    deferred: int = 0  # commits still in flight after gc waited for them: nothing was deleted
     keys: list[str] = field(default_factory=list)
 
     @property
@@ -50,12 +52,14 @@ class GcReport:
         return self.blobs + self.manifests + self.temp_files
 
 
-def _live_versions(store: Store, projects: list[str]) -> Iterator[tuple[str, bytes | None]]:
-    """(version record key, bytes or None) of every version that is not deleted."""
+def _live_versions(
+    store: Store, projects: list[str], skip: set[str] | frozenset[str] = frozenset()
+) -> Iterator[tuple[str, bytes | None]]:
+    """(version record key, bytes or None) of every version that is not deleted (but ``skip``)."""
     for project in projects:
         for name in store.backend.listdir(layout.artifacts_dir(project)):
             numbers, _ = store._live_numbers(project, name)
-            keys = [layout.version_record(project, name, n) for n in numbers]
+            keys = [k for n in numbers if (k := layout.version_record(project, name, n)) not in skip]
             yield from store.backend.read_many(keys).items()
 
 
@@ -135,22 +139,13 @@ def _verify_aliases_and_runs(store: Store, project: str) -> list[Problem]:
     return problems
 
 
-def gc(store: Store, grace: dt.timedelta, dry_run: bool) -> GcReport:
-    """Free blobs and manifests that no live version references and that are older than ``grace``.
-
-    Candidates are listed first and references marked after, so a version committed meanwhile
-    keeps its blobs; blobs younger than ``grace`` survive, so a commit still uploading on
-    another machine keeps its own. Leftover temp files older than ``grace`` go too.
-    """
-    backend = store.backend
-    report = GcReport(dry_run=dry_run)
-    cutoff = time.time() - grace.total_seconds()
-    candidates = {**backend.walk("blobs"), **backend.walk("manifests"), **backend.walk("tmp")}
-
+def _mark(store: Store, skip: set[str]) -> tuple[set[str], set[str]]:
+    """(keys reachable from the live versions not in ``skip``, the version record keys read)."""
     reachable: set[str] = set()
-    projects = store.projects()
     manifests: dict[str, Digest] = {}
-    for key, data in _live_versions(store, projects):
+    seen: set[str] = set()
+    for key, data in _live_versions(store, store.projects(), skip):
+        seen.add(key)
         if data is None:
             continue
         try:
@@ -166,21 +161,75 @@ def gc(store: Store, grace: dt.timedelta, dry_run: bool) -> GcReport:
             # Without the manifest we cannot know which blobs it needs: sweep nothing.
             raise StoreError(f"gc stopped: manifest {mkey} is unreadable ({e}); run verify") from e
         reachable.update(layout.blob(e.digest) for e in manifest.entries if e.digest is not None)
+    return reachable, seen
 
+
+def _drain(store: Store, wait: float) -> int:
+    """Wait up to ``wait`` seconds for in-flight commits to finish; how many are left."""
+    deadline = time.monotonic() + wait
+    pause = 0.05
+    while live := live_leases(store.backend, layout.commit_leases_dir()):
+        if time.monotonic() >= deadline:
+            return len(live)
+        time.sleep(pause)
+        pause = min(pause * 2, 1.0)
+    return 0
+
+
+def gc(store: Store, grace: dt.timedelta, dry_run: bool, wait: float = 60.0) -> GcReport:
+    """Free blobs and manifests that no live version references and that are older than ``grace``.
+
+    Candidates are listed first and references marked after, so a version committed meanwhile
+    keeps its blobs; blobs younger than ``grace`` survive. Before deleting, gc takes the store's
+    gc lock, waits (up to ``wait`` seconds) for the commits in flight to finish (their leases:
+    see :mod:`artifactfs.leases`), marks again the versions they made, and on a local store
+    checks each file's age again; commits that start meanwhile wait for gc. If commits are
+    still in flight after ``wait``, nothing is deleted and the report says how many.
+    """
+    backend = store.backend
+    report = GcReport(dry_run=dry_run)
+    cutoff = time.time() - grace.total_seconds()
+    candidates = {**backend.walk("blobs"), **backend.walk("manifests"), **backend.walk("tmp")}
+    reachable, seen = _mark(store, set())
+    doomed: list[tuple[str, int]] = []
     for key, (size, mtime) in sorted(candidates.items()):
         if key in reachable:
             continue
         if mtime > cutoff:
             report.kept_young += 1
             continue
-        if key.startswith("blobs/"):
-            report.blobs += 1
-        elif key.startswith("manifests/"):
-            report.manifests += 1
-        else:
-            report.temp_files += 1
-        report.bytes += size
-        report.keys.append(key)
-        if not dry_run:
+        doomed.append((key, size))
+    if dry_run or not doomed:
+        for key, size in doomed:
+            _count(report, key, size)
+        return report
+    with gc_lock(backend, store.lease_ttl) as held:
+        report.deferred = _drain(store, wait)
+        if report.deferred:
+            return report
+        more, _ = _mark(store, seen)  # versions committed while gc marked the first time
+        for key, size in doomed:
+            if key in more:
+                continue
+            if backend.is_local:
+                now = backend.modified(key)
+                if now is None:
+                    continue  # gone meanwhile
+                if now > cutoff:
+                    report.kept_young += 1  # re-used (refreshed) or written again since it was listed
+                    continue
+            held.check()
             backend.delete(key)
+            _count(report, key, size)
     return report
+
+
+def _count(report: GcReport, key: str, size: int) -> None:
+    if key.startswith("blobs/"):
+        report.blobs += 1
+    elif key.startswith("manifests/"):
+        report.manifests += 1
+    else:
+        report.temp_files += 1
+    report.bytes += size
+    report.keys.append(key)

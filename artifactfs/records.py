@@ -11,7 +11,7 @@ from .errors import FormatError, InvalidNameError
 from .hashing import Digest
 from .refs import check_name
 
-__all__ = ["AliasEvent", "ArtifactVersionId", "RunRecord", "Tombstone", "VersionRecord"]
+__all__ = ["AliasEvent", "ArtifactVersionId", "Lease", "RunRecord", "Tombstone", "VersionRecord"]
 
 
 def _load(data: bytes, what: str) -> dict[str, Any]:
@@ -250,4 +250,57 @@ class RunRecord:
             host=codec.get_str(d, "host", what, optional=True),
             error=codec.get_str(d, "error", what, optional=True),
             extra=codec.get_map(d, "extra", what),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Lease:
+    """``locks/commits/<id>`` or ``locks/gc``: a commit or a gc at work, renewed while it runs.
+
+    ``renewed`` is the holder's wall clock (epoch seconds) at the last renewal; a lease not
+    renewed for ``ttl`` seconds, or whose process is gone from this host, is dead.
+    """
+
+    role: str  # commit | gc
+    id: str
+    host: str
+    pid: int
+    created_at: str
+    renewed: float
+    ttl: float
+
+    def to_bytes(self) -> bytes:
+        return codec.encode(
+            {
+                "format": codec.FORMAT_VERSION,
+                "kind": "lease",
+                "role": self.role,
+                "id": self.id,
+                "host": self.host,
+                "pid": self.pid,
+                "created_at": self.created_at,
+                "renewed": self.renewed,
+                "ttl": self.ttl,
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes, what: str) -> Lease:
+        d = _load(data, what)
+        role = codec.get_str(d, "role", what)
+        if role not in ("commit", "gc"):
+            raise FormatError(f"{what}: unknown lease role {role!r}")
+        renewed, ttl = d.get("renewed"), d.get("ttl")
+        if not isinstance(renewed, int | float) or isinstance(renewed, bool):
+            raise FormatError(f"{what}: field 'renewed' must be a number")
+        if not isinstance(ttl, int | float) or isinstance(ttl, bool) or not 0 < ttl < 2**31:
+            raise FormatError(f"{what}: field 'ttl' must be a positive number")
+        return cls(
+            role,
+            _name(d, "id", what),
+            codec.get_str(d, "host", what),
+            codec.get_int(d, "pid", what),
+            codec.get_str(d, "created_at", what),
+            float(renewed),
+            float(ttl),
         )

@@ -83,6 +83,11 @@ class Backend:
             # gcsfs otherwise probes a gRPC API on every call against non-Google endpoints.
             os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
         storage_options = {**storage_options_for(url), **storage_options}
+        if not url.startswith(("file://", "memory://", "/")):
+            # Other processes add and delete keys: fsspec's cached listings would answer
+            # exists/info with what was there when this process last listed (a blob gc has
+            # deleted since, say), so every question goes to the store.
+            storage_options.setdefault("use_listings_cache", False)
         try:
             fs, root = fsspec.core.url_to_fs(url, **storage_options)
         except ImportError as e:
@@ -436,6 +441,14 @@ class Backend:
                 return os.stat(path).st_size == size
             except FileNotFoundError:
                 return False
+
+    def modified(self, key: str) -> float | None:
+        """Modified time (epoch seconds) of the local file ``key``; None if it is gone."""
+        assert self.is_local
+        try:
+            return os.stat(self.path(key)).st_mtime
+        except FileNotFoundError:
+            return None
 
     def open(self, key: str, *, exact_ranges: bool = False) -> IO[bytes]:
         """A seekable binary file for ``key`` (remote backends read by byte range).

@@ -25,6 +25,7 @@ from .errors import (
     RunNotFoundError,
 )
 from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes, hash_file, hash_stream
+from .leases import LEASE_TTL
 from .lineage import LineageGraph, Node
 from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
@@ -66,12 +67,14 @@ class Store:
         cache: BlobCache | None = None,
         workers: int = 8,
         claim_lease: float = 60.0,
+        lease_ttl: float = LEASE_TTL,
     ) -> None:
         self.backend = backend
         self.cache = cache if cache is not None else BlobCache(default_cache_dir())
         self.stat_cache = StatCache(self.cache.root / "stat.sqlite3")
         self.workers = workers
         self.claim_lease = claim_lease
+        self.lease_ttl = lease_ttl  # of commit leases and gc locks (see leases.py)
         self._algorithm: str | None = None
         self._records: dict[tuple[str, str, int], VersionRecord] = {}
         self._manifests: dict[Digest, Manifest] = {}
@@ -484,14 +487,18 @@ class Store:
             self._check_project(project)
         return verify(self, project, deep)
 
-    def gc(self, grace: dt.timedelta = dt.timedelta(hours=24), dry_run: bool = True) -> GcReport:
+    def gc(self, grace: dt.timedelta = dt.timedelta(hours=24), dry_run: bool = True, *, wait: float = 60.0) -> GcReport:
         """Free blobs and manifests no live version references, if older than ``grace``.
 
-        A dry run (the default) only reports what would be freed.
+        A dry run (the default) only reports what would be freed. Before deleting, gc waits up
+        to ``wait`` seconds for commits in flight (``report.deferred`` counts those still
+        running after that: then nothing is deleted); commits that start meanwhile wait for it.
         """
-        if grace < dt.timedelta(0):
-            raise InvalidInputError(f"grace must not be negative, got {grace}")
-        return gc(self, grace, dry_run)
+        if not isinstance(grace, dt.timedelta) or grace < dt.timedelta(0):
+            raise InvalidInputError(f"grace must be a non-negative timedelta, got {grace!r}")
+        if not isinstance(wait, int | float) or not 0 <= wait < float("inf"):
+            raise InvalidInputError(f"wait must be a non-negative number of seconds, got {wait!r}")
+        return gc(self, grace, dry_run, wait)
 
     # ------------------------------------------------------------------ deletion
     def delete_version(self, ref: str, *, force: bool = False, reason: str | None = None) -> None:

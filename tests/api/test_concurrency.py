@@ -32,13 +32,18 @@ def run_writers(store: str, payloads: list[str], tmp_path: Path) -> list[str]:
     script.write_text(WRITER)
     start = time.time() + 2.0  # all processes import first, then race
     procs = [
-        subprocess.Popen([sys.executable, str(script), str(store), p, str(start)], stdout=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, str(script), str(store), p, str(start)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for p in payloads
     ]
     outs = []
     for p in procs:
-        out, _ = p.communicate(timeout=120)
-        assert p.returncode == 0
+        out, err = p.communicate()
+        assert p.returncode == 0, err[-3000:]
         outs.append(out.strip())
     return outs
 

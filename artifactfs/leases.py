@@ -1,0 +1,167 @@
+"""Leases that keep gc from deleting what an in-flight commit relies on (as restic's locks).
+
+A commit holds a lease (``locks/commits/<id>``) from before its first look at what the store
+already has until its version record exists; a gc holds a lock (``locks/gc/<id>``) while it
+deletes. Each side writes its own record, then lists the other side's:
+
+- commit: write the lease, then list gc locks; if a live one is there, drop the lease, wait
+  until none is left, and start again;
+- gc: write its lock, then list gc locks (if another live one is there, stop: one gc deletes
+  at a time) and commit leases, and wait until every commit lease is gone or dead; then mark
+  again what versions appeared meanwhile, and only then delete.
+
+Whichever writes second sees the first (every supported backend lists its own and others'
+writes at once), so a commit either finishes before gc marks again or starts after gc is done:
+a blob or manifest a commit re-uses is never deleted under it. One lease per commit, not a
+write per re-used blob.
+
+A lease is renewed every ``ttl / 4`` seconds by a thread while its holder works. It is dead
+when not renewed for ``ttl`` seconds, or at once when its process is gone from this machine.
+A holder that could not renew in time (the process was suspended, the network was down)
+learns it before it relies on the lease again (:meth:`Held.check`) and stops.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+
+from . import codec, layout
+from .errors import FormatError, StoreError
+from .records import Lease
+from .storage import Backend
+
+__all__ = ["LEASE_TTL", "Held", "alive", "commit_lease", "gc_lock", "live_leases"]
+
+LEASE_TTL = 120.0  # seconds without renewal after which another machine takes a lease as dead
+HOSTNAME = socket.gethostname()
+
+
+def _node() -> str:
+    """This machine and process namespace: pids are only comparable within one."""
+    parts = [HOSTNAME]
+    with contextlib.suppress(OSError):
+        with open("/proc/sys/kernel/random/boot_id") as f:
+            parts.append(f.read().strip())
+        parts.append(str(os.stat("/proc/self/ns/pid").st_ino))
+    return "/".join(parts)
+
+
+NODE = _node()
+
+
+def alive(lease: Lease, now: float | None = None) -> bool:
+    """Whether ``lease``'s holder may still be at work."""
+    if lease.host == NODE and lease.pid > 0:
+        try:
+            os.kill(lease.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # alive, owned by someone else
+    return (time.time() if now is None else now) - lease.renewed < lease.ttl
+
+
+def live_leases(backend: Backend, folder: str) -> list[Lease]:
+    """The leases in ``folder`` whose holders may still be at work (unreadable ones protect
+    nothing: nobody can renew them)."""
+    found = backend.read_many(f"{folder}/{n}" for n in backend.listdir(folder))
+    out = []
+    for key, data in found.items():
+        if data is None:
+            continue
+        try:
+            lease = Lease.from_bytes(data, f"lease {key}")
+        except FormatError:
+            continue
+        if alive(lease):
+            out.append(lease)
+    return out
+
+
+class Held:
+    """A lease this process holds: written at once, renewed by a thread until :meth:`release`."""
+
+    def __init__(self, backend: Backend, role: str, ttl: float) -> None:
+        self.backend, self.ttl = backend, ttl
+        self.lease = Lease(role, uuid.uuid4().hex, NODE, os.getpid(), codec.utcnow(), time.time(), ttl)
+        self.key = layout.commit_lease(self.lease.id) if role == "commit" else layout.gc_lock(self.lease.id)
+        self._renewed = time.monotonic()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        backend.write(self.key, self.lease.to_bytes())
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._renew, name=f"artifactfs-{self.lease.role}-lease", daemon=True)
+        self._thread.start()
+
+    def _renew(self) -> None:
+        while not self._stop.wait(self.ttl / 4):
+            started = time.monotonic()
+            lease = self.lease
+            renewed = Lease(lease.role, lease.id, lease.host, lease.pid, lease.created_at, time.time(), lease.ttl)
+            try:
+                self.backend.write(self.key, renewed.to_bytes())
+            except StoreError:
+                continue  # check() notices once the lease has lapsed
+            self._renewed = started
+
+    def check(self) -> None:
+        """Raise :class:`StoreError` if the lease may have lapsed (not renewed within ``ttl``):
+        others may then have taken its holder for dead."""
+        if time.monotonic() - self._renewed >= self.ttl * 0.9:
+            raise StoreError(
+                f"store {self.backend.url}: this {self.lease.role} could not renew its lease for "
+                f"{self.ttl:.0f} s (suspended, or the store unreachable); stopped before relying on it: "
+                "nothing was made visible, run it again"
+            )
+
+    def release(self) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        with contextlib.suppress(StoreError):
+            self.backend.delete(self.key)
+
+
+@contextlib.contextmanager
+def commit_lease(backend: Backend, ttl: float = LEASE_TTL) -> Iterator[Held]:
+    """Hold a commit lease for the ``with`` block, waiting first for any gc that is deleting."""
+    while True:
+        held = Held(backend, "commit", ttl)
+        if not live_leases(backend, layout.gc_locks_dir()):
+            break
+        held.release()
+        pause = 0.05
+        while live_leases(backend, layout.gc_locks_dir()):
+            time.sleep(pause)
+            pause = min(pause * 2, 1.0)
+    held.start()
+    try:
+        yield held
+    finally:
+        held.release()
+
+
+@contextlib.contextmanager
+def gc_lock(backend: Backend, ttl: float = LEASE_TTL) -> Iterator[Held]:
+    """Hold a gc lock for the ``with`` block; :class:`StoreError` if another live gc holds one."""
+    held = Held(backend, "gc", ttl)
+    others = [g for g in live_leases(backend, layout.gc_locks_dir()) if g.id != held.lease.id]
+    if others:
+        held.release()
+        other = others[0]
+        raise StoreError(
+            f"another gc is deleting from store {backend.url} (host {other.host.split('/')[0]}, "
+            f"pid {other.pid}, since {other.created_at}); run gc again once it is done"
+        )
+    held.start()
+    try:
+        yield held
+    finally:
+        held.release()
