@@ -19,7 +19,9 @@ __all__ = [
     "check_format",
     "decode",
     "encode",
+    "parse_time",
     "plain",
+    "timestamp",
     "utcnow",
 ]
 
@@ -33,10 +35,34 @@ def encode(obj: Mapping[str, Any]) -> bytes:
     return msgpack.packb(_sorted(obj), use_bin_type=True)  # type: ignore[no-any-return]
 
 
-def decode(data: bytes, what: str) -> dict[str, Any]:
-    """Decode a msgpack map; raise :class:`FormatError` naming ``what`` when that fails."""
+class _TooMany(Exception):
+    pass
+
+
+def decode(data: bytes, what: str, *, max_bytes: int | None = None, max_items: int | None = None) -> dict[str, Any]:
+    """Decode a msgpack map; raise :class:`FormatError` naming ``what`` when that fails.
+
+    ``max_bytes`` refuses larger input before decoding it. ``max_items`` bounds the number of
+    values held in lists and maps all together (each empty list costs a byte to encode and
+    ~56 to hold, so without it a few MB of input could take GBs to decode).
+    """
+    if max_bytes is not None and len(data) > max_bytes:
+        raise FormatError(f"cannot decode {what}: {len(data):,} bytes, more than the {max_bytes:,} allowed")
+    hooks: dict[str, Any] = {}
+    if max_items is not None:
+        count = [0]
+
+        def counted(container: Any) -> Any:
+            count[0] += len(container) + 1
+            if count[0] > max_items:
+                raise _TooMany
+            return container
+
+        hooks = {"list_hook": counted, "object_hook": counted}
     try:
-        obj = msgpack.unpackb(data, raw=False, strict_map_key=True)
+        obj = msgpack.unpackb(data, raw=False, strict_map_key=True, **hooks)
+    except _TooMany:
+        raise FormatError(f"cannot decode {what}: more than {max_items:,} values in its lists and maps") from None
     except Exception as e:  # msgpack raises several unrelated exception types
         raise FormatError(f"cannot decode {what}: {e}") from e
     if not isinstance(obj, dict):
@@ -117,6 +143,23 @@ def plain(value: Any, where: str = "metadata") -> Any:
 def utcnow() -> str:
     """Current time as an ISO 8601 UTC string with microseconds."""
     return dt.datetime.now(dt.UTC).isoformat(timespec="microseconds")
+
+
+def parse_time(text: str, what: str) -> dt.datetime:
+    """An ISO 8601 time from a record, timezone-aware (UTC if it names none); else FormatError."""
+    try:
+        t = dt.datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        raise FormatError(f"{what}: {text!r:.40} is not an ISO 8601 time") from None
+    return t if t.tzinfo else t.replace(tzinfo=dt.UTC)
+
+
+def timestamp(text: str) -> float:
+    """Epoch seconds of a time already checked by :func:`parse_time` (or -inf)."""
+    try:
+        return parse_time(text, "time").timestamp()
+    except FormatError:
+        return float("-inf")
 
 
 # ---------------------------------------------------------------------- defensive field access

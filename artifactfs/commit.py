@@ -6,7 +6,6 @@ readers, so a writer that dies at any point leaves no visible version.
 
 from __future__ import annotations
 
-import datetime as dt
 import mmap
 import os
 import queue
@@ -22,11 +21,26 @@ from fsspec.callbacks import Callback
 
 from . import codec, layout
 from .artifact import Artifact, Staged
-from .errors import ArtifactTypeError, JobError, LocalPathNotFoundError, StoreError
+from .errors import (
+    ArtifactNotFoundError,
+    ArtifactTypeError,
+    FormatError,
+    JobError,
+    LocalPathNotFoundError,
+    MisplacedRecordError,
+    StoreError,
+)
 from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
 from .leases import Held, commit_lease
 from .manifest import Entry, Manifest
-from .records import AliasEvent, VersionRecord
+from .records import (
+    AliasEvent,
+    ArtifactVersionId,
+    ClaimResolution,
+    ContentClaim,
+    ReferencedByMarker,
+    VersionRecord,
+)
 from .statcache import StatKey, stat_key
 from .transfer import SMALL_BLOB, Source, upload_blobs
 
@@ -271,23 +285,35 @@ def _check_built(store: Store, entries: list[Entry]) -> None:
 _HOST = socket.gethostname()
 
 
-def _claim_alive(claim: dict[str, object], lease: float) -> bool:
+def _claim_alive(claim: ContentClaim, lease: float) -> bool:
     """Whether a content claim's writer may still be committing.
 
     A claim made on this host by a process that no longer exists is dead at once; otherwise a
     claim is presumed alive for ``lease`` seconds after it was made.
     """
-    pid, made = claim.get("pid"), claim.get("time")
-    if claim.get("host") == _HOST and isinstance(pid, int) and pid > 0:
+    if claim.host == _HOST and claim.pid:
         try:
-            os.kill(pid, 0)
+            os.kill(claim.pid, 0)
         except ProcessLookupError:
             return False
         except PermissionError:
             pass  # alive, owned by someone else
-    if not isinstance(made, int | float):
-        return False
-    return time.time() - made < lease
+    return time.time() - claim.time < lease
+
+
+def _resolved(store: Store, project: str, name: str, content: Digest, key: str) -> int:
+    """The version a claim resolution names, which must hold ``content`` (its folder's name)."""
+    what = f"content claim resolution {key}"
+    version = ClaimResolution.from_bytes(store.backend.read(key), what).version
+    try:
+        rec = store._version_record(project, name, version)
+    except ArtifactNotFoundError:
+        raise FormatError(f"{what}: names v{version}, which does not exist") from None
+    if rec.content != content:
+        raise MisplacedRecordError(
+            f"{what}: names v{version}, whose content is {rec.content.short}, not {content.short}"
+        )
+    return version
 
 
 def _claim_content(store: Store, project: str, name: str, content: Digest) -> tuple[int | None, int]:
@@ -299,24 +325,23 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
     claiming the next sequence number.
     """
     backend = store.backend
-    cdir = layout.claim_dir(project, name, content)
     deadline: float | None = None
     token = uuid.uuid4().hex
+    cdir = layout.claim_dir(project, name, content)
     while True:
         names = backend.listdir(cdir)
         claims = sorted(int(n[:-6]) for n in names if n.endswith(".claim") and n[:-6].isdigit())
         done = sorted(s for n in names if (s := layout.parse_seq(n)) is not None)
         if done and (not claims or done[-1] >= claims[-1]):
-            key = f"{cdir}/{done[-1]:010d}.msgpack"
-            version = codec.get_int(codec.decode(backend.read(key), f"content claim {key}"), "version", key)
+            version = _resolved(store, project, name, content, layout.claim(project, name, content, done[-1]))
             if store._tombstone(project, name, version) is None:
                 return version, done[-1]
             # That version was deleted: logging the content again makes a new version.
             seq = done[-1] + 1
         elif claims:
             top = claims[-1]
-            key = f"{cdir}/{top:010d}.claim"
-            claim = codec.decode(backend.read(key), f"content claim {key}")
+            key = layout.claim_marker(project, name, content, top)
+            claim = ContentClaim.from_bytes(backend.read(key), f"content claim {key}")
             if _claim_alive(claim, store.claim_lease):
                 # Another writer is committing this content right now: wait for its version.
                 if deadline is None:
@@ -324,24 +349,17 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
                 if time.monotonic() < deadline:
                     time.sleep(_POLL)
                     continue
-            made = claim.get("time")
-            found = _version_with_content(store, project, name, content, made if isinstance(made, float) else 0.0)
+            found = _version_with_content(store, project, name, content, claim.time)
             if found is not None:
                 # The writer died after creating its version but before recording it here.
-                backend.create(f"{cdir}/{top:010d}.msgpack", _resolution(found))
+                backend.create(layout.claim(project, name, content, top), ClaimResolution(found).to_bytes())
                 return found, top
             seq = top + 1
         else:
             seq = 0
-        claim_bytes = codec.encode(
-            {"format": codec.FORMAT_VERSION, "token": token, "time": time.time(), "host": _HOST, "pid": os.getpid()}
-        )
-        if backend.create(f"{cdir}/{seq:010d}.claim", claim_bytes):
+        claim_bytes = ContentClaim(token, time.time(), _HOST, os.getpid()).to_bytes()
+        if backend.create(layout.claim_marker(project, name, content, seq), claim_bytes):
             return None, seq
-
-
-def _resolution(version: int) -> bytes:
-    return codec.encode({"format": codec.FORMAT_VERSION, "version": version})
 
 
 def _version_with_content(store: Store, project: str, name: str, content: Digest, since: float) -> int | None:
@@ -351,7 +369,7 @@ def _version_with_content(store: Store, project: str, name: str, content: Digest
         rec = store._version_record(project, name, n)
         if rec.content == content:
             return n
-        if dt.datetime.fromisoformat(rec.created_at).timestamp() < since - 1:
+        if codec.timestamp(rec.created_at) < since - 1:
             break
     return None
 
@@ -436,7 +454,7 @@ def publish(
         is_new = False
     else:
         record = _allocate_version(store, project, manifest, manifest_digest, content, run_project, run_id, origin)
-        backend.create(f"{layout.claim_dir(project, name, content)}/{seq:010d}.msgpack", _resolution(record.version))
+        backend.create(layout.claim(project, name, content, seq), ClaimResolution(record.version).to_bytes())
         is_new = True
         _index_references(store, manifest, record)
     for alias in aliases:
@@ -446,15 +464,9 @@ def publish(
 
 def _index_references(store: Store, manifest: Manifest, record: VersionRecord) -> None:
     """Reverse index of add_reference edges, so downstream lineage is one listing per version."""
-    marker = codec.encode(
-        {
-            "format": codec.FORMAT_VERSION,
-            "project": record.project,
-            "name": record.name,
-            "version": record.version,
-            "manifest": str(record.manifest),
-        }
-    )
+    marker = ReferencedByMarker(
+        ArtifactVersionId(record.project, record.name, record.version, record.manifest)
+    ).to_bytes()
     for up in manifest.upstream:
         target = store._find_version(up)
         if target is not None:
@@ -513,7 +525,7 @@ def set_alias(store: Store, project: str, name: str, alias: str, version: int | 
     seq = max(seqs) + 1 if seqs else 0
     if seqs:
         key = layout.alias_event(project, name, alias, seq - 1)
-        if AliasEvent.from_bytes(backend.read(key), f"alias event {key}").version == version:
+        if AliasEvent.from_bytes(backend.read(key), f"alias event {key}", alias=alias).version == version:
             return  # already there: no event, so re-logging the same content writes nothing new
     while True:
         event = AliasEvent(alias, version, codec.utcnow(), run_id)

@@ -12,7 +12,7 @@ from fsspec.callbacks import Callback
 from . import layout
 from .artifact import Artifact
 from .commit import check_type, publish
-from .errors import IntegrityError, RunNotFoundError
+from .errors import IntegrityError, MisplacedRecordError, RunNotFoundError
 from .hashing import Digest, hash_bytes, hash_stream
 from .leases import commit_lease
 from .manifest import Manifest
@@ -100,6 +100,8 @@ def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, cal
     if hash_bytes(manifest_bytes, ident.manifest.algorithm) != ident.manifest:
         raise IntegrityError(f"{what}: manifest {mkey} in store {src.url} does not match its digest")
     manifest = Manifest.from_bytes(manifest_bytes, f"manifest {mkey}")
+    if (manifest.name, manifest.type) != (ident.name, art.type):
+        raise MisplacedRecordError(f"{what}: its manifest {mkey} is of {manifest.name!r}, not {ident.name!r}")
     sizes = {e.digest: e.size for e in manifest.entries if e.kind != "reference" and e.digest is not None}
     check_type(dst, ident.project, ident.name, manifest.type)
     rec = src._version_record(ident.project, ident.name, ident.version)

@@ -19,6 +19,7 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
     │   └── LocalPathNotFoundError (FileNotFoundError)   a local file or folder to add
     ├── IntegrityError                       bytes do not match their recorded digest/size
     ├── FormatError                          a record or manifest that cannot be decoded
+    │   └── MisplacedRecordError             a record whose content disagrees with its key
     ├── StoreError (OSError)                the backend failed (permissions, network, ...)
     │   ├── StoreNotFoundError               no store at that URL (only writing makes one)
     │   └── UnsupportedBackendError          the backend lacks a guarantee artifactfs needs
@@ -51,6 +52,7 @@ __all__ = [
     "KeyNotFoundError",
     "LocalFileError",
     "LocalPathNotFoundError",
+    "MisplacedRecordError",
     "NotFoundError",
     "ProjectNotFoundError",
     "RunNotFoundError",
@@ -128,6 +130,11 @@ class IntegrityError(ArtifactFSError):
 
 class FormatError(ArtifactFSError):
     """A stored record or manifest cannot be decoded, or has an unknown format version."""
+
+
+class MisplacedRecordError(FormatError):
+    """A record says it is something other than what its key names (``a/x:v0`` filed as
+    ``b/y:v0``, an alias event under another alias): refused, never believed."""
 
 
 class StoreError(ArtifactFSError, OSError):

@@ -86,13 +86,17 @@ def hash_bytes(data: bytes | memoryview, algorithm: str = DEFAULT_ALGORITHM) -> 
     return Digest(algorithm, h.hexdigest())
 
 
-def hash_stream(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM) -> tuple[Digest, int]:
-    """Digest and length of everything left in a binary stream."""
+def hash_stream(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM, limit: int | None = None) -> tuple[Digest, int]:
+    """Digest and length of everything left in a binary stream, or of its first ``limit``
+    bytes: callers expecting ``n`` bytes pass ``n + 1``, so an endless or oversized source
+    (``/dev/zero``, a blob larger than recorded) costs no more than that to refuse."""
     h = new_hasher(algorithm)
     size = 0
     # read() sized by what is there: a preallocated 4 MiB buffer would be zeroed for every
     # small file, which dominated verifying thousands of them.
-    while chunk := stream.read(CHUNK_SIZE):
+    while (limit is None or size < limit) and (
+        chunk := stream.read(CHUNK_SIZE if limit is None else min(CHUNK_SIZE, limit - size))
+    ):
         h.update(chunk)
         size += len(chunk)
     return Digest(algorithm, h.hexdigest()), size
@@ -134,15 +138,17 @@ def new_file_hasher(algorithm: str = DEFAULT_ALGORITHM) -> Hasher:
     return blake3.blake3(max_threads=blake3.blake3.AUTO) if algorithm == "blake3" else new_hasher(algorithm)
 
 
-def hash_file(path: str | os.PathLike[str], algorithm: str = DEFAULT_ALGORITHM) -> tuple[Digest, int]:
-    """Digest and size of a local file, read in 16 MiB blocks, so memory stays bounded
-    whatever the size."""
+def hash_file(
+    path: str | os.PathLike[str], algorithm: str = DEFAULT_ALGORITHM, limit: int | None = None
+) -> tuple[Digest, int]:
+    """Digest and size of a local file (of its first ``limit`` bytes, as :func:`hash_stream`),
+    read in 16 MiB blocks, so memory stays bounded whatever the size."""
     h = new_file_hasher(algorithm)
     size = 0
     buf = bytearray(16 << 20)
     view = memoryview(buf)
     with open(path, "rb") as f:
-        while n := f.readinto(buf):
+        while (limit is None or size < limit) and (n := f.readinto(buf if limit is None else view[: limit - size])):
             h.update(view[:n])
             size += n
     return Digest(algorithm, h.hexdigest()), size

@@ -5,6 +5,7 @@ This is the only module that builds store keys; see ``docs/format.md``.
 
 from __future__ import annotations
 
+from .errors import FormatError
 from .hashing import Digest
 
 __all__ = [
@@ -15,12 +16,15 @@ __all__ = [
     "artifacts_dir",
     "blob",
     "blob_shard",
+    "claim",
     "claim_dir",
+    "claim_marker",
     "commit_lease",
     "commit_leases_dir",
     "gc_lock",
     "gc_locks_dir",
     "manifest",
+    "parse_marker_digest",
     "parse_seq",
     "project_dir",
     "referenced_by_dir",
@@ -101,7 +105,13 @@ def claim_dir(project: str, name: str, content: Digest) -> str:
 
 
 def claim(project: str, name: str, content: Digest, seq: int) -> str:
+    """The resolution of claim ``seq``: which version it became."""
     return f"{claim_dir(project, name, content)}/{_seq(seq)}.msgpack"
+
+
+def claim_marker(project: str, name: str, content: Digest, seq: int) -> str:
+    """Claim ``seq``: a writer is making a version with this content."""
+    return f"{claim_dir(project, name, content)}/{_seq(seq)}.claim"
 
 
 def alias_dir(project: str, name: str, alias: str) -> str:
@@ -135,6 +145,14 @@ def referenced_by_dir(project: str, name: str, number: int) -> str:
 def referenced_by_marker(project: str, name: str, number: int, by: Digest) -> str:
     """Marks that the version whose manifest is ``by`` references ``project/name:vN``."""
     return f"{referenced_by_dir(project, name, number)}/{by.algorithm}-{by.hex}"
+
+
+def parse_marker_digest(basename: str, what: str) -> Digest:
+    """``blake3-<hex>`` (the name of a referenced-by marker) -> its digest."""
+    algorithm, sep, hex_ = basename.partition("-")
+    if not sep:
+        raise FormatError(f"{what}: the name {basename!r} is not <algorithm>-<hex>")
+    return Digest(algorithm, hex_)
 
 
 def used_by_marker(project: str, name: str, number: int, run_id: str) -> str:

@@ -70,13 +70,14 @@ def alive(lease: Lease, now: float | None = None) -> bool:
 def live_leases(backend: Backend, folder: str) -> list[Lease]:
     """The leases in ``folder`` whose holders may still be at work (unreadable ones protect
     nothing: nobody can renew them)."""
-    found = backend.read_many(f"{folder}/{n}" for n in backend.listdir(folder))
+    names = backend.listdir(folder)
+    found = backend.read_many(f"{folder}/{n}" for n in names)
     out = []
-    for key, data in found.items():
+    for name, (key, data) in zip(names, found.items(), strict=True):
         if data is None:
             continue
         try:
-            lease = Lease.from_bytes(data, f"lease {key}")
+            lease = Lease.from_bytes(data, f"lease {key}", lease_id=name.removesuffix(".msgpack"))
         except FormatError:
             continue
         if alive(lease):

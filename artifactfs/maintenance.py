@@ -4,16 +4,24 @@ from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from . import layout
-from .errors import ArtifactFSError, FormatError, StoreError
+from .errors import ArtifactFSError, ArtifactNotFoundError, FormatError, MisplacedRecordError, StoreError
 from .hashing import Digest, hash_bytes, hash_stream
 from .leases import gc_lock, live_leases
 from .manifest import Manifest
-from .records import AliasEvent, RunRecord, VersionRecord
+from .records import (
+    AliasEvent,
+    ClaimResolution,
+    ReferencedByMarker,
+    RunRecord,
+    Tombstone,
+    UsedByMarker,
+    VersionRecord,
+)
 from .storage import KeyNotFoundError
 
 if TYPE_CHECKING:
@@ -24,7 +32,8 @@ __all__ = ["GcReport", "Problem", "gc", "verify"]
 
 @dataclass(frozen=True, slots=True)
 class Problem:
-    """One thing wrong in a store: ``kind`` is missing, size, digest, undecodable or dangling."""
+    """One thing wrong in a store: ``kind`` is missing, size, digest, undecodable, misplaced (a
+    record that disagrees with its key) or dangling (pointing at something that is not there)."""
 
     kind: str
     key: str
@@ -54,50 +63,68 @@ class GcReport:
 
 def _live_versions(
     store: Store, projects: list[str], skip: set[str] | frozenset[str] = frozenset()
-) -> Iterator[tuple[str, bytes | None]]:
-    """(version record key, bytes or None) of every version that is not deleted (but ``skip``)."""
+) -> Iterator[tuple[tuple[str, str, int], str, bytes | None]]:
+    """((project, name, number), record key, bytes or None) of every version that is not
+    deleted (but those whose keys are in ``skip``)."""
     for project in projects:
         for name in store.backend.listdir(layout.artifacts_dir(project)):
             numbers, _ = store._live_numbers(project, name)
-            keys = [k for n in numbers if (k := layout.version_record(project, name, n)) not in skip]
-            yield from store.backend.read_many(keys).items()
+            ids = {k: (project, name, n) for n in numbers if (k := layout.version_record(project, name, n)) not in skip}
+            for key, data in store.backend.read_many(ids).items():
+                yield ids[key], key, data
+
+
+def _problem(e: FormatError, key: str) -> Problem:
+    return Problem("misplaced" if isinstance(e, MisplacedRecordError) else "undecodable", key, str(e))
 
 
 def verify(store: Store, project: str | None = None, deep: bool = False) -> list[Problem]:
-    """Check every live version: record, manifest and blobs (re-hashed when ``deep``)."""
+    """Check every live version: record, manifest and blobs (re-hashed when ``deep``); and
+    every alias event, tombstone, claim resolution, marker and run record: each decodes,
+    agrees with its key, and points at something that exists."""
     backend = store.backend
     problems: list[Problem] = []
     projects = [project] if project else store.projects()
     blobs = backend.walk("blobs")
     hashed: dict[Digest, bool] = {}
-    for key, data in _live_versions(store, projects):
+    for at, key, data in _live_versions(store, projects):
         if data is None:
             problems.append(Problem("missing", key, "version record vanished while verifying"))
             continue
         try:
-            rec = VersionRecord.from_bytes(data, f"version record {key}")
+            rec = VersionRecord.from_bytes(data, f"version record {key}", at=at)
         except FormatError as e:
-            problems.append(Problem("undecodable", key, str(e)))
+            problems.append(_problem(e, key))
             continue
         mkey = layout.manifest(rec.manifest)
         try:
             mdata = backend.read(mkey)
         except KeyNotFoundError:
-            problems.append(Problem("missing", mkey, f"manifest of {rec.project}/{rec.name}:v{rec.version}"))
+            problems.append(Problem("missing", mkey, f"manifest of {rec.qualified_name}"))
             continue
         if hash_bytes(mdata, rec.manifest.algorithm) != rec.manifest:
-            problems.append(Problem("digest", mkey, f"manifest of {rec.project}/{rec.name}:v{rec.version} is corrupt"))
+            problems.append(Problem("digest", mkey, f"manifest of {rec.qualified_name} is corrupt"))
             continue
         try:
             manifest = Manifest.from_bytes(mdata, f"manifest {mkey}")
         except FormatError as e:
-            problems.append(Problem("undecodable", mkey, str(e)))
+            problems.append(_problem(e, mkey))
+            continue
+        if (manifest.name, manifest.type) != (rec.name, rec.type):
+            problems.append(
+                Problem(
+                    "misplaced",
+                    key,
+                    f"{rec.qualified_name} (type {rec.type!r}) points at the manifest of "
+                    f"{manifest.name!r} (type {manifest.type!r})",
+                )
+            )
             continue
         for entry in manifest.entries:
             if entry.digest is None:
                 continue  # external reference: checked when downloaded
             bkey = layout.blob(entry.digest)
-            where = f"{rec.project}/{rec.name}:v{rec.version} entry {entry.path!r}"
+            where = f"{rec.qualified_name} entry {entry.path!r}"
             if bkey not in blobs:
                 problems.append(Problem("missing", bkey, f"blob of {where}"))
             elif blobs[bkey][0] != entry.size:
@@ -107,35 +134,94 @@ def verify(store: Store, project: str | None = None, deep: bool = False) -> list
             elif deep:
                 if entry.digest not in hashed:
                     with backend.open(bkey) as f:
-                        hashed[entry.digest] = hash_stream(f, entry.digest.algorithm)[0] == entry.digest
+                        got = hash_stream(f, entry.digest.algorithm, limit=entry.size + 1)
+                    hashed[entry.digest] = got == (entry.digest, entry.size)
                 if not hashed[entry.digest]:
                     problems.append(Problem("digest", bkey, f"blob of {where} does not match its digest"))
     for p in projects:
-        problems.extend(_verify_aliases_and_runs(store, p))
+        problems.extend(_verify_records(store, p))
     return problems
 
 
-def _verify_aliases_and_runs(store: Store, project: str) -> list[Problem]:
+def _decoded(problems: list[Problem], found: dict[str, bytes | None], decode: Callable[[str, bytes], object]) -> None:
+    for key, data in found.items():
+        try:
+            decode(key, data or b"")
+        except FormatError as e:
+            problems.append(_problem(e, key))
+
+
+def _verify_records(store: Store, project: str) -> list[Problem]:
+    """Alias events, tombstones, claim resolutions, markers and runs of one project."""
     backend = store.backend
-    problems = []
+    problems: list[Problem] = []
     for name in backend.listdir(layout.artifacts_dir(project)):
         numbers = set(store._version_numbers(project, name))
         adir = layout.aliases_dir(project, name)
-        keys = [f"{adir}/{a}/{e}" for a in backend.listdir(adir) for e in backend.listdir(f"{adir}/{a}")]
-        for key, data in backend.read_many(keys).items():
+        events = {f"{adir}/{a}/{e}": a for a in backend.listdir(adir) for e in backend.listdir(f"{adir}/{a}")}
+        for key, data in backend.read_many(events).items():
             try:
-                ev = AliasEvent.from_bytes(data or b"", f"alias event {key}")
+                ev = AliasEvent.from_bytes(data or b"", f"alias event {key}", alias=events[key])
             except FormatError as e:
-                problems.append(Problem("undecodable", key, str(e)))
+                problems.append(_problem(e, key))
                 continue
             if ev.version is not None and ev.version not in numbers:
                 problems.append(Problem("dangling", key, f"alias {ev.alias!r} points at missing v{ev.version}"))
+        problems.extend(_verify_tombstones(store, project, name, numbers))
+        problems.extend(_verify_resolutions(store, project, name))
+    for kind in ("used-by", "referenced-by"):
+        markers = list(backend.walk(f"{layout.project_dir(project)}/{kind}"))
+        for key, data in backend.read_many(markers).items():
+            leaf = key.rsplit("/", 1)[-1]
+            what = f"{kind} marker {key}"
+            try:
+                if kind == "used-by":
+                    UsedByMarker.from_bytes(data or b"", what, run=leaf)
+                else:
+                    ReferencedByMarker.from_bytes(data or b"", what, manifest=layout.parse_marker_digest(leaf, what))
+            except FormatError as e:
+                problems.append(_problem(e, key))
     rdir = layout.runs_dir(project)
-    for key, data in backend.read_many(f"{rdir}/{n}" for n in backend.listdir(rdir)).items():
+    runs = {f"{rdir}/{n}": n.removesuffix(".msgpack") for n in backend.listdir(rdir)}
+    _decoded(problems, backend.read_many(runs), lambda k, d: RunRecord.from_bytes(d, k, at=(project, runs[k])))
+    return problems
+
+
+def _verify_tombstones(store: Store, project: str, name: str, numbers: set[int]) -> list[Problem]:
+    backend = store.backend
+    problems: list[Problem] = []
+    tdir = layout.tombstones_dir(project, name)
+    stones = {f"{tdir}/{n}": seq for n in backend.listdir(tdir) if (seq := layout.parse_seq(n)) is not None}
+    _decoded(problems, backend.read_many(stones), lambda k, d: Tombstone.from_bytes(d, k, version=stones[k]))
+    problems.extend(Problem("dangling", k, f"tombstone of missing v{n}") for k, n in stones.items() if n not in numbers)
+    return problems
+
+
+def _verify_resolutions(store: Store, project: str, name: str) -> list[Problem]:
+    """Each claim resolution names a version that holds the content its folder is named by."""
+    backend = store.backend
+    problems: list[Problem] = []
+    top = f"{layout.artifact_dir(project, name)}/digests"
+    for folder in backend.listdir(top):
+        what = f"content claim folder {top}/{folder}"
         try:
-            RunRecord.from_bytes(data or b"", f"run record {key}")
+            content = layout.parse_marker_digest(folder, what)
         except FormatError as e:
-            problems.append(Problem("undecodable", key, str(e)))
+            problems.append(_problem(e, f"{top}/{folder}"))
+            continue
+        keys = [f"{top}/{folder}/{n}" for n in backend.listdir(f"{top}/{folder}") if layout.parse_seq(n) is not None]
+        for key, data in backend.read_many(keys).items():
+            try:
+                version = ClaimResolution.from_bytes(data or b"", f"content claim resolution {key}").version
+                rec = store._version_record(project, name, version)
+            except FormatError as e:
+                problems.append(_problem(e, key))
+                continue
+            except ArtifactNotFoundError:
+                problems.append(Problem("dangling", key, f"names missing v{version}"))
+                continue
+            if rec.content != content:
+                problems.append(Problem("misplaced", key, f"names v{version}, which holds other content"))
     return problems
 
 
@@ -144,12 +230,12 @@ def _mark(store: Store, skip: set[str]) -> tuple[set[str], set[str]]:
     reachable: set[str] = set()
     manifests: dict[str, Digest] = {}
     seen: set[str] = set()
-    for key, data in _live_versions(store, store.projects(), skip):
+    for at, key, data in _live_versions(store, store.projects(), skip):
         seen.add(key)
         if data is None:
             continue
         try:
-            rec = VersionRecord.from_bytes(data, f"version record {key}")
+            rec = VersionRecord.from_bytes(data, f"version record {key}", at=at)
         except FormatError as e:
             raise StoreError(f"gc stopped: cannot decode {key} ({e}); fix or remove it, then run gc again") from e
         manifests[layout.manifest(rec.manifest)] = rec.manifest

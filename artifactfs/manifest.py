@@ -8,7 +8,7 @@ from typing import Any, Literal
 from . import codec
 from .errors import FormatError, InvalidNameError
 from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes
-from .records import ArtifactVersionId
+from .records import MAX_BYTES, ArtifactVersionId, check_size
 from .refs import check_entry_path
 
 __all__ = ["Entry", "EntryKind", "Manifest"]
@@ -116,6 +116,7 @@ class Manifest:
                 "upstream": codec.Canonical(upstream),
             }
         )
+        check_size("manifest", whole, f"the manifest of {self.name!r} ({len(self.entries):,} entries)")
         body = codec.encode({"entries": codec.Canonical(entries), "upstream": codec.Canonical(upstream)})
         return whole, hash_bytes(body, self.algorithm)
 
@@ -125,8 +126,10 @@ class Manifest:
     @classmethod
     def from_bytes(cls, data: bytes, what: str = "manifest") -> Manifest:
         """Decode untrusted bytes; raise :class:`FormatError` naming what is wrong."""
-        d = codec.decode(data, what)
+        d = codec.decode(data, what, max_bytes=MAX_BYTES["manifest"])
         codec.check_format(d, what)
+        if d.get("kind", "manifest") != "manifest":
+            raise FormatError(f"{what}: is a {d.get('kind')!r} record, not a manifest")
         algorithm = codec.get_str(d, "algorithm", what)
         if algorithm not in ALGORITHMS:
             raise FormatError(f"{what}: unknown digest algorithm {algorithm!r}")

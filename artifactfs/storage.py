@@ -25,7 +25,6 @@ from fsspec.callbacks import DEFAULT_CALLBACK, Callback
 from fsspec.implementations.local import LocalFileSystem
 from fsspec.implementations.memory import MemoryFileSystem
 
-from . import codec
 from .cache import copy_into_place
 from .errors import (
     ArtifactFSError,
@@ -42,6 +41,7 @@ from .errors import (
 from .hashing import Digest, hash_bytes, hash_stream, new_file_hasher
 from .layout import DESCRIPTOR
 from .manifest import Entry
+from .records import StoreDescriptor
 from .settings import storage_options_for
 
 __all__ = ["Backend", "KeyNotFoundError", "describe_uri", "open_uri", "read_source"]
@@ -126,12 +126,15 @@ class Backend:
             self.set_layout(raw)
         return bool(self._flat)
 
-    def set_layout(self, descriptor: bytes) -> None:
-        """Take the blob layout from the store descriptor's bytes."""
-        try:
-            self._flat = codec.decode(descriptor, f"store {self.url}").get("blob_levels") == 1
-        except ArtifactFSError:
-            self._flat = False  # the Store refuses the descriptor with a clear error on first use
+    def set_layout(self, descriptor: bytes) -> StoreDescriptor:
+        """Take the blob layout from the store descriptor's bytes, and return it decoded.
+
+        A descriptor that does not decode, or names a layout this release does not know, is a
+        :class:`FormatError`: guessing would place (and gc would collect) blobs wrongly.
+        """
+        desc = StoreDescriptor.from_bytes(descriptor, f"store {self.url} ({DESCRIPTOR})")
+        self._flat = desc.blob_levels == 1
+        return desc
 
     def _key(self, relative: str) -> str:
         """The key of a file found by listing (``relative`` to the root): the inverse of :meth:`path`."""

@@ -21,16 +21,26 @@ from .errors import (
     FormatError,
     IntegrityError,
     InvalidInputError,
+    MisplacedRecordError,
     ProjectNotFoundError,
     RunNotFoundError,
 )
-from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes, hash_file, hash_stream
+from .hashing import DEFAULT_ALGORITHM, Digest, hash_bytes, hash_file, hash_stream
 from .leases import LEASE_TTL
 from .lineage import LineageGraph, Node
 from .maintenance import GcReport, Problem, gc, verify
 from .manifest import Entry, Manifest
 from .partitioned import PartitionedTable
-from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
+from .records import (
+    AliasEvent,
+    ArtifactVersionId,
+    ReferencedByMarker,
+    RunRecord,
+    StoreDescriptor,
+    Tombstone,
+    UsedByMarker,
+    VersionRecord,
+)
 from .refs import LATEST, ArtifactRef, check_alias, check_name, parse_ref
 from .settings import default_cache_dir, default_concurrency, default_store_url
 from .statcache import StatCache
@@ -94,33 +104,18 @@ class Store:
         """The digest algorithm of this store (from its descriptor; blake3 for a new store)."""
         if self._algorithm is None:
             try:
-                what = f"store {self.url}"
                 raw = self.backend.read(layout.DESCRIPTOR)
-                self.backend.set_layout(raw)
-                d = codec.decode(raw, what)
-                codec.check_format(d, what)
-                algorithm = codec.get_str(d, "algorithm", what)
-                if algorithm not in ALGORITHMS:
-                    raise FormatError(f"{what} uses the digest algorithm {algorithm!r}, unknown to this artifactfs")
-                self._algorithm = algorithm
             except KeyNotFoundError:
                 return DEFAULT_ALGORITHM
+            self._algorithm = self.backend.set_layout(raw).algorithm
         return self._algorithm
 
     def _ensure_writable(self) -> None:
         """Write the store descriptor on first use (create-if-absent, so writers agree)."""
         if self._algorithm is not None:
             return
-        desc = codec.encode(
-            {
-                "format": codec.STORE_FORMAT,
-                "kind": "store",
-                "algorithm": DEFAULT_ALGORITHM,
-                "blob_levels": 1,
-                "created_at": codec.utcnow(),
-            }
-        )
-        self.backend.create(layout.DESCRIPTOR, desc)
+        desc = StoreDescriptor(codec.STORE_FORMAT, DEFAULT_ALGORITHM, 1, codec.utcnow())
+        self.backend.create(layout.DESCRIPTOR, desc.to_bytes())
         self._algorithm = None
         _ = self.algorithm
 
@@ -141,7 +136,7 @@ class Store:
     def _tombstone(self, project: str, name: str, number: int) -> Tombstone | None:
         key = layout.tombstone(project, name, number)
         try:
-            return Tombstone.from_bytes(self.backend.read(key), f"tombstone {key}")
+            return Tombstone.from_bytes(self.backend.read(key), f"tombstone {key}", version=number)
         except KeyNotFoundError:
             return None
 
@@ -154,7 +149,7 @@ class Store:
                 data = self.backend.read(path)
             except KeyNotFoundError:
                 raise ArtifactNotFoundError(f"{project}/{name}:v{number} not found in store {self.url}") from None
-            rec = VersionRecord.from_bytes(data, f"version record {path}")
+            rec = VersionRecord.from_bytes(data, f"version record {path}", at=key)
             self._records[key] = rec
         return rec
 
@@ -164,7 +159,9 @@ class Store:
         keys = [layout.version_record(project, name, n) for n in missing]
         for n, (key, data) in zip(missing, self.backend.read_many(keys).items(), strict=True):
             if data is not None:
-                self._records[(project, name, n)] = VersionRecord.from_bytes(data, f"version record {key}")
+                self._records[(project, name, n)] = VersionRecord.from_bytes(
+                    data, f"version record {key}", at=(project, name, n)
+                )
 
     def _manifest(self, digest: Digest) -> Manifest:
         man = self._manifests.get(digest)
@@ -190,10 +187,12 @@ class Store:
             if seqs:
                 tops[alias] = layout.alias_event(project, name, alias, max(seqs))
         out: dict[str, int] = {}
-        for alias, data in self.backend.read_many(tops.values()).items():
+        found = self.backend.read_many(tops.values())
+        for alias, key in tops.items():
+            data = found[key]
             if data is None:
                 continue
-            ev = AliasEvent.from_bytes(data, f"alias event {alias}")
+            ev = AliasEvent.from_bytes(data, f"alias event {key}", alias=alias)
             if ev.version is not None:
                 out[ev.alias] = ev.version
         return out
@@ -222,9 +221,19 @@ class Store:
             raise ArtifactNotFoundError(f"alias {ref.tag!r} is not set on {ref.project}/{ref.name} (aliases: {known})")
         return aliases[ref.tag], aliases, latest
 
+    def _record_manifest(self, rec: VersionRecord) -> Manifest:
+        """The manifest of ``rec``, which must name the same artifact and type."""
+        man = self._manifest(rec.manifest)
+        if (man.name, man.type) != (rec.name, rec.type):
+            raise MisplacedRecordError(
+                f"{rec.qualified_name} in store {self.url}: its manifest {rec.manifest.short} is of "
+                f"{man.name!r} (type {man.type!r}), not {rec.name!r} (type {rec.type!r})"
+            )
+        return man
+
     def _load(self, project: str, name: str, number: int, aliases: dict[str, int], latest: int) -> Artifact:
         rec = self._version_record(project, name, number)
-        man = self._manifest(rec.manifest)
+        man = self._record_manifest(rec)
         names = ([LATEST] if number == latest else []) + sorted(a for a, v in aliases.items() if v == number)
         return Artifact._logged(self, rec, man, names)
 
@@ -306,7 +315,7 @@ class Store:
         if stone is not None:
             rec = self._version_record(ident.project, ident.name, ident.version)
             try:
-                man: Manifest | None = self._manifest(rec.manifest)
+                man: Manifest | None = self._record_manifest(rec)
             except IntegrityError:  # swept by gc after the deletion
                 man = None
             return Artifact._logged(self, rec, man, [], deleted_at=stone.deleted_at)
@@ -330,7 +339,11 @@ class Store:
             n[: -len(".msgpack")] for n in self.backend.listdir(layout.runs_dir(project)) if n.endswith(".msgpack")
         ]
         datas = self.backend.read_many(layout.run_record(project, n) for n in names)
-        runs = [RunRecord.from_bytes(d, f"run record {k}") for k, d in datas.items() if d is not None]
+        runs = [
+            RunRecord.from_bytes(d, f"run record {k}", at=(project, n))
+            for n, (k, d) in zip(names, datas.items(), strict=True)
+            if d is not None
+        ]
         return sorted(runs, key=lambda r: (r.started_at, r.id))
 
     def run(self, project: str, run_id: str) -> RunRecord:
@@ -342,7 +355,7 @@ class Store:
             return cached
         key = layout.run_record(project, run_id)
         try:
-            run = RunRecord.from_bytes(self.backend.read(key), f"run record {key}")
+            run = RunRecord.from_bytes(self.backend.read(key), f"run record {key}", at=(project, run_id))
         except KeyNotFoundError:
             raise RunNotFoundError(f"run {run_id!r} not found in project {project!r} of store {self.url}") from None
         if run.status != "running":  # a finished run's record no longer changes
@@ -351,19 +364,20 @@ class Store:
 
     def _mark_used(self, project: str, name: str, number: int, run_project: str, run_id: str) -> None:
         """Index that a run used ``project/name:v<number>`` (read back by :meth:`_used_by`)."""
-        marker = codec.encode({"format": codec.FORMAT_VERSION, "project": run_project, "run": run_id})
+        marker = UsedByMarker(run_project, run_id).to_bytes()
         self.backend.write(layout.used_by_marker(project, name, number, run_id), marker)
 
     def _used_by(self, project: str, name: str, number: int) -> list[RunRecord]:
         udir = layout.used_by_dir(project, name, number)
-        markers = self.backend.read_many(f"{udir}/{n}" for n in self.backend.listdir(udir))
+        names = self.backend.listdir(udir)
+        markers = self.backend.read_many(f"{udir}/{n}" for n in names)
         runs = []
-        for key, data in markers.items():
+        for run_id, (key, data) in zip(names, markers.items(), strict=True):
             if data is None:
                 continue
-            m = codec.decode(data, f"used-by marker {key}")
+            m = UsedByMarker.from_bytes(data, f"used-by marker {key}", run=run_id)
             with contextlib.suppress(RunNotFoundError):
-                runs.append(self.run(str(m["project"]), str(m["run"])))
+                runs.append(self.run(m.project, m.run))
         return sorted(runs, key=lambda r: (r.started_at, r.id))
 
     def set_alias(self, ref: str, alias: str) -> None:
@@ -388,10 +402,12 @@ class Store:
     # ------------------------------------------------------------------ lineage
     def _referenced_by(self, ident: ArtifactVersionId) -> list[ArtifactVersionId]:
         rdir = layout.referenced_by_dir(ident.project, ident.name, ident.version)
+        names = self.backend.listdir(rdir)
         out = []
-        for key, data in self.backend.read_many(f"{rdir}/{n}" for n in self.backend.listdir(rdir)).items():
+        for n, (key, data) in zip(names, self.backend.read_many(f"{rdir}/{n}" for n in names).items(), strict=True):
             if data is not None:
-                out.append(ArtifactVersionId.from_dict(codec.decode(data, f"marker {key}"), f"marker {key}"))
+                what = f"referenced-by marker {key}"
+                out.append(ReferencedByMarker.from_bytes(data, what, manifest=layout.parse_marker_digest(n, what)).by)
         return out
 
     def lineage(

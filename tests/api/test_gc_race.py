@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 import artifactfs as afs
-from artifactfs import layout
+from artifactfs import codec, layout
 from artifactfs.errors import StoreError
 from artifactfs.leases import NODE
 from artifactfs.records import Lease
@@ -133,7 +133,7 @@ def test_a_commit_made_while_gc_marks_keeps_what_it_reuses(
 
 
 def write_lease(store: afs.Store, key: str, role: str, *, renewed: float, ttl: float, host: str = "elsewhere") -> None:
-    lease = Lease(role, key.rsplit("/", 1)[-1].removesuffix(".msgpack"), host, 4242, "t", renewed, ttl)
+    lease = Lease(role, key.rsplit("/", 1)[-1].removesuffix(".msgpack"), host, 4242, codec.utcnow(), renewed, ttl)
     store.backend.write(key, lease.to_bytes())
 
 

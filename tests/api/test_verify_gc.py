@@ -56,7 +56,7 @@ def test_verify_truncated_manifest_and_bad_records(store: afs.Store, files: Path
     b.write(bad_version, b"\x93garbage")
     b.write(
         layout.alias_event("p", "other", "best", 5),
-        codec.encode({"format": 1, "alias": "best", "version": 42, "created_at": "x"}),
+        codec.encode({"format": 1, "alias": "best", "version": 42, "created_at": codec.utcnow()}),
     )
     b.write(layout.run_record("p", "broken"), b"\xc1")
     found = kinds(store)

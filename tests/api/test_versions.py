@@ -132,6 +132,7 @@ def test_large_file_to_a_remote_store_is_not_read_into_memory(memory_store: afs.
 
     from artifactfs.artifact import Staged
     from artifactfs.commit import Known, _entry_for
+    from artifactfs.transfer import Source
 
     big = tmp_path / "big.bin"
     with open(big, "wb") as f:
@@ -144,5 +145,5 @@ def test_large_file_to_a_remote_store_is_not_read_into_memory(memory_store: afs.
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert entry.size == 48 << 20 and sources == {entry.digest: str(big)}
+    assert entry.size == 48 << 20 and sources == {entry.digest: Source(str(big), 48 << 20)}  # no bytes kept
     assert peak < 24 << 20  # hashed in blocks, not read whole (48 MiB)

@@ -17,10 +17,10 @@ from artifactfs.records import AliasEvent, ArtifactVersionId, RunRecord, Tombsto
 
 DECODERS = [
     lambda b: Manifest.from_bytes(b),
-    lambda b: VersionRecord.from_bytes(b, "v"),
-    lambda b: AliasEvent.from_bytes(b, "a"),
-    lambda b: RunRecord.from_bytes(b, "r"),
-    lambda b: Tombstone.from_bytes(b, "t"),
+    lambda b: VersionRecord.from_bytes(b, "v", at=("p", "ds", 0)),
+    lambda b: AliasEvent.from_bytes(b, "a", alias="best"),
+    lambda b: RunRecord.from_bytes(b, "r", at=("p", "r1")),
+    lambda b: Tombstone.from_bytes(b, "t", version=0),
 ]
 
 leaves = st.one_of(

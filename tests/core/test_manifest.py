@@ -68,9 +68,9 @@ def test_garbage_is_a_format_error(data: bytes) -> None:
     with pytest.raises(FormatError):
         Manifest.from_bytes(data)
     with pytest.raises(FormatError):
-        VersionRecord.from_bytes(data, "v")
+        VersionRecord.from_bytes(data, "v", at=("p", "ds", 0))
     with pytest.raises(FormatError):
-        RunRecord.from_bytes(data, "r")
+        RunRecord.from_bytes(data, "r", at=("p", "r1"))
 
 
 def test_plain_rejects_unstorable_values() -> None:
