@@ -63,5 +63,9 @@ def _table_notes(path: str, x: Entry, y: Entry) -> list[str]:
     ]
     ra, rb = x.extra.get("num_rows"), y.extra.get("num_rows")
     if ra != rb:
-        notes.append(f"{path}: rows {ra:,} -> {rb:,}")
+        notes.append(f"{path}: rows {_count(ra)} -> {_count(rb)}")
     return notes
+
+
+def _count(n: object) -> str:
+    return f"{n:,}" if isinstance(n, int) else "unknown"

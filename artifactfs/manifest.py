@@ -7,9 +7,9 @@ from typing import Any, Literal
 
 from . import codec
 from .errors import FormatError, InvalidNameError
-from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes
+from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, DIGEST_BYTES, Digest, hash_bytes
 from .records import MAX_BYTES, ArtifactVersionId, check_size
-from .refs import check_entry_path
+from .refs import check_entry_path, check_name
 
 __all__ = ["Entry", "EntryKind", "Manifest"]
 
@@ -57,7 +57,73 @@ class Entry:
         digest = Digest.parse(digest_text) if digest_text is not None else None
         if digest is None and kind != "reference":
             raise FormatError(f"{what} {path!r}: a {kind} entry needs a digest")
-        return cls(path, digest, codec.get_int(d, "size", what), kind, codec.get_map(d, "extra", what))
+        size = codec.get_int(d, "size", what)
+        return cls(path, digest, size, kind, _extra(kind, codec.get_map(d, "extra", what), size, f"{what} {path!r}"))
+
+
+MAX_BLOCK = 64 << 20  # the largest block of a table's block digests a reader accepts
+
+
+def _extra(kind: str, extra: dict[str, Any], size: int, what: str) -> dict[str, Any]:
+    """Check the kind-specific fields readers rely on (unknown fields are kept, for newer writers)."""
+    if not extra and kind != "reference":
+        return extra
+    if kind == "reference":
+        uri = codec.get_str(extra, "uri", what)
+        if "://" not in uri:
+            raise FormatError(f"{what}: reference uri {uri!r:.60} is not a URL")
+        codec.get_str(extra, "etag", what, optional=True)
+        if extra.get("checksum") not in (None, True, False):
+            raise FormatError(f"{what}: field 'checksum' must be true or false")
+    elif kind == "table":
+        blocks = extra.get("blocks")
+        if blocks is not None:
+            if not isinstance(blocks, dict):
+                raise FormatError(f"{what}: block digests must be a map")
+            block = blocks.get("size")
+            digests = blocks.get("digests")
+            if not isinstance(block, int) or isinstance(block, bool) or not 1 <= block <= MAX_BLOCK:
+                raise FormatError(f"{what}: block size must be an integer in [1, {MAX_BLOCK}], got {block!r:.40}")
+            if not isinstance(digests, bytes) or len(digests) != -(-size // block) * DIGEST_BYTES:
+                raise FormatError(f"{what}: block digests do not cover its {size} bytes in blocks of {block}")
+        for key in ("num_rows", "num_row_groups", "part"):
+            codec.get_int(extra, key, what, optional=True)
+        codec.get_str(extra, "dataset", what, optional=True)
+        for column in codec.get_list(extra, "columns", what):
+            if not (isinstance(column, list) and len(column) == 2 and all(isinstance(c, str) for c in column)):
+                raise FormatError(f"{what}: columns must be [name, type] pairs of strings, got {column!r:.60}")
+        for name, triple in codec.get_map(extra, "stats", what).items():
+            _check_stats(name, triple, what)
+    return extra
+
+
+def _check_stats(name: str, triple: object, what: str) -> None:
+    """``[min, max, null count]`` of one column: comparable plain values of one kind."""
+    if not isinstance(triple, list) or len(triple) != 3:
+        raise FormatError(f"{what}: statistics of column {name!r} must be [min, max, nulls]")
+    lo, hi, nulls = triple
+    if not isinstance(nulls, int) or isinstance(nulls, bool) or nulls < 0:
+        raise FormatError(f"{what}: null count of column {name!r} must be a non-negative integer")
+    if stat_kind(lo) is None or stat_kind(lo) != stat_kind(hi):
+        raise FormatError(f"{what}: min and max of column {name!r} must be numbers, texts or booleans alike")
+    if lo > hi:
+        raise FormatError(f"{what}: min of column {name!r} is above its max")
+
+
+def stat_kind(value: object) -> str | None:
+    """Which values a statistic can be compared with: "number", "text", "bool" (None: none)."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int | float):
+        return "number" if value == value else None  # NaN compares with nothing
+    return "text" if isinstance(value, str) else None
+
+
+def _name(d: dict[str, Any], key: str, what: str) -> str:
+    try:
+        return check_name(codec.get_str(d, key, what), key)
+    except InvalidNameError as e:
+        raise FormatError(f"{what}: {e}") from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,11 +200,13 @@ class Manifest:
         if algorithm not in ALGORITHMS:
             raise FormatError(f"{what}: unknown digest algorithm {algorithm!r}")
         return cls(
-            name=codec.get_str(d, "name", what),
-            type=codec.get_str(d, "type", what),
+            name=_name(d, "name", what),
+            type=_name(d, "type", what),
             entries=tuple(Entry.from_dict(e, f"{what} entry") for e in codec.get_list(d, "entries", what)),
             description=codec.get_str(d, "description", what, optional=True),
             metadata=codec.get_map(d, "metadata", what),
-            upstream=tuple(ArtifactVersionId.from_dict(u) for u in codec.get_list(d, "upstream", what)),
+            upstream=tuple(
+                ArtifactVersionId.from_dict(u, f"{what} upstream") for u in codec.get_list(d, "upstream", what)
+            ),
             algorithm=algorithm,
         )

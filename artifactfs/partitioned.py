@@ -27,7 +27,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from .errors import FormatError, InvalidInputError, JobError
 from .hashing import BLOCK_SIZE, Digest, hash_file_blocks
-from .manifest import Entry
+from .manifest import Entry, stat_kind
 from .table import Table, _pyarrow, write_arrow
 
 if TYPE_CHECKING:
@@ -398,6 +398,8 @@ class PartitionedTable(Table):
                     out.pop(name, None)
                     continue
                 lo, hi = out.get(name, (triple[0], triple[1]))
+                if stat_kind(lo) != stat_kind(triple[0]):
+                    raise FormatError(f"table part {entry.path!r}: statistics of column {name!r} disagree in type")
                 out[name] = (min(lo, triple[0]), max(hi, triple[1]))
         return out
 

@@ -237,6 +237,8 @@ class VersionRecord:
             run_id=_name(run, "id", what, optional=True),
             origin=codec.get_map(d, "origin", what) or None,
         )
+        if (rec.run_project is None) != (rec.run_id is None):
+            raise FormatError(f"{what}: field 'run' must name both a project and an id, or be null")
         _agree(what, (rec.project, rec.name, rec.version), at, "project, name and version")
         return rec
 

@@ -20,6 +20,7 @@ __all__ = [
 LATEST = "latest"
 MAX_NAME = 128
 MAX_PATH = 1024
+MAX_SEGMENT = 255  # bytes of one file or folder name: the limit of ext4, XFS, APFS and NTFS
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _VERSION = re.compile(r"^v(0|[1-9][0-9]*)$")
@@ -79,6 +80,12 @@ def check_entry_path(path: object) -> str:
     parts = path.split("/")
     if any(p in ("", ".", "..") for p in parts):
         raise InvalidNameError(f"invalid entry path {path!r}: empty, '.' or '..' segments are not allowed")
+    for p in parts:
+        if len(p.encode("utf-8", "surrogatepass")) > MAX_SEGMENT:
+            raise InvalidNameError(
+                f"invalid entry path {path[:60]!r}...: the name {p[:40]!r}... is longer than {MAX_SEGMENT} bytes, "
+                "which no common filesystem can hold (ext4, APFS, NTFS): it could never be downloaded"
+            )
     return path
 
 
