@@ -106,6 +106,8 @@ class Artifact:
         """Add one local file, as ``name`` (default: its file name)."""
         p = Path(local_path)
         if not p.is_file():
+            if p.exists():
+                raise InvalidInputError(f"cannot add {os.fspath(local_path)!r}: not a regular file")
             raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such file")
         self._stage(name if name is not None else p.name, Staged("file", local=os.fspath(p), user_file=True))
 
@@ -179,12 +181,14 @@ class Artifact:
             yield f
         self._stage(name, Staged("file", local=os.fspath(local)))
 
-    def add_reference(self, target: Artifact | str, name: str | None = None) -> None:
+    def add_reference(self, target: Artifact | str, name: str | None = None, *, checksum: bool = True) -> None:
         """Record where this artifact came from.
 
         ``target`` is a logged :class:`Artifact` (a lineage edge to that exact version) or a URI
         (``gs://``, ``s3://``, ``az://``, ``file://``, ``https://`` ...) recorded as an external
-        entry with its size and checksum, not copied, and checked when downloaded.
+        entry with its size and a checksum, not copied, and checked when downloaded: the
+        store's ETag or content hash, or, where the server gives none, the digest of its bytes
+        (read once now). ``checksum=False`` records the URI only; it is fetched unverified.
         """
         self._check_draft()
         if isinstance(target, Artifact):
@@ -198,7 +202,7 @@ class Artifact:
 
         entry_name = name if name is not None else target.rstrip("/").rsplit("/", 1)[-1]
         check_entry_path(entry_name)
-        entry = describe_uri(target, entry_name)
+        entry = describe_uri(target, entry_name, checksum=checksum)
         self._stage(entry_name, Staged("reference", entry=entry))
 
     # ------------------------------------------------------------------ logged state

@@ -13,7 +13,7 @@ from .errors import IntegrityError
 from .hashing import CHUNK_SIZE, Digest, new_hasher
 from .statcache import StatKey, settled_ns, stat_key
 
-__all__ = ["READ_ONLY", "BlobCache", "copy_into_place", "copy_verified"]
+__all__ = ["READ_ONLY", "BlobCache", "copy_into_place", "copy_stream_into_place", "copy_verified"]
 
 
 READ_ONLY = 0o444
@@ -75,6 +75,18 @@ def copy_verified(
     finally:
         if fd >= 0:
             os.close(fd)
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+
+
+def copy_stream_into_place(src: IO[bytes], dest: str | os.PathLike[str]) -> None:
+    """Copy a stream to a new file renamed over ``dest`` (never writing through a file there)."""
+    tmp = f"{os.fspath(dest)}.tmp-{uuid.uuid4().hex}"
+    try:
+        with open(tmp, "xb") as out:
+            shutil.copyfileobj(src, out, CHUNK_SIZE)
+        os.replace(tmp, dest)
+    finally:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
 

@@ -161,7 +161,13 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
         "logged_by": {"id": run.id, "name": run.name, "job_type": run.job_type} if run else None,
         "references": [a.qualified_name for a in art.references()],
         "entries": [
-            {"path": e.path, "kind": e.kind, "size": e.size, "digest": str(e.digest) if e.digest else None}
+            {
+                "path": e.path,
+                "kind": e.kind,
+                "size": e.size,
+                "digest": str(e.digest) if e.digest else None,
+                "verified": e.extra.get("checksum") is not False,
+            }
             for e in art.entries.values()
         ],
     }
@@ -176,7 +182,8 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
     click.echo(f"  {'references':12} {', '.join(data['references']) or '-'}")
     click.echo(f"  entries ({len(art.entries)}):")
     for e in art.entries.values():
-        click.echo(f"    {e.kind:9} {e.size:>12,}  {e.path}")
+        unverified = "  (unverified: logged with checksum=False)" if e.extra.get("checksum") is False else ""
+        click.echo(f"    {e.kind:9} {e.size:>12,}  {e.path}{unverified}")
 
 
 @cli.command()

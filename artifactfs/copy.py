@@ -11,20 +11,18 @@ from fsspec.callbacks import Callback
 
 from . import layout
 from .artifact import Artifact
+from .cache import copy_verified
 from .commit import check_type, publish
 from .errors import IntegrityError, MisplacedRecordError, RunNotFoundError
-from .hashing import Digest, hash_bytes, hash_stream
+from .hashing import Digest, hash_bytes
 from .leases import commit_lease
 from .manifest import Manifest
 from .records import ArtifactVersionId, RunRecord
 from .storage import Backend, KeyNotFoundError
 from .store import Store, open_store
-from .transfer import missing_blobs
+from .transfer import SMALL_BLOB, batches, missing_blobs
 
 __all__ = ["CopyReport", "copy"]
-
-SMALL_BLOB = 8 << 20  # copied through memory; larger blobs go through one temp file at a time
-BATCH_BYTES = 64 << 20  # memory held by one batch of small blobs
 
 
 @dataclass(slots=True)
@@ -45,47 +43,42 @@ def _store(s: Store | str) -> Store:
 def copy_blobs(
     src: Backend, dst: Backend, sizes: dict[Digest, int], what: str, callback: Callback | None = None
 ) -> tuple[int, int]:
-    """Copy the blobs ``dst`` lacks, verifying each digest in transit; (count, bytes) sent."""
+    """Copy the blobs ``dst`` lacks, verifying each digest in transit; (count, bytes) sent.
+
+    No blob is read past its recorded size + 1 byte: an oversized blob is refused cheaply.
+    """
     missing = sorted(missing_blobs(dst, sizes))
     if callback is not None:
         callback.set_size(len(missing))
     small = [d for d in missing if sizes[d] <= SMALL_BLOB]
     large = [d for d in missing if sizes[d] > SMALL_BLOB]
     sent = 0
-    batch: list[Digest] = []
-    for i, d in enumerate(small):
-        batch.append(d)
-        if sum(sizes[x] for x in batch) >= BATCH_BYTES or i == len(small) - 1:
-            datas = src.read_many(layout.blob(x) for x in batch)
-            out = {}
-            for x in batch:
-                data = datas[layout.blob(x)]
-                if data is None:
-                    raise IntegrityError(f"{what}: blob {layout.blob(x)} is missing from store {src.url}")
-                if hash_bytes(data, x.algorithm) != x or len(data) != sizes[x]:
-                    raise IntegrityError(f"{what}: blob {layout.blob(x)} in store {src.url} does not match its digest")
-                out[layout.blob(x)] = data
-            dst.write_many(out)
-            sent += sum(len(v) for v in out.values())
-            if callback is not None:
-                callback.relative_update(len(batch))
-            batch = []
+    for batch in batches(small, sizes):
+        heads = src.read_heads({layout.blob(x): sizes[x] + 1 for x in batch if sizes[x]})
+        out = {}
+        for x in batch:
+            data = heads.get(layout.blob(x), b"") if sizes[x] else b""
+            if data is None:
+                raise IntegrityError(f"{what}: blob {layout.blob(x)} is missing from store {src.url}")
+            if len(data) != sizes[x] or hash_bytes(data, x.algorithm) != x:
+                raise IntegrityError(f"{what}: blob {layout.blob(x)} in store {src.url} does not match its digest")
+            out[layout.blob(x)] = data
+        dst.write_many(out)
+        sent += sum(len(v) for v in out.values())
+        if callback is not None:
+            callback.relative_update(len(batch))
     for d in large:
         key = layout.blob(d)
-        fd, tmp = tempfile.mkstemp(prefix="artifactfs-copy-")
-        os.close(fd)
-        try:
+        with tempfile.TemporaryDirectory(prefix="artifactfs-copy-") as tmp:
+            local = os.path.join(tmp, d.hex)
             try:
-                src.get_files([(key, tmp)])
+                with src.open_sized(key, sizes[d]) as f:
+                    copy_verified(f, local, d, sizes[d], f"{what}: blob {key} in store {src.url}")
+            except IntegrityError as e:
+                raise IntegrityError(f"{what}: {e}") from None
             except KeyNotFoundError:
                 raise IntegrityError(f"{what}: blob {key} is missing from store {src.url}") from None
-            with open(tmp, "rb") as f:
-                got, n = hash_stream(f, d.algorithm)
-            if got != d or n != sizes[d]:
-                raise IntegrityError(f"{what}: blob {key} in store {src.url} does not match its digest")
-            dst.put_files([(tmp, key)])
-        finally:
-            os.unlink(tmp)
+            dst.put_files([(local, key)])
         sent += sizes[d]
         if callback is not None:
             callback.relative_update(1)

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import io
 import os
 import re
-import shutil
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -211,6 +211,27 @@ class Backend:
         got = self._gather(keys, "reading", lambda k: self.fs._cat_file(self.path(k)))
         return {k: None if isinstance(v, FileNotFoundError) else bytes(v) for k, v in zip(keys, got, strict=True)}
 
+    def read_heads(self, items: dict[str, int]) -> dict[str, bytes | None]:
+        """The first ``n`` bytes (at most) of each key of ``items`` (key -> ``n`` >= 1), read
+        concurrently; absent keys map to None. Readers of blobs of a known size ask for one
+        byte more, so an oversized blob costs no more than that to refuse."""
+        if not items:
+            return {}
+        if any(n < 1 for n in items.values()):
+            raise ValueError("read_heads needs n >= 1: an empty range cannot be asked for")
+        keys = list(items)
+        if not self.is_async:
+            out: dict[str, bytes | None] = {}
+            for k in keys:
+                try:
+                    with self.open(k) as f:
+                        out[k] = f.read(items[k])
+                except KeyNotFoundError:
+                    out[k] = None
+            return out
+        got = self._gather(keys, "reading", lambda k: self.fs._cat_file(self.path(k), start=0, end=items[k]))
+        return {k: None if isinstance(v, FileNotFoundError) else bytes(v) for k, v in zip(keys, got, strict=True)}
+
     # ------------------------------------------------------------------ batches (async backends)
     def _gather(self, keys: list[str], action: str, make: Callable[[str], Any]) -> list[Any]:
         """Run ``make(key)`` coroutines on the filesystem's loop, ``concurrency`` at a time.
@@ -342,25 +363,6 @@ class Backend:
                 raise
             out.close()
 
-    def get_files(self, pairs: list[tuple[str, str]], callback: Callback | None = None) -> None:
-        """Download (key, local path) pairs concurrently."""
-        if not pairs:
-            return
-        if not self.is_async:
-            for key, local in pairs:
-                with self.open(key) as src, open(local, "wb") as out:
-                    shutil.copyfileobj(src, out, 4 << 20)
-                if callback is not None:
-                    callback.relative_update(1)
-            return
-        with self._errors(pairs[0][0], "downloading"):
-            self.fs.get(
-                [self.path(p[0]) for p in pairs],
-                [p[1] for p in pairs],
-                batch_size=self.concurrency,
-                callback=callback or DEFAULT_CALLBACK,
-            )
-
     def exists(self, key: str) -> bool:
         """Whether the file ``key`` exists."""
         with self._errors(key, "checking"):
@@ -466,6 +468,22 @@ class Backend:
                 return self.fs.open(self.path(key), "rb", cache_type="none")  # type: ignore[no-any-return]
             return self.fs.open(self.path(key), "rb")  # type: ignore[no-any-return]
 
+    def open_sized(self, key: str, size: int) -> IO[bytes]:
+        """Read ``key``, which must hold exactly ``size`` bytes, from start to end.
+
+        Its size is asked first: a key of another size is refused before any of its bytes is
+        read (:class:`IntegrityError` naming it), and no read goes past ``size``. Remote keys
+        are read in ranges of :data:`UPLOAD_BLOCK`, one request each.
+        """
+        found = self.sizes([key]).get(key)
+        if found is None:
+            raise KeyNotFoundError(f"{key} not found in store {self.url}")
+        if found != size:
+            raise IntegrityError(f"{key} in store {self.url} holds {found} bytes, not the {size} recorded")
+        if not self.is_async:
+            return self.open(key)
+        return io.BufferedReader(_RangeReader(self, key, size), buffer_size=UPLOAD_BLOCK)
+
     # ------------------------------------------------------------------ writes
     def write(self, key: str, data: bytes) -> None:
         """Write ``key`` whole, replacing any previous value; readers see old or new, never half."""
@@ -566,6 +584,28 @@ class Backend:
                     self.fs.rm_file(self.path(key))
 
 
+class _RangeReader(io.RawIOBase):
+    """``size`` bytes of a remote key, front to back, one ranged request per block."""
+
+    def __init__(self, backend: Backend, key: str, size: int) -> None:
+        super().__init__()
+        self.backend, self.key, self.size, self.pos = backend, key, size, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: memoryview | bytearray) -> int:  # type: ignore[override]
+        end = min(self.size, self.pos + len(buffer), self.pos + UPLOAD_BLOCK)
+        if end <= self.pos:
+            return 0
+        with self.backend._errors(self.key, "reading"):
+            data = self.backend.fs.cat_file(self.backend.path(self.key), start=self.pos, end=end)
+        n = len(data)
+        memoryview(buffer)[:n] = data
+        self.pos += n
+        return n
+
+
 def _read_at_most(src: IO[bytes], local: str, n: int) -> bytes:
     try:
         return src.read(n)
@@ -632,7 +672,10 @@ def _mtime(info: dict[str, Any]) -> float:
 
 
 # ---------------------------------------------------------------------- external references
-_ETAG_KEYS = ("ETag", "etag", "md5Hash", "md5", "content_md5", "crc32c", "generation", "mtime", "created")
+# Fields of an fsspec info dict that change whenever an object's bytes do (strong validators).
+# A modification time is not one: a rewrite within the same second, or a copy that keeps it,
+# leaves it unchanged.
+_VALIDATORS = ("ETag", "etag", "md5Hash", "crc32c", "Content-MD5", "content_md5", "Digest", "generation")
 
 
 def _uri_fs(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
@@ -644,54 +687,77 @@ def _uri_fs(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
         raise StoreError(f"cannot open reference {uri}: {e}") from e
 
 
-def _etag(info: dict[str, Any]) -> str | None:
-    for k in _ETAG_KEYS:
+def _validator(info: dict[str, Any]) -> str | None:
+    """``"<field>=<value>"`` of the first strong validator in ``info`` (a weak ETag is not one)."""
+    for k in _VALIDATORS:
         v = info.get(k)
-        if v not in (None, ""):
-            return f"{k}={v}"
+        if v in (None, "") or (k in ("ETag", "etag") and str(v).startswith("W/")):
+            continue
+        return f"{k}={v}"
     return None
 
 
-def describe_uri(uri: str, entry_path: str) -> Entry:
-    """An external reference entry for ``uri``: its size and a checksum to verify it later.
+def _recorded_validator(info: dict[str, Any], recorded: str) -> str | None:
+    """The same field as ``recorded`` (``"<field>=<value>"``, as any release wrote it), now."""
+    field_name = recorded.partition("=")[0]
+    v = info.get(field_name)
+    return None if v in (None, "") else f"{field_name}={v}"
 
-    Local and in-memory files are hashed (their digest is recorded); remote objects record the
-    backend's etag/checksum, so nothing is downloaded.
+
+def describe_uri(uri: str, entry_path: str, *, checksum: bool = True) -> Entry:
+    """An external reference entry for ``uri``: its size and what verifies it later.
+
+    Remote objects whose backend gives a strong validator (an ETag, a content hash, a
+    generation) record it, and nothing is downloaded. Local and in-memory files, and objects
+    with no strong validator (a web server that sends no ETag), are read once and their digest
+    recorded, so changed bytes of the same length are caught on download. ``checksum=False``
+    records the URI (and the size, if known) only: such an entry is fetched unverified.
     """
     fs, path = _uri_fs(uri)
+    local = isinstance(fs, LocalFileSystem | MemoryFileSystem)
     try:
         info = fs.info(path)
         if info.get("type") == "directory":
             raise InvalidInputError(f"reference {uri} is a folder; reference a single object")
-        size = int(info.get("size") or 0)
+        if local and info.get("type") not in (None, "file"):
+            raise InvalidInputError(f"reference {uri} is not a regular file (a device, FIFO or socket)")
+        announced = info.get("size")
+        size = int(announced) if isinstance(announced, int | float) and announced >= 0 else None
         extra: dict[str, Any] = {"uri": uri}
-        digest = None
-        if isinstance(fs, LocalFileSystem | MemoryFileSystem):
-            with fs.open(path, "rb") as f:
-                digest, size = hash_stream(f)
-        else:
-            extra["etag"] = _etag(info)
+        if not checksum:
+            extra["checksum"] = False
+            return Entry(entry_path, None, size or 0, "reference", extra)
+        validator = None if local else _validator(info)
+        if validator is not None:
+            extra["etag"] = validator
+            return Entry(entry_path, None, size or 0, "reference", extra)
+        with fs.open(path, "rb") as f:  # read once: at most one byte more than announced
+            digest, n = hash_stream(f, limit=None if size is None else size + 1)
+        if size is not None and n != size:
+            raise SourceChangedError(f"reference {uri} changed while it was read ({n} bytes, not {size})")
+        return Entry(entry_path, digest, n, "reference", extra)
     except ArtifactFSError:
         raise
     except FileNotFoundError as e:
         raise LocalPathNotFoundError(f"cannot add reference {uri}: it does not exist") from e
     except Exception as e:
         raise StoreError(f"cannot read reference {uri}: {type(e).__name__}: {e}") from e
-    return Entry(entry_path, digest, size, "reference", extra)
 
 
 def open_uri(entry: Entry, what: str) -> IO[bytes]:
-    """Open an external reference for reading, after checking it still matches its entry."""
+    """Open an external reference for reading, after checking its validator still matches
+    (entries with a digest are checked byte by byte by the reader instead)."""
     uri = str(entry.extra["uri"])
     fs, path = _uri_fs(uri)
     try:
-        info = fs.info(path)
-        if entry.digest is None:
-            etag = _etag(info)
-            if etag != entry.extra.get("etag") or int(info.get("size") or 0) != entry.size:
-                raise IntegrityError(
-                    f"{what}: {uri} changed since it was logged (was {entry.extra.get('etag')}, now {etag})"
-                )
+        if entry.digest is None and entry.extra.get("checksum") is not False:
+            info = fs.info(path)
+            # (Releases before strong validators were required recorded None where the server
+            # gave none: the size is all such an entry can be checked by.)
+            recorded = entry.extra.get("etag")
+            now = _recorded_validator(info, recorded) if isinstance(recorded, str) else None
+            if now != recorded or int(info.get("size") or 0) != entry.size:
+                raise IntegrityError(f"{what}: {uri} changed since it was logged (was {recorded}, now {now})")
         return fs.open(path, "rb")  # type: ignore[no-any-return]
     except ArtifactFSError:
         raise

@@ -575,17 +575,20 @@ class Store:
         return chosen
 
     # ------------------------------------------------------------------ blob reads
-    def _blob_source(self, digest: Digest, what: str) -> IO[bytes]:
-        """A readable, verified-when-cached source of a blob: the store itself when local."""
+    def _blob_source(self, digest: Digest, size: int, what: str) -> IO[bytes]:
+        """A readable source of a blob of ``size`` bytes: the store itself when local, else its
+        cached copy, fetched (and verified, reading at most ``size + 1`` bytes) if absent."""
         key = layout.blob(digest)
         try:
             if self.backend.is_local:
                 return self.backend.open(key)
             path = self.cache.path(digest)
             if not path.is_file():
-                with self.backend.open(key) as src:
-                    self.cache.add(src, digest, self.backend.size(key), f"{what} (store key {key})")
+                with self.backend.open_sized(key, size) as src:
+                    self.cache.add(src, digest, size, f"{what} (store key {key})")
             return open(path, "rb")
+        except IntegrityError as e:
+            raise IntegrityError(f"{what}: {e}") from None
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob {key} is missing from store {self.url}") from None
 
@@ -601,7 +604,7 @@ class Store:
             def whole() -> IO[bytes]:
                 if self.backend.is_local:
                     return self._verified_local_copy(entry, what)
-                return self._blob_source(digest, what)
+                return self._blob_source(digest, entry.size, what)
 
             return self._located(Table(_opener=whole), qualified, entry)
         size, digests = blocks.get("size"), blocks.get("digests")
@@ -643,7 +646,7 @@ class Store:
                 return self.cache.file(entry.digest)
             path = self.backend.path(layout.blob(entry.digest))
             try:
-                got, size = hash_file(path, entry.digest.algorithm)
+                got, size = hash_file(path, entry.digest.algorithm, limit=entry.size + 1)
             except FileNotFoundError:
                 raise IntegrityError(f"{what}: blob is missing from store {self.url}") from None
             if got != entry.digest or size != entry.size:
@@ -663,7 +666,7 @@ class Store:
         """Open a local blob after checking its digest in one pass."""
         assert entry.digest is not None
         f = self.backend.open(layout.blob(entry.digest))
-        got, n = hash_stream(f, entry.digest.algorithm)
+        got, n = hash_stream(f, entry.digest.algorithm, limit=entry.size + 1)
         if got != entry.digest or n != entry.size:
             f.close()
             raise IntegrityError(f"{what}: blob does not match its digest")

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import uuid
+import io
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -11,11 +11,11 @@ from fsspec.callbacks import Callback
 
 from . import layout
 from .cache import BlobCache
-from .errors import IntegrityError
-from .hashing import Digest, hash_stream
+from .errors import IntegrityError, KeyNotFoundError
+from .hashing import Digest
 from .storage import Backend, read_source
 
-__all__ = ["SMALL_BLOB", "Source", "fetch_to_cache", "missing_blobs", "upload_blobs"]
+__all__ = ["SMALL_BLOB", "Source", "batches", "fetch_to_cache", "missing_blobs", "upload_blobs"]
 
 SMALL_BLOB = 4 << 20  # read whole and moved in one request; larger blobs are streamed
 BATCH_BYTES = 64 << 20  # memory held by one batch of small blobs in flight
@@ -74,17 +74,13 @@ def upload_blobs(backend: Backend, sources: dict[Digest, Source], callback: Call
     missing = sorted(missing_blobs(backend, {d: s.size for d, s in sources.items()}))
     if callback is not None:
         callback.set_size(len(missing))
-    batch: dict[str, bytes] = {}
-    held = 0
-    for d in (d for d in missing if sources[d].size <= SMALL_BLOB):
-        src = sources[d]
-        data = src.data if src.data is not None else read_source(src.path, d, src.size)
-        batch[layout.blob(d)] = data
-        held += len(data)
-        if held >= BATCH_BYTES:
-            backend.write_many(batch, callback)
-            batch, held = {}, 0
-    backend.write_many(batch, callback)
+    small = [d for d in missing if sources[d].size <= SMALL_BLOB]
+    for batch in batches(small, {d: sources[d].size for d in small}):
+        items = {}
+        for d in batch:
+            src = sources[d]
+            items[layout.blob(d)] = src.data if src.data is not None else read_source(src.path, d, src.size)
+        backend.write_many(items, callback)
     large = [d for d in missing if sources[d].size > SMALL_BLOB]
 
     def stream(d: Digest) -> None:
@@ -108,25 +104,53 @@ def fetch_to_cache(
 
     Returns the digests fetched now. A blob whose bytes do not match raises
     :class:`IntegrityError` naming ``what`` (artifact and entry) and the store key; nothing
-    unverified enters the cache.
+    unverified enters the cache. No blob is read past its recorded size + 1 byte, so a blob
+    larger than its entry says costs no more than that (and no disk) to refuse.
     """
     todo = sorted(d for d in wanted if not cache.has(d))
     if callback is not None:
         callback.set_size(len(todo))
-    tmp_dir = cache.root / "tmp"
-    tmp_dir.mkdir(parents=True, exist_ok=True)
-    pairs = [(layout.blob(d), str(tmp_dir / f"{d.hex}.tmp-{uuid.uuid4().hex}")) for d in todo]
-    try:
-        backend.get_files(pairs, callback)
-        for d, (key, tmp) in zip(todo, pairs, strict=True):
-            with open(tmp, "rb") as f:
-                got, size = hash_stream(f, d.algorithm)
-            want, what = wanted[d]
-            if got != d or size != want:
-                raise IntegrityError(f"{what}: blob {key} in store {backend.url} does not match its digest")
-            cache.adopt(tmp, d)
-    finally:
-        for _, tmp in pairs:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
+    small = [d for d in todo if wanted[d][0] <= SMALL_BLOB]
+    large = [d for d in todo if wanted[d][0] > SMALL_BLOB]
+    for batch in batches(small, {d: wanted[d][0] for d in small}):
+        heads = backend.read_heads({layout.blob(d): wanted[d][0] + 1 for d in batch if wanted[d][0]})
+        for d in batch:
+            size, what = wanted[d]
+            data = heads.get(layout.blob(d), b"") if size else b""  # an empty blob is known: not asked for
+            if data is None:
+                raise IntegrityError(f"{what}: blob {layout.blob(d)} is missing from store {backend.url}")
+            cache.add(io.BytesIO(data), d, size, f"{what}: blob {layout.blob(d)} in store {backend.url}")
+            if callback is not None:
+                callback.relative_update(1)
+
+    def stream(d: Digest) -> None:
+        size, what = wanted[d]
+        key = layout.blob(d)
+        try:
+            with backend.open_sized(key, size) as src:
+                cache.add(src, d, size, f"{what}: blob {key} in store {backend.url}")
+        except IntegrityError as e:
+            raise IntegrityError(f"{what}: {e}") from None
+        except KeyNotFoundError:
+            raise IntegrityError(f"{what}: blob {key} is missing from store {backend.url}") from None
+        if callback is not None:
+            callback.relative_update(1)
+
+    if large:
+        with ThreadPoolExecutor(min(LARGE_UPLOADS, len(large))) as pool:
+            list(pool.map(stream, large))
     return set(todo)
+
+
+def batches(digests: list[Digest], sizes: dict[Digest, int]) -> Iterator[list[Digest]]:
+    """``digests`` in runs of about :data:`BATCH_BYTES` (the memory one batch holds)."""
+    batch: list[Digest] = []
+    held = 0
+    for d in digests:
+        batch.append(d)
+        held += sizes[d]
+        if held >= BATCH_BYTES:
+            yield batch
+            batch, held = [], 0
+    if batch:
+        yield batch

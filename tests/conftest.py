@@ -18,7 +18,7 @@ from artifactfs.storage import Backend
 from tests import emulators as emulators_mod
 from tests.emulators import Emulator
 
-pytest_plugins = ["tests.httpserver"]
+pytest_plugins = ["tests.httpserver", "tests.requests"]
 
 BACKENDS = ["local", "memory", "gcs", "azure", "s3"]
 CLOUD = ["gcs", "azure", "s3"]

@@ -15,10 +15,10 @@ import pytest
 
 @dataclass
 class Served:
-    """What the server holds: path -> bytes, and whether it sends a (strong) ETag."""
+    """What the server holds: path -> bytes, and which ETag it sends: "strong", "weak" or None."""
 
     files: dict[str, bytes] = field(default_factory=dict)
-    etag: bool = True
+    etag: str | None = "strong"
     port: int = 0
 
     def url(self, path: str) -> str:
@@ -43,7 +43,8 @@ def _handler(served: Served) -> type[BaseHTTPRequestHandler]:
             self.send_header("Accept-Ranges", "bytes")
             self.send_header("Last-Modified", "Mon, 02 Nov 2026 10:00:00 GMT")  # not a validator
             if served.etag:
-                self.send_header("ETag", f'"{hashlib.md5(data).hexdigest()}"')
+                weak = "W/" if served.etag == "weak" else ""
+                self.send_header("ETag", f'{weak}"{hashlib.md5(data).hexdigest()}"')
             for k, v in extra.items():
                 self.send_header(k, v)
             self.end_headers()
