@@ -337,15 +337,15 @@ def diff(ctx: click.Context, a: str, b: str, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("ref")
-@click.option("--up", "direction", flag_value="upstream", default=True, help="What it was made from (default).")
-@click.option("--down", "direction", flag_value="downstream", help="What was made from it.")
-@click.option("--both", "direction", flag_value="both", help="Both directions.")
-@click.option("--depth", type=int, help="Follow at most this many edges.")
+@click.option("--up", is_flag=True, help="What it was made from (the default).")
+@click.option("--down", is_flag=True, help="What was made from it.")
+@click.option("--both", is_flag=True, help="Both directions.")
+@click.option("--depth", type=click.IntRange(min=0), help="Follow at most this many edges.")
 @click.option(
     "--format", "fmt", type=click.Choice(["tree", "dot", "mermaid", "json"]), default="tree", show_default=True
 )
 @click.pass_context
-def lineage(ctx: click.Context, ref: str, direction: str, depth: int | None, fmt: str) -> None:
+def lineage(ctx: click.Context, ref: str, up: bool, down: bool, both: bool, depth: int | None, fmt: str) -> None:
     """Show the runs and versions a version came from (--up) or led to (--down).
 
     \b
@@ -353,12 +353,13 @@ def lineage(ctx: click.Context, ref: str, direction: str, depth: int | None, fmt
       artifactfs lineage sentiment-analysis/sentiment-model:v3
       artifactfs lineage sentiment-analysis/processed-dataset:v0 --down --format mermaid
     """
+    chosen = [name for name, on in (("--up", up), ("--down", down), ("--both", both)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} conflict: pick one direction (--both shows both)")
+    direction = "downstream" if down else "both" if both else "upstream"
     graph = _store(ctx).lineage(ref, direction, depth)
     if fmt == "tree":
-        if direction == "both":
-            click.echo(graph.to_tree("upstream") + graph.to_tree("downstream"), nl=False)
-        else:
-            click.echo(graph.to_tree(direction), nl=False)
+        click.echo(graph.to_tree(), nl=False)
     else:
         click.echo({"dot": graph.to_dot, "mermaid": graph.to_mermaid, "json": graph.to_json}[fmt](), nl=False)
 

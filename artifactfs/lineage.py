@@ -6,7 +6,9 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-__all__ = ["Edge", "LineageGraph", "Node"]
+from .errors import InvalidInputError
+
+__all__ = ["Direction", "Edge", "LineageGraph", "Node"]
 
 EdgeKind = Literal["logged", "used", "references"]
 
@@ -31,13 +33,21 @@ class Edge:
     kind: EdgeKind
 
 
+Direction = Literal["upstream", "downstream", "both"]
+
+
 @dataclass
 class LineageGraph:
-    """Nodes and edges around one root version; edges point from inputs towards outputs."""
+    """Nodes and edges around one root version; edges point from inputs towards outputs.
+
+    ``direction`` is what the graph was queried for (:meth:`Store.lineage`); :meth:`to_tree`
+    draws that way unless told otherwise.
+    """
 
     root: str
     nodes: dict[str, Node] = field(default_factory=dict)
     edges: list[Edge] = field(default_factory=list)
+    direction: Direction = "upstream"
 
     def add_node(self, node: Node) -> None:
         self.nodes.setdefault(node.id, node)
@@ -63,6 +73,7 @@ class LineageGraph:
     def to_dict(self) -> dict[str, Any]:
         return {
             "root": self.root,
+            "direction": self.direction,
             "nodes": [{"id": n.id, "kind": n.kind, "label": n.label, **n.attrs} for n in self.nodes.values()],
             "edges": [{"src": e.src, "dst": e.dst, "kind": e.kind} for e in self.edges],
         }
@@ -106,28 +117,48 @@ class LineageGraph:
             g.add_edge(e.src, e.dst, kind=e.kind)
         return g
 
-    def to_tree(self, direction: Literal["upstream", "downstream"] = "upstream") -> str:
-        """An indented text tree from the root, upstream (what it came from) or downstream."""
+    def to_tree(self, direction: Direction | None = None) -> str:
+        """An indented text tree from the root: upstream (what it came from), downstream (what
+        was made from it), or both, one after the other; by default the way the graph was
+        queried. A node reached again on another path is printed once more, marked
+        ``(see above)``, and not expanded again, so the tree grows with the graph, not with the
+        number of paths through it (as ``git log --graph`` and ``pipdeptree`` do)."""
+        way = direction or self.direction
+        if way == "both":
+            return self.to_tree("upstream") + self.to_tree("downstream")
+        if way not in ("upstream", "downstream"):
+            raise InvalidInputError(f"direction must be upstream, downstream or both, got {way!r}")
+        steps: dict[str, list[tuple[str, str]]] = {}
+        for e in self.edges:
+            src, dst = (e.dst, e.src) if way == "upstream" else (e.src, e.dst)
+            steps.setdefault(src, []).append((dst, e.kind))
         lines: list[str] = []
-        step = self.parents if direction == "upstream" else self.children
-
-        def walk(nid: str, prefix: str, last: bool, seen: frozenset[str], kind: str) -> None:
-            n = self.nodes[nid]
-            branch = "" if not prefix and not lines else ("└── " if last else "├── ")
+        expanded: set[str] = set()
+        # (node, prefix of its line, prefix of its children's lines, edge kind): depth-first,
+        # without recursion, so a chain thousands of runs long draws too.
+        stack: list[tuple[str, str, str, str]] = [(self.root, "", "", "")]
+        while stack:
+            nid, prefix, child_prefix, kind = stack.pop()
+            node = self.nodes.get(nid)
+            label = node.label if node is not None else nid
+            again = nid in expanded
             how = f"[{kind}] " if kind else ""
-            again = " (see above)" if nid in seen else ""
-            lines.append(f"{prefix}{branch}{how}{n.label}{again}")
-            if nid in seen:
-                return
-            nexts = step(nid)
-            child_prefix = prefix + ("" if not branch else ("    " if last else "│   "))
-            for i, nxt in enumerate(nexts):
-                edge = next(
-                    e for e in self.edges if (e.src, e.dst) == ((nxt, nid) if direction == "upstream" else (nid, nxt))
+            lines.append(f"{prefix}{how}{label}{' (see above)' if again else ''}")
+            if again:
+                continue
+            expanded.add(nid)
+            nexts = steps.get(nid, [])
+            for i in reversed(range(len(nexts))):
+                last = i == len(nexts) - 1
+                child, child_kind = nexts[i]
+                stack.append(
+                    (
+                        child,
+                        child_prefix + ("└── " if last else "├── "),
+                        child_prefix + ("    " if last else "│   "),
+                        child_kind,
+                    )
                 )
-                walk(nxt, child_prefix, i == len(nexts) - 1, seen | {nid}, edge.kind)
-
-        walk(self.root, "", True, frozenset(), "")
         return "\n".join(lines) + "\n"
 
 

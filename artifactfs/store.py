@@ -428,7 +428,7 @@ class Store:
         if depth is not None and (not isinstance(depth, int) or depth < 0):
             raise InvalidInputError(f"depth must be a non-negative integer, got {depth!r}")
         root = self.artifact(ref)
-        graph = LineageGraph(root=_art_id(root.version_id))
+        graph = LineageGraph(root=_art_id(root.version_id), direction=direction)
         graph.add_node(_art_node(root))
         if direction in ("upstream", "both"):
             self._walk(graph, root.version_id, "up", depth)
