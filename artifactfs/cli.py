@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import logging
+import re
 import sys
 from collections.abc import Iterator
 from typing import Any
@@ -22,15 +24,16 @@ __all__ = ["main"]
 
 
 class _Group(click.Group):
-    """Turns artifactfs errors into one line on stderr and exit code 1 (``--debug`` for a traceback)."""
+    """Turns errors into one line on stderr and exit code 1 (``--debug`` for a traceback)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
-        except ArtifactFSError as e:
+        except (ArtifactFSError, OSError) as e:  # (an OSError here is one no layer named yet)
             if ctx.obj and ctx.obj.get("debug"):
                 raise
-            click.echo(f"error: {e}", err=True)
+            message = str(e) if isinstance(e, ArtifactFSError) else f"{e.strerror or e}: {e.filename or ''}"
+            click.echo(f"error: {' '.join(message.split())}", err=True)
             sys.exit(1)
 
 
@@ -47,6 +50,12 @@ def cli(ctx: click.Context, store_url: str | None, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["store"] = store_url
     ctx.obj["debug"] = debug
+    # Backend libraries log their retries and give-ups with tracebacks; the command prints one
+    # line for any error, so their logs are shown only with --debug.
+    if debug:
+        logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
+    elif not logging.getLogger().handlers:
+        logging.getLogger().addHandler(logging.NullHandler())
 
 
 @cli.command()
@@ -582,13 +591,21 @@ def browse(ctx: click.Context, store_url: str | None) -> None:
     run_browser(store_url or ctx.obj["store"])
 
 
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
 def _duration(text: str) -> dt.timedelta:
-    units = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    """``30m``, ``24h``, ``7d``, ``1.5h`` or ``0`` as a timedelta; anything else is a usage error."""
+    m = _DURATION.fullmatch(text.strip())
+    if text.strip() == "0":
+        return dt.timedelta(0)
+    if m is None:
+        raise click.BadParameter(f"{text!r} is not a duration like 30m, 24h or 7d")
     try:
-        value, unit = float(text[:-1]), units[text[-1]]
-    except (ValueError, KeyError, IndexError):
-        raise click.BadParameter(f"{text!r} is not a duration like 30m, 24h or 7d") from None
-    return dt.timedelta(**{unit: value})
+        return dt.timedelta(**{_UNITS[m[2]]: float(m[1])})
+    except OverflowError:
+        raise click.BadParameter(f"{text!r} is longer than any duration this tool can hold") from None
 
 
 def main() -> None:

@@ -14,8 +14,10 @@ from .errors import InvalidInputError
 __all__ = [
     "CACHE_ENV",
     "CONCURRENCY_ENV",
+    "CONNECT_TIMEOUT_ENV",
     "OPTIONS_ENV",
     "STORE_ENV",
+    "connect_timeout",
     "default_cache_dir",
     "default_concurrency",
     "default_store_url",
@@ -26,6 +28,20 @@ STORE_ENV = "ARTIFACTFS_STORE"
 CACHE_ENV = "ARTIFACTFS_CACHE_DIR"
 OPTIONS_ENV = "ARTIFACTFS_STORAGE_OPTIONS"
 CONCURRENCY_ENV = "ARTIFACTFS_CONCURRENCY"
+CONNECT_TIMEOUT_ENV = "ARTIFACTFS_CONNECT_TIMEOUT"
+
+
+def connect_timeout() -> float:
+    """``$ARTIFACTFS_CONNECT_TIMEOUT``: seconds the first request to a remote store may take,
+    the backend library's retries included (default 20)."""
+    raw = os.environ.get(CONNECT_TIMEOUT_ENV, "20")
+    try:
+        value = float(raw)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 86_400:
+        raise InvalidInputError(f"${CONNECT_TIMEOUT_ENV} must be a number of seconds above 0, got {raw!r}")
+    return value
 
 
 def default_concurrency() -> int:

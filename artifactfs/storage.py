@@ -42,7 +42,7 @@ from .hashing import Digest, hash_bytes, hash_stream, new_file_hasher
 from .layout import DESCRIPTOR
 from .manifest import Entry
 from .records import StoreDescriptor
-from .settings import storage_options_for
+from .settings import CONNECT_TIMEOUT_ENV, connect_timeout, storage_options_for
 
 __all__ = ["Backend", "KeyNotFoundError", "describe_uri", "open_uri", "read_source"]
 
@@ -194,6 +194,30 @@ class Backend:
             if self.is_local:
                 return Path(self.path(key)).read_bytes()
             return bytes(self.fs.cat_file(self.path(key)))
+
+    def read_first(self, key: str) -> bytes:
+        """:meth:`read` as the first contact with a remote store: the whole call, the backend
+        library's own retries included, is bounded by ``$ARTIFACTFS_CONNECT_TIMEOUT`` seconds,
+        so an unreachable store fails in seconds with one clear :class:`StoreError`."""
+        if not self.is_async:
+            return self.read(key)
+        timeout = connect_timeout()
+
+        async def bounded() -> Any:
+            return await asyncio.wait_for(self.fs._cat_file(self.path(key)), timeout)
+
+        try:
+            with self._errors(key, "reading"):
+                try:
+                    return bytes(fsspec.asyn.sync(self.fs.loop, bounded))
+                except TimeoutError:
+                    raise StoreError(
+                        f"store {self.url} did not answer within {timeout:g} s: check the network, the "
+                        f"endpoint and the credentials (${CONNECT_TIMEOUT_ENV} sets the wait; --debug shows "
+                        "the library's retries)"
+                    ) from None
+        except StoreError as e:
+            raise StoreError(str(e)) from e.__cause__
 
     def read_many(self, keys: Iterable[str]) -> dict[str, bytes | None]:
         """Read several keys in one batched call; absent keys map to None."""

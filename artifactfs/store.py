@@ -24,6 +24,7 @@ from .errors import (
     MisplacedRecordError,
     ProjectNotFoundError,
     RunNotFoundError,
+    StoreNotFoundError,
 )
 from .hashing import DEFAULT_ALGORITHM, Digest, hash_bytes, hash_file, hash_stream
 from .leases import LEASE_TTL
@@ -85,7 +86,7 @@ class Store:
         self.workers = workers
         self.claim_lease = claim_lease
         self.lease_ttl = lease_ttl  # of commit leases and gc locks (see leases.py)
-        self._algorithm: str | None = None
+        self._desc: StoreDescriptor | None = None
         self._records: dict[tuple[str, str, int], VersionRecord] = {}
         self._manifests: dict[Digest, Manifest] = {}
         self._finished_runs: dict[tuple[str, str], RunRecord] = {}
@@ -99,25 +100,50 @@ class Store:
         return f"<Store {self.url}>"
 
     # ------------------------------------------------------------------ descriptor
+    def _descriptor(self) -> StoreDescriptor | None:
+        """The store descriptor, read once (it never changes), or None if there is none yet.
+
+        Its read is the first contact with the store: on a remote store it is bounded by
+        ``$ARTIFACTFS_CONNECT_TIMEOUT`` (an unreachable bucket fails in seconds, not minutes).
+        """
+        if self._desc is None:
+            try:
+                raw = self.backend.read_first(layout.DESCRIPTOR)
+            except KeyNotFoundError:
+                return None
+            self._desc = self.backend.set_layout(raw)
+        return self._desc
+
+    def _require_store(self) -> StoreDescriptor:
+        """The descriptor; :class:`StoreNotFoundError` if the store does not exist (reading never
+        creates one: only writing does)."""
+        desc = self._descriptor()
+        if desc is None:
+            raise StoreNotFoundError(
+                f"no store at {self.url}: it has no {layout.DESCRIPTOR} (check the path or URL; "
+                "a store is made by the first log_artifact or init that writes to it)"
+            )
+        return desc
+
+    @property
+    def exists(self) -> bool:
+        """Whether the store has been made (its descriptor exists)."""
+        return self._descriptor() is not None
+
     @property
     def algorithm(self) -> str:
-        """The digest algorithm of this store (from its descriptor; blake3 for a new store)."""
-        if self._algorithm is None:
-            try:
-                raw = self.backend.read(layout.DESCRIPTOR)
-            except KeyNotFoundError:
-                return DEFAULT_ALGORITHM
-            self._algorithm = self.backend.set_layout(raw).algorithm
-        return self._algorithm
+        """The digest algorithm of this store (from its descriptor; for a store not made yet,
+        the one it will be made with)."""
+        desc = self._descriptor()
+        return desc.algorithm if desc is not None else DEFAULT_ALGORITHM
 
     def _ensure_writable(self) -> None:
         """Write the store descriptor on first use (create-if-absent, so writers agree)."""
-        if self._algorithm is not None:
+        if self._descriptor() is not None:
             return
         desc = StoreDescriptor(codec.STORE_FORMAT, DEFAULT_ALGORITHM, 1, codec.utcnow())
         self.backend.create(layout.DESCRIPTOR, desc.to_bytes())
-        self._algorithm = None
-        _ = self.algorithm
+        self._require_store()
 
     # ------------------------------------------------------------------ records
     def _version_numbers(self, project: str, name: str) -> list[int]:
@@ -240,10 +266,12 @@ class Store:
     # ------------------------------------------------------------------ queries
     def projects(self) -> list[str]:
         """Names of the projects in this store, sorted."""
+        self._require_store()
         return self.backend.listdir(layout.projects_dir())
 
     def _check_project(self, project: str) -> None:
         check_name(project, "project")
+        self._require_store()
         if not self.backend.listdir(layout.project_dir(project)):
             raise ProjectNotFoundError(f"project {project!r} not found in store {self.url}")
 
@@ -265,6 +293,7 @@ class Store:
         """Every live (not deleted) version of ``project/name``, oldest first."""
         check_name(project, "project")
         check_name(name, "artifact name")
+        self._require_store()
         numbers, _ = self._live_numbers(project, name)
         if not numbers:
             raise ArtifactNotFoundError(f"artifact {project}/{name} not found in store {self.url}")
@@ -278,6 +307,7 @@ class Store:
         ``project`` is used when the reference names none; ``type``, when given, must match.
         """
         parsed = parse_ref(ref, default_project=project)
+        self._require_store()
         if parsed.project is None:
             raise ArtifactNotFoundError(f"reference {ref!r} names no project; use 'project/{ref}'")
         number, aliases, latest = self._resolve(parsed)
@@ -350,6 +380,7 @@ class Store:
         """One run record."""
         check_name(project, "project")
         check_name(run_id, "run id")
+        self._require_store()
         cached = self._finished_runs.get((project, run_id))
         if cached is not None:
             return cached
@@ -501,6 +532,7 @@ class Store:
         """
         if project is not None:
             self._check_project(project)
+        self._require_store()
         return verify(self, project, deep)
 
     def gc(self, grace: dt.timedelta = dt.timedelta(hours=24), dry_run: bool = True, *, wait: float = 60.0) -> GcReport:
@@ -514,6 +546,7 @@ class Store:
             raise InvalidInputError(f"grace must be a non-negative timedelta, got {grace!r}")
         if not isinstance(wait, int | float) or not 0 <= wait < float("inf"):
             raise InvalidInputError(f"wait must be a non-negative number of seconds, got {wait!r}")
+        self._require_store()
         return gc(self, grace, dry_run, wait)
 
     # ------------------------------------------------------------------ deletion
@@ -726,5 +759,5 @@ def open_store(
     if not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidInputError(f"concurrency must be a positive integer, got {concurrency!r}")
     store = Store(Backend.from_url(os.fspath(url), concurrency=concurrency, **storage_options))
-    _ = store.algorithm  # refuse a store of a newer format before anything else reads it
+    store._descriptor()  # refuse a store of a newer format before anything else reads it
     return store

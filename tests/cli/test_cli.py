@@ -35,6 +35,8 @@ def test_ls(tmp_path: Path, files: Path) -> None:
 
 
 def test_errors_are_one_line_with_exit_1(tmp_path: Path) -> None:
+    with afs.init(project="proj", store=str(tmp_path / "s")):
+        pass  # the store exists; the project asked for does not
     res = CliRunner().invoke(cli, ["--store", str(tmp_path / "s"), "ls", "nope"], obj={})
     assert res.exit_code == 1
     assert res.output.strip().startswith("error: project 'nope' not found")
