@@ -17,11 +17,13 @@ from fsspec.callbacks import Callback
 from . import codec
 from .download import materialize
 from .errors import (
+    ArtifactFSError,
     ArtifactNotFoundError,
     ArtifactStateError,
     EntryNotFoundError,
     InvalidInputError,
     LocalPathNotFoundError,
+    local_file_error,
 )
 from .hashing import BLOCK_SIZE, hash_blocks
 from .manifest import Entry, EntryKind, Manifest
@@ -127,7 +129,7 @@ class Artifact:
                 with os.scandir(folder) as it:
                     children = sorted(it, key=lambda d: d.name)
             except OSError as e:  # silently skipping a folder would log an incomplete artifact
-                raise InvalidInputError(f"cannot add {folder!r}: {e.strerror or e}") from e
+                raise local_file_error(e, "read the folder", folder) from e
             for d in reversed(children):
                 if d.is_dir(follow_symlinks=False):  # as os.walk: links to folders are not followed
                     stack.append((d.path, f"{rel}{d.name}/"))
@@ -159,11 +161,18 @@ class Artifact:
         path = name if name.endswith(".parquet") else name + ".parquet"
         if path in self._staged:
             raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
-        local = self._tmpdir() / f"table-{len(self._staged)}.parquet"
-        extra = obj.write_parquet(local)
-        with open(local, "rb") as f:
-            # Lets readers verify the row groups they fetch without reading the whole table.
-            extra["blocks"] = {"size": BLOCK_SIZE, "digests": hash_blocks(f)}
+        try:
+            local = self._tmpdir() / f"table-{len(self._staged)}.parquet"
+            extra = obj.write_parquet(local)
+            with open(local, "rb") as f:
+                # Lets readers verify the row groups they fetch without reading the whole table.
+                extra["blocks"] = {"size": BLOCK_SIZE, "digests": hash_blocks(f)}
+        except OSError as e:
+            if isinstance(e, ArtifactFSError):
+                raise
+            raise local_file_error(
+                e, "write the table to the temporary folder", e.filename or tempfile.gettempdir()
+            ) from e
         self._stage(path, Staged("table", local=os.fspath(local), extra=extra))
 
     @contextlib.contextmanager

@@ -22,13 +22,16 @@ from fsspec.callbacks import Callback
 from . import codec, layout
 from .artifact import Artifact, Staged
 from .errors import (
+    ArtifactFSError,
     ArtifactNotFoundError,
     ArtifactTypeError,
     FormatError,
     JobError,
     LocalPathNotFoundError,
     MisplacedRecordError,
+    SourceChangedError,
     StoreError,
+    local_file_error,
 )
 from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
 from .leases import Held, commit_lease
@@ -103,6 +106,10 @@ def _entry_for(
                 sources[digest] = Source(local, size, data if keep else None)
     except FileNotFoundError as e:
         raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
+    except ArtifactFSError:
+        raise
+    except OSError as e:  # the user's file cannot be read (the store's own errors are StoreError)
+        raise local_file_error(e, "read", local) from e
     if stat is not None and stat[2] == size:
         learned.append((local, stat, digest))
     return Entry(path, digest, size, staged.kind, staged.extra)
@@ -120,11 +127,10 @@ def _copy_large_local(store: Store, local: str) -> tuple[Digest, int]:
         before = _identity(local)
         tmp = backend.temp_path()
         try:
+            src = open(local, "rb")  # noqa: SIM115 (closed below; a failure here is the user's file)
             try:
-                with open(local, "rb") as src, open(tmp, "w+b") as out:
+                with src, open(tmp, "w+b") as out:
                     digest, size = _copy_and_hash(src, out, store.algorithm)
-            except FileNotFoundError:
-                raise
             except OSError as e:  # a full or failing disk: name the file and the store
                 raise StoreError(f"could not copy {local} into {store.url}: {e.strerror or e}") from e
             if _identity(local) == before and os.path.getsize(tmp) == size:
@@ -132,7 +138,7 @@ def _copy_large_local(store: Store, local: str) -> tuple[Digest, int]:
                 return digest, size
         finally:
             backend.discard(tmp)
-    raise LocalPathNotFoundError(f"{local} kept changing while it was being logged; log it once it is complete")
+    raise SourceChangedError(f"{local} kept changing while it was being logged; log it once it is complete")
 
 
 def _identity(path: str) -> tuple[int, int, int]:

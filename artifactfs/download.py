@@ -31,10 +31,11 @@ from fsspec.callbacks import Callback
 
 from . import layout
 from .cache import READ_ONLY, copy_into_place, copy_stream_into_place, copy_verified
-from .errors import IntegrityError, InvalidNameError
+from .errors import ArtifactFSError, IntegrityError, InvalidNameError, LocalFileError, local_file_error
 from .hashing import Digest, hash_stream
 from .manifest import Entry
 from .refs import check_entry_path
+from .settings import CACHE_ENV
 from .statcache import StatKey, settled_ns, stat_key
 from .storage import KeyNotFoundError, open_uri
 from .transfer import fetch_to_cache
@@ -42,7 +43,7 @@ from .transfer import fetch_to_cache
 if TYPE_CHECKING:
     from .store import Store
 
-__all__ = ["materialize"]
+__all__ = ["local_error", "materialize", "verify_cached"]
 
 _SMALL_BLOB = 4 << 20
 _CACHE_DIRS: set[str] = set()  # cache folders known to exist
@@ -59,7 +60,38 @@ def materialize(
     *,
     copy: bool = False,
 ) -> None:
-    """Write ``entries`` of version ``qualified`` under ``dest``; see the module docstring."""
+    """Write ``entries`` of version ``qualified`` under ``dest``; see the module docstring.
+
+    A local file or folder that cannot be written (a full disk, a file too large for its
+    filesystem, a read-only or forbidden folder, the cache's or the download's) is a
+    :class:`LocalFileError` naming it and what to do.
+    """
+    try:
+        _materialize(store, qualified, entries, dest, callback, copy=copy)
+    except ArtifactFSError:
+        raise
+    except OSError as e:
+        raise local_error(store, e, dest) from e
+
+
+def local_error(store: Store, e: OSError, dest: object) -> LocalFileError:
+    """A local failure while writing a download or the cache, as a LocalFileError naming it."""
+    cache = os.fspath(store.cache.root)
+    if any(isinstance(f, str) and f.startswith(cache) for f in (e.filename, e.filename2)):
+        advice = f"set ${CACHE_ENV} to a writable folder with free space"
+        return local_file_error(e, "write to the blob cache at", cache, f"{e.strerror or e}: {advice}")
+    return local_file_error(e, "download into", e.filename or dest)
+
+
+def _materialize(
+    store: Store,
+    qualified: str,
+    entries: list[Entry],
+    dest: Path,
+    callback: Callback | None = None,
+    *,
+    copy: bool = False,
+) -> None:
     by_digest: dict[Digest, list[Entry]] = {}
     references: list[Entry] = []
     for e in entries:

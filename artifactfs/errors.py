@@ -35,6 +35,8 @@ so the original cause stays available as ``__cause__``.
 
 from __future__ import annotations
 
+import errno
+
 __all__ = [
     "ArtifactFSError",
     "ArtifactNotFoundError",
@@ -61,6 +63,7 @@ __all__ = [
     "StoreError",
     "StoreNotFoundError",
     "UnsupportedBackendError",
+    "local_file_error",
 ]
 
 
@@ -152,6 +155,30 @@ class UnsupportedBackendError(StoreError):
 class LocalFileError(ArtifactFSError, OSError):
     """Reading or writing a local file or folder failed: a full disk, a file too large for its
     filesystem, missing permissions, a read-only folder. The message names the path."""
+
+
+_HINTS = {
+    errno.ENOSPC: "the disk is full: free some space, or choose a folder on another disk",
+    errno.EDQUOT: "the disk quota is used up: free some space, or choose another folder",
+    errno.EFBIG: "the file is larger than this filesystem or the file size limit allows "
+    "(FAT32 holds 4 GiB at most; see ulimit -f): choose a folder on another filesystem",
+    errno.EACCES: "permission denied: fix the permissions, or choose another folder",
+    errno.EPERM: "not permitted: fix the permissions, or choose another folder",
+    errno.EROFS: "the filesystem is read-only: choose a writable folder",
+    errno.ENAMETOOLONG: "a name is too long for this filesystem",
+    errno.EMFILE: "too many open files: raise the limit (ulimit -n)",
+    errno.EIO: "an input/output error: the disk may be failing",
+}
+
+
+def local_file_error(e: OSError, action: str, path: object = None, hint: str | None = None) -> LocalFileError:
+    """``e`` as a :class:`LocalFileError`: what failed (``action``), on which path (``path``,
+    else the one the OS named), why, and what to do (``hint``, else one for its errno)."""
+    target = path if path is not None else e.filename
+    why = e.strerror or str(e)
+    advice = hint or _HINTS.get(e.errno or 0)
+    message = f"cannot {action}{f' {target}' if target is not None else ''}: {why}"
+    return LocalFileError(f"{message} ({advice})" if advice else message)
 
 
 class JobError(ArtifactFSError):

@@ -15,6 +15,7 @@ from . import codec, layout
 from .artifact import Artifact
 from .cache import BlobCache
 from .errors import (
+    ArtifactFSError,
     ArtifactNotFoundError,
     ArtifactStateError,
     ArtifactTypeError,
@@ -622,6 +623,12 @@ class Store:
             return open(path, "rb")
         except IntegrityError as e:
             raise IntegrityError(f"{what}: {e}") from None
+        except OSError as e:
+            if isinstance(e, ArtifactFSError):
+                raise
+            from .download import local_error
+
+            raise local_error(self, e, self.cache.root) from e
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob {key} is missing from store {self.url}") from None
 
