@@ -101,10 +101,27 @@ def _dictionary_columns(table: pa.Table) -> list[str] | bool:
         if pa_.types.is_dictionary(f.type):
             chosen.append(f.name)
             continue
+        if pa_.types.is_null(f.type) or isinstance(f.type, pa_.ExtensionType):
+            continue  # all-null columns, pandas periods and intervals: nothing to count, pyarrow's default
         sample = table.column(f.name).slice(0, DICTIONARY_SAMPLE)
-        if len(sample) and pc.count_distinct(sample).as_py() <= DICTIONARY_MAX_DISTINCT * len(sample):
+        try:
+            distinct = pc.count_distinct(sample).as_py()
+        except (pa_.ArrowNotImplementedError, pa_.ArrowTypeError):
+            continue  # a type the kernel does not count: leave it plain
+        if len(sample) and distinct <= DICTIONARY_MAX_DISTINCT * len(sample):
             chosen.append(f.name)
     return chosen
+
+
+def _culprit(frame: pd.DataFrame, error: Exception) -> str:
+    """Why ``frame`` cannot be converted, naming the first column that cannot be on its own."""
+    pa_ = _pyarrow()[0]
+    for name in frame.columns:
+        try:
+            pa_.Table.from_pandas(frame[[name]], preserve_index=False)
+        except (pa_.ArrowException, TypeError, ValueError) as e:
+            return f"column {name!r} (dtype {frame[name].dtype}) cannot be converted: {e}"
+    return str(error)
 
 
 class Table:
@@ -127,7 +144,7 @@ class Table:
             try:
                 self._arrow = pa_.Table.from_pandas(dataframe)
             except (pa_.ArrowException, TypeError, ValueError) as e:
-                raise InvalidInputError(f"this DataFrame cannot be stored as a table: {e}") from e
+                raise InvalidInputError(f"this DataFrame cannot be stored as a table: {_culprit(dataframe, e)}") from e
         self._opener = _opener
         self._file: pq.ParquetFile | None = None
         self._handle: IO[bytes] | None = None
@@ -143,7 +160,13 @@ class Table:
         """Write this (draft) table as Parquet; return the manifest fields describing it."""
         if self._arrow is None:
             raise InvalidInputError("only a table made from a DataFrame can be written")
-        return write_arrow(self._arrow, path)
+        pa_ = _pyarrow()[0]
+        try:
+            return write_arrow(self._arrow, path)
+        except (pa_.ArrowNotImplementedError, pa_.ArrowTypeError, pa_.ArrowInvalid) as e:
+            column = next((f.name for f in self._arrow.schema if str(f.type) in str(e)), None)
+            named = f"column {column!r} ({self._arrow.schema.field(column).type}): " if column else ""
+            raise InvalidInputError(f"this table cannot be written as Parquet: {named}{e}") from e
 
     @classmethod
     def from_dask(cls, ddf: dd.DataFrame, *, index: bool = False) -> PartitionedTable:
