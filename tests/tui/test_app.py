@@ -36,6 +36,11 @@ def text_of(widget: Static) -> str:
     return str(widget.render())
 
 
+def cells(row: list[Any]) -> list[Any]:
+    """A table row's cells as their text (strings are shown as Text, never parsed as markup)."""
+    return [c if isinstance(c, int | float) else str(c) for c in row]
+
+
 @pytest.fixture
 def pipeline_store(tmp_path: Path) -> str:
     """raw -> prep -> ds ; ds -> train -> model, with a table and a text file."""
@@ -61,7 +66,7 @@ async def test_walk_every_screen(pipeline_store: str) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await settle(pilot)
         assert isinstance(app.screen, ProjectsScreen)
-        assert app.screen.query_one("#list", DataTable).get_row_at(0) == ["demo"]
+        assert cells(app.screen.query_one("#list", DataTable).get_row_at(0)) == ["demo"]
 
         await pilot.press("enter")
         await settle(pilot)
@@ -72,12 +77,12 @@ async def test_walk_every_screen(pipeline_store: str) -> None:
         await pilot.press("k")
         assert table.cursor_row == 0
         rows = [app.screen.query_one("#list", DataTable).get_row_at(i) for i in range(2)]
-        assert [r[:3] for r in rows] == [["dataset", "raw", 1], ["model", "model", 1]]
+        assert [cells(r[:3]) for r in rows] == [["dataset", "raw", 1], ["model", "model", 1]]
 
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, VersionsScreen)
-        assert app.screen.query_one("#list", DataTable).get_row_at(0)[:2] == ["v0", "latest"]
+        assert cells(app.screen.query_one("#list", DataTable).get_row_at(0)[:2]) == ["v0", "latest"]
 
         await pilot.press("enter")
         await settle(pilot)
@@ -85,7 +90,7 @@ async def test_walk_every_screen(pipeline_store: str) -> None:
         summary = text_of(app.screen.query_one("#summary", Static))
         assert "demo/raw:v0" in summary and "raw rows" in summary and "ingest" in summary
         entries = app.screen.query_one("#entries", DataTable)
-        assert [entries.get_row_at(i)[0] for i in range(entries.row_count)] == ["notes.md", "rows.parquet"]
+        assert [str(entries.get_row_at(i)[0]) for i in range(entries.row_count)] == ["notes.md", "rows.parquet"]
 
         await pilot.press("down", "enter")  # the table
         await settle(pilot)
@@ -131,7 +136,7 @@ async def test_filter_lists_and_errors_show_in_the_ui(pipeline_store: str) -> No
         await pilot.press("slash", "m", "o", "d")
         await settle(pilot)
         table = app.screen.query_one("#list", DataTable)
-        assert table.row_count == 1 and table.get_row_at(0)[1] == "model"
+        assert table.row_count == 1 and str(table.get_row_at(0)[1]) == "model"
         app.push_screen(VersionScreen("demo/nope:v0"))
         await settle(pilot)
         status = text_of(app.screen.query_one("#status", Static))
@@ -198,7 +203,7 @@ async def test_partitioned_table_pages_through_its_parts(tmp_path: Path) -> None
         app.push_screen(VersionScreen("big/t:v0"))
         await settle(pilot)
         rows = app.screen.query_one("#entries").get_row_at(0)
-        assert rows[0] == "events/ (3 parts)"
+        assert str(rows[0]) == "events/ (3 parts)"
         await pilot.press("enter")
         await settle(pilot)
         grid = app.screen.query_one(ParquetGrid)
@@ -235,3 +240,41 @@ def test_snapshots(snap_compare: Any, tmp_path: Path, name: str, keys: list[str]
 
     app = BrowserApp(snapshot_store(tmp_path), label="golden store")
     assert snap_compare(app, run_before=run_before, terminal_size=(110, 30))
+
+
+HOSTILE = "[WIP] model [/] [link=https://evil.example]click[/link] [@click=app.quit]x[/] [b"
+
+
+async def test_text_from_a_store_is_shown_as_text_never_markup(tmp_path: Path) -> None:
+    """Descriptions, metadata, paths, config and errors from a store are text: ``[/]`` does not
+    crash a screen, ``[link=...]`` and ``[@click=...]`` are not acted on, ``[WIP]`` stays."""
+    store = str(tmp_path / "store")
+    with afs.init(project="p", store=store, config={"note": HOSTILE}) as run:
+        art = afs.Artifact("ds", type="dataset", description=HOSTILE, metadata={"tag": HOSTILE})
+        with art.new_file("[WIP] notes [/].md") as f:
+            f.write(HOSTILE)
+        run.log_artifact(art, aliases=["best"])
+    with afs.init(project="p", store=store) as failing:
+        failing.finish("failed", error=HOSTILE)
+    app = BrowserApp(store)
+    async with app.run_test(size=(200, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(VersionScreen("p/ds:v0"))
+        await settle(pilot)
+        summary = text_of(app.screen.query_one("#summary", Static))
+        assert f"description: {HOSTILE}" in summary and HOSTILE in summary
+        entries = app.screen.query_one("#entries", DataTable)
+        assert str(entries.get_row_at(0)[0]) == "[WIP] notes [/].md"
+        await pilot.press("enter")  # the file viewer, its path in the crumbs and the header
+        await settle(pilot)
+        assert isinstance(app.screen, FileScreen)
+        assert "[WIP] notes [/].md" in text_of(app.screen.query_one("#info", Static))
+        assert "[WIP] notes [/].md" in text_of(app.screen.query_one("#crumbs", Static))
+        app.push_screen(RunScreen("p", failing.id))
+        await settle(pilot)
+        run_text = text_of(app.screen.query_one("#summary", Static))
+        assert f"error: {HOSTILE}" in run_text
+        app.push_screen(RunScreen("p", run.id))
+        await settle(pilot)
+        assert HOSTILE.replace('"', '\\"') in text_of(app.screen.query_one("#summary", Static))
+        assert app.is_running  # [@click=app.quit] was never acted on

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -12,6 +13,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from ..data import DataSource
+from ..format import plain, styled
 
 
 class BaseScreen(Screen[None]):
@@ -39,7 +41,7 @@ class BaseScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         yield Header()
-        yield Static(" › ".join(self.crumbs), id="crumbs")
+        yield Static(plain(" › ".join(self.crumbs)), id="crumbs")
         with Vertical(id="body"):
             yield from self.body()
         yield Static("loading…", id="status")
@@ -71,7 +73,7 @@ class BaseScreen(Screen[None]):
             await shown
 
     def _failed(self, error: Exception) -> None:
-        self.set_status(f"[b red]error:[/] {type(error).__name__}: {error}  — press r to retry")
+        self.set_status(styled(("error:", "b red"), f" {type(error).__name__}: {error}  — press r to retry"))
 
     def fetch(self) -> Any:
         return None
@@ -80,7 +82,8 @@ class BaseScreen(Screen[None]):
         """Display ``result``; may be a coroutine function."""
         return None
 
-    def set_status(self, text: str) -> None:
+    def set_status(self, text: str | Text) -> None:
+        """Show ``text`` under the screen (a plain string is ours, and may hold markup)."""
         status = self.query_one("#status", Static)
         status.update(text)
         status.display = bool(text)
@@ -97,7 +100,7 @@ class BaseScreen(Screen[None]):
 
     def action_help(self) -> None:
         keys = "\n".join(f"  {b.key:<18} {b.description}" for b in self.active_bindings_list() if b.description)
-        self.notify(keys or "no keys", title="Keys on this screen", timeout=8)
+        self.notify(keys or "no keys", title="Keys on this screen", timeout=8, markup=False)
 
     def active_bindings_list(self) -> list[Binding]:
         return [active.binding for active in self.active_bindings.values()]
@@ -137,7 +140,7 @@ class ListScreen(BaseScreen):
         for key, cells in self.rows:
             if needle and not any(needle in str(c).lower() for c in cells):
                 continue
-            table.add_row(*cells, key=key)
+            table.add_row(*(plain(c) for c in cells), key=key)
         if not table.row_count:
             self.set_status("nothing to show" if not needle else f"nothing matches {needle!r}")
         else:

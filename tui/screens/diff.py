@@ -8,6 +8,7 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ..format import lines, styled
 from .base import BaseScreen
 
 
@@ -24,12 +25,12 @@ class DiffScreen(BaseScreen):
         return self.data.diff(self.data.version(self.a), self.data.version(self.b))
 
     def show(self, d: Any) -> None:
-        lines = [f"[b]{d.a}[/] → [b]{d.b}[/]", ""]
-        lines += [f"[green]+ {p}[/]" for p in d.added]
-        lines += [f"[red]- {p}[/]" for p in d.removed]
-        lines += [f"[yellow]~ {p}[/]" for p in d.changed]
-        lines += [f"    {n}" for n in d.notes]
+        rows: list[Any] = [styled((d.a, "b"), " → ", (d.b, "b")), ""]
+        rows += [styled((f"+ {p}", "green")) for p in d.added]
+        rows += [styled((f"- {p}", "red")) for p in d.removed]
+        rows += [styled((f"~ {p}", "yellow")) for p in d.changed]
+        rows += [f"    {n}" for n in d.notes]
         if not (d.added or d.removed or d.changed):
-            lines.append("no differences in content")
-        lines.append(f"\n{len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed")
-        self.query_one("#diff", Static).update("\n".join(lines))
+            rows.append("no differences in content")
+        rows.append(f"\n{len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed")
+        self.query_one("#diff", Static).update(lines(*rows))

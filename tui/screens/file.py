@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
+from ..format import human, plain, styled
 from .base import BaseScreen
-from .lists import human
 
 
 class FileScreen(BaseScreen):
@@ -28,12 +28,12 @@ class FileScreen(BaseScreen):
 
     def show(self, p: Any) -> None:
         note = "  (first 256 KiB)" if p.truncated else ""
-        self.query_one("#info", Static).update(f"[b]{p.path}[/]  {human(p.size)}  {p.digest}{note}")
+        self.query_one("#info", Static).update(styled((p.path, "b"), f"  {human(p.size)}  {p.digest}{note}"))
         view = self.query_one("#preview", Static)
         if p.kind == "image":
-            view.update(f"image: {p.path}\nsize: {human(p.size)}\ndigest: {p.digest}")
+            view.update(plain(f"image: {p.path}\nsize: {human(p.size)}\ndigest: {p.digest}"))
         elif p.kind == "binary":
-            view.update(p.text)
+            view.update(plain(p.text))
         else:
             view.update(Syntax(p.text, p.lexer, line_numbers=True, word_wrap=False))
         self.query_one("#preview-scroll").focus()

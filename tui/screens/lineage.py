@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
+from ..format import plain
 from .base import BaseScreen
 
 
@@ -23,7 +25,7 @@ class LineageScreen(BaseScreen):
         self.ref = ref
 
     def body(self) -> ComposeResult:
-        yield Tree(self.ref, id="lineage")
+        yield Tree(plain(self.ref), id="lineage")
 
     def fetch(self) -> Any:
         art = self.data.version(self.ref)
@@ -31,7 +33,7 @@ class LineageScreen(BaseScreen):
 
     def show(self, node: Any) -> None:
         tree = self.query_one("#lineage", Tree)
-        tree.root.set_label(node.label)
+        tree.root.set_label(plain(node.label))
         tree.root.data = ("root", node)
         up = tree.root.add("upstream: made from", data=("up", node), allow_expand=True)
         down = tree.root.add("downstream: used by", data=("down", node), allow_expand=True)
@@ -65,7 +67,7 @@ class LineageScreen(BaseScreen):
         if not children:
             node.add_leaf("[dim](nothing)[/]")
         for child in children:
-            label = f"[strike]{child.label}[/]" if child.deleted else child.label
+            label = Text(child.label, style="strike" if child.deleted else "")
             node.add(label, data=(direction, child), allow_expand=True)
 
     def action_open(self) -> None:
@@ -80,7 +82,7 @@ class LineageScreen(BaseScreen):
             project, run_id = target.ref.split("/", 1)
             self.app.push_screen(RunScreen(project, run_id))
         elif target.deleted:
-            self.notify(f"{target.ref} was deleted")
+            self.notify(f"{target.ref} was deleted", markup=False)
         else:
             from .version import VersionScreen
 

@@ -6,20 +6,8 @@ from typing import Any
 
 from textual.binding import Binding
 
+from ..format import human, when
 from .base import ListScreen
-
-
-def human(n: int) -> str:
-    size = float(n)
-    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
-        if size < 1024 or unit == "TiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return str(n)
-
-
-def when(iso: str | None) -> str:
-    return (iso or "")[:19].replace("T", " ")
 
 
 class ProjectsScreen(ListScreen):

@@ -5,11 +5,12 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
+from ..format import lines, plain, styled, when
 from .base import BaseScreen
-from .lists import when
 
 
 class RunScreen(BaseScreen):
@@ -30,21 +31,22 @@ class RunScreen(BaseScreen):
 
     def show(self, run: Any) -> None:
         dur = f"{run.duration:.1f}s" if run.duration is not None else "running"
-        lines = [
-            f"[b]{run.name}[/]  [dim]{run.id}[/]",
+        finished = when(run.finished_at) or "—"
+        rows: list[Text | str] = [
+            styled((run.name, "b"), "  ", (run.id, "dim")),
             f"job type: {run.job_type or '—'}   status: {run.status}   duration: {dur}",
-            f"started: {when(run.started_at)}   finished: {when(run.finished_at) or '—'}   host: {run.host or '—'}",
+            f"started: {when(run.started_at)}   finished: {finished}   host: {run.host or '—'}",
             f"config: {json.dumps(run.config, default=str)}",
         ]
         if run.error:
-            lines.append(f"[red]error: {run.error}[/]")
-        self.query_one("#summary", Static).update("\n".join(lines))
+            rows.append(styled((f"error: {run.error}", "red")))
+        self.query_one("#summary", Static).update(lines(*rows))
         table = self.query_one("#io", DataTable)
         table.clear()
         for i in run.inputs:
-            table.add_row("used", i.qualified_name, key=f"in:{i.qualified_name}")
+            table.add_row("used", plain(i.qualified_name), key=f"in:{i.qualified_name}")
         for o in run.outputs:
-            table.add_row("logged", o.qualified_name, key=f"out:{o.qualified_name}")
+            table.add_row("logged", plain(o.qualified_name), key=f"out:{o.qualified_name}")
         table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import Input, Static
 
+from ..format import lines, styled
 from ..widgets.grid import ParquetGrid, RowSource
 from .base import BaseScreen
 
@@ -82,10 +83,8 @@ class TableScreen(BaseScreen):
     async def _mount_grid(self, source: RowSource, note: str) -> None:
         await self.query(ParquetGrid).remove()
         cols = ", ".join(f"{f.name}: {f.type}" for f in source.schema)
-        self.query_one("#info", Static).update(
-            f"[b]{self.path}[/]  {source.num_rows:,} rows · {len(source.schema)} columns · "
-            f"{len(source.groups)} row groups{note}\n[dim]{cols}[/]"
-        )
+        summary = f"  {source.num_rows:,} rows · {len(source.schema)} columns · {len(source.groups)} row groups{note}"
+        self.query_one("#info", Static).update(lines(styled((self.path, "b"), summary), styled((cols, "dim"))))
         grid = ParquetGrid(source, id="grid")
         await self.query_one("#body").mount(grid, after=self.query_one("#info"))
         grid.focus()
@@ -121,7 +120,7 @@ class TableScreen(BaseScreen):
         try:
             arrow, note = self._filter(text) if mode == "filter" else self._sort(text)
         except Exception as e:
-            self.app.call_from_thread(self.set_status, f"[b red]{mode}:[/] {e}")
+            self.app.call_from_thread(self.set_status, styled((f"{mode}:", "b red"), f" {e}"))
             return
         self.app.call_from_thread(self.set_status, "")
         self.app.call_from_thread(self._mount_grid, RowSource(arrow=arrow), note)  # type: ignore[arg-type]

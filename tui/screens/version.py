@@ -9,8 +9,8 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
+from ..format import human, lines, plain, styled, when
 from .base import BaseScreen
-from .lists import human, when
 
 DATASET = "\x00table:"  # row keys of partitioned tables (entry paths cannot hold control characters)
 
@@ -47,16 +47,17 @@ class VersionScreen(BaseScreen):
         art, run, refs = result
         self.art = art
         meta = json.dumps(art.metadata, indent=None, default=str) if art.metadata else "{}"
-        lines = [
-            f"[b]{art.qualified_name}[/]  [dim]{art.type}[/]   aliases: {', '.join(art.aliases) or '—'}",
+        by = f"{run.name} ({run.job_type}, {run.status})" if run else "—"
+        summary = lines(
+            styled((art.qualified_name, "b"), "  ", (art.type, "dim"), f"   aliases: {', '.join(art.aliases) or '—'}"),
             f"description: {art.description or '—'}",
             f"metadata: {meta}",
             f"digest: {art.digest}",
             f"size: {human(art.size)}   files: {len(art.entries)}   created: {when(art.created_at)}",
-            f"logged by: {f'{run.name} ({run.job_type}, {run.status})' if run else '—'}",
+            f"logged by: {by}",
             f"upstream: {', '.join(refs) or '—'}",
-        ]
-        self.query_one("#summary", Static).update("\n".join(lines))
+        )
+        self.query_one("#summary", Static).update(summary)
         table = self.query_one("#entries", DataTable)
         table.clear()
         # A partitioned table is one row (its parts are opened together), where its first part is.
@@ -72,10 +73,11 @@ class VersionScreen(BaseScreen):
                 if name not in shown:
                     shown.add(name)
                     sizes = parts[name]
-                    table.add_row(f"{name}/ ({len(sizes)} parts)", "table", human(sum(sizes)), "", key=DATASET + name)
+                    label = plain(f"{name}/ ({len(sizes)} parts)")
+                    table.add_row(label, "table", human(sum(sizes)), "", key=DATASET + name)
                 continue
             digest = e.digest.short if e.digest else e.extra.get("uri", "")
-            table.add_row(e.path, e.kind, human(e.size), digest, key=e.path)
+            table.add_row(plain(e.path), e.kind, human(e.size), plain(str(digest)), key=e.path)
         table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -104,10 +106,10 @@ class VersionScreen(BaseScreen):
 
     def action_copy_name(self) -> None:
         self.app.copy_to_clipboard(self.ref)
-        self.notify(f"copied {self.ref}")
+        self.notify(f"copied {self.ref}", markup=False)
 
     def action_snippet(self) -> None:
         if self.art is not None:
             snippet = self.data.snippet(self.art)
             self.app.copy_to_clipboard(snippet)
-            self.notify(snippet, title="Python (copied)", timeout=10)
+            self.notify(snippet, title="Python (copied)", timeout=10, markup=False)

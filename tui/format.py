@@ -1,0 +1,47 @@
+"""How the browser shows values: sizes, times, and store text kept out of Rich markup.
+
+Everything read from a store (descriptions, metadata, paths, config, error messages) is text,
+never markup: a description holding ``[/]`` would crash a screen, ``[link=...]`` or
+``[@click=...]`` would be acted on, and ``"[WIP] model"`` would show as ``" model"``. Escaping
+cannot be trusted to cover every tag the markup parser knows, so store text never enters a
+markup string: screens build :class:`~rich.text.Text` from parts with :func:`styled` and
+:func:`lines`, and hand single values to widgets through :func:`plain`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+
+__all__ = ["human", "lines", "plain", "styled", "when"]
+
+Part = str | tuple[str, str]
+
+
+def styled(*parts: Part) -> Text:
+    """One line from parts: a string is shown as it is, ``(text, style)`` in that style."""
+    return Text.assemble(*((str(p), "") if not isinstance(p, tuple) else p for p in parts))
+
+
+def lines(*rows: Text | str) -> Text:
+    """Rows (Text or plain strings) one below the other."""
+    return Text("\n").join(r if isinstance(r, Text) else Text(r) for r in rows)
+
+
+def plain(value: Any) -> Any:
+    """A table cell or tree label shown as it is (strings become Text; numbers pass through)."""
+    return Text(value) if isinstance(value, str) else value
+
+
+def human(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if size < 1024 or unit == "TiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return str(n)
+
+
+def when(iso: str | None) -> str:
+    return (iso or "")[:19].replace("T", " ")
