@@ -530,6 +530,8 @@ def copy_cmd(src_url: str, dst_url: str, ref: str, with_lineage: bool, all_versi
                     "blobs": report.blobs,
                     "bytes": report.bytes,
                     "runs": report.runs,
+                    "deleted": report.deleted,
+                    "missing": report.missing,
                 },
                 indent=2,
             )
@@ -539,6 +541,10 @@ def copy_cmd(src_url: str, dst_url: str, ref: str, with_lineage: bool, all_versi
         f"copied {', '.join(report.versions)}: {report.new_versions} new version(s), "
         f"{report.blobs} blob(s), {report.bytes:,} bytes, {report.runs} run record(s)"
     )
+    if report.deleted:
+        click.echo(f"not copied, deleted in the source: {', '.join(report.deleted)}")
+    if report.missing:
+        click.echo(f"not copied, not in the source: {', '.join(report.missing)}")
 
 
 class _Bar(Callback):  # type: ignore[misc]

@@ -13,7 +13,7 @@ from . import layout
 from .artifact import Artifact
 from .cache import copy_verified
 from .commit import check_type, publish
-from .errors import IntegrityError, MisplacedRecordError, RunNotFoundError
+from .errors import ArtifactNotFoundError, IntegrityError, MisplacedRecordError, RunNotFoundError
 from .hashing import Digest, hash_bytes
 from .leases import commit_lease
 from .manifest import Manifest
@@ -31,6 +31,11 @@ class CopyReport:
 
     versions: list[str] = field(default_factory=list)  # destination qualified names
     new_versions: int = 0
+    # Lineage that could not be copied: versions deleted in the source (their runs are still
+    # copied, naming them), or that it does not hold. Destination lineage shows them as
+    # "(not in this store)".
+    deleted: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
     blobs: int = 0
     bytes: int = 0
     runs: int = 0
@@ -161,22 +166,33 @@ def copy(
     seen: set[ArtifactVersionId] = set()
     runs: dict[str, RunRecord] = {}
 
+    def visit_id(ident: ArtifactVersionId) -> None:
+        try:
+            art = s.resolve(ident)
+        except ArtifactNotFoundError:
+            if ident.qualified_name not in report.missing:
+                report.missing.append(ident.qualified_name)
+            return
+        visit(art)
+
     def visit(art: Artifact) -> None:
         ident = art._identity()
         if ident in seen:
             return
         seen.add(ident)
+        if art.deleted:  # deletion is supported: copy what still exists, say what does not
+            report.deleted.append(art.qualified_name)
+            return
         if with_lineage:
-            for up in art.references():
-                if not up.deleted:
-                    visit(up)
+            for up in art._upstream:
+                visit_id(up)
             run = None
             with contextlib.suppress(RunNotFoundError):
                 run = art.logged_by()
             if run is not None and run.id not in runs:
                 runs[run.id] = run
                 for used in run.inputs:
-                    visit(s._artifact_by_id(used))
+                    visit_id(used)
         _copy_version(s, d, art, report, callback)
 
     for art in todo:

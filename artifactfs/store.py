@@ -488,22 +488,22 @@ class Store:
         if kind == "run":
             run: RunRecord = item
             for ident in run.inputs if way == "up" else run.outputs:
-                art = self.resolve(ident)
-                graph.add_node(_art_node(art))
+                node, found = self._lineage_node(graph, ident)
                 if way == "up":
-                    graph.add_edge(_art_id(art.version_id), _run_id(run), "used")
+                    graph.add_edge(node, _run_id(run), "used")
                 else:
-                    graph.add_edge(_run_id(run), _art_id(art.version_id), "logged")
-                out.append(("artifact", art.version_id))
+                    graph.add_edge(_run_id(run), node, "logged")
+                if found is not None:
+                    out.append(("artifact", found))
             return out
         art = self.resolve(item)
         me = _art_id(art.version_id)
         if way == "up":
             for up in art._upstream:
-                other = self.resolve(up)
-                graph.add_node(_art_node(other))
-                graph.add_edge(_art_id(other.version_id), me, "references")
-                out.append(("artifact", other.version_id))
+                node, found = self._lineage_node(graph, up)
+                graph.add_edge(node, me, "references")
+                if found is not None:
+                    out.append(("artifact", found))
             try:
                 producer = art.logged_by()
             except RunNotFoundError:
@@ -518,11 +518,26 @@ class Store:
                 graph.add_edge(me, _run_id(user), "used")
                 out.append(("run", user))
             for down in self._referenced_by(art.version_id):
-                other = self.resolve(down)
-                graph.add_node(_art_node(other))
-                graph.add_edge(me, _art_id(other.version_id), "references")
-                out.append(("artifact", other.version_id))
+                node, found = self._lineage_node(graph, down)
+                graph.add_edge(me, node, "references")
+                if found is not None:
+                    out.append(("artifact", found))
         return out
+
+    def _lineage_node(self, graph: LineageGraph, ident: ArtifactVersionId) -> tuple[str, ArtifactVersionId | None]:
+        """Add the node of the version ``ident`` names; (its id, the version to walk on from).
+
+        A version this store does not hold (copied without its lineage, or from a store whose
+        records were lost) is a node marked ``missing``, with nothing beyond it.
+        """
+        try:
+            art = self.resolve(ident)
+        except ArtifactNotFoundError:
+            attrs = {**ident.to_dict(), "type": None, "deleted": False, "missing": True}
+            graph.add_node(Node(_art_id(ident), "artifact", f"{ident.qualified_name} (not in this store)", attrs))
+            return _art_id(ident), None
+        graph.add_node(_art_node(art))
+        return _art_id(art.version_id), art.version_id
 
     # ------------------------------------------------------------------ maintenance
     def verify(self, project: str | None = None, deep: bool = False) -> list[Problem]:
@@ -732,6 +747,7 @@ def _art_node(art: Artifact) -> Node:
         "manifest": art.manifest_digest,
         "created_at": art.created_at,
         "deleted": art.deleted,
+        "missing": False,
     }
     label = art.qualified_name + (" (deleted)" if art.deleted else "")
     return Node(_art_id(art.version_id), "artifact", label, attrs)
