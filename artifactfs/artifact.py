@@ -23,8 +23,10 @@ from .errors import (
     EntryNotFoundError,
     InvalidInputError,
     LocalPathNotFoundError,
+    ReadOnlyError,
     local_file_error,
 )
+from .frozen import EMPTY
 from .hashing import BLOCK_SIZE, hash_blocks
 from .manifest import Entry, EntryKind, Manifest
 from .partitioned import PartitionedTable
@@ -67,23 +69,70 @@ class Artifact:
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
     ) -> None:
-        self.name = check_name(name, "artifact name")
-        self.type = check_name(type, "artifact type")
-        if description is not None and not isinstance(description, str):
-            raise InvalidInputError(f"description must be a string, got {type_name(description)}")
+        self._record: VersionRecord | None = None
+        self.name = name
+        self.type = type
         self.description = description
-        if metadata is not None and not isinstance(metadata, dict):
-            raise InvalidInputError(f"metadata must be a dict, got {type_name(metadata)}")
-        self.metadata: dict[str, Any] = codec.plain(metadata or {}, "metadata")
+        self.metadata = metadata or {}
         self._staged: dict[str, Staged] = {}
         self._upstream: list[ArtifactVersionId] = []
         self._tmp: Path | None = None
         # set once logged
         self._store: Store | None = None
-        self._record: VersionRecord | None = None
         self._manifest: Manifest | None = None
         self._aliases: list[str] = []
         self._deleted_at: str | None = None
+
+    # ------------------------------------------------------------------ fields
+    # A logged version is a read-only value: its fields are shared by every reader of the
+    # cached manifest, and changing them would write nothing.
+    @property
+    def name(self) -> str:
+        return self._name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._refuse_if_logged("name")
+        self._name = check_name(value, "artifact name")
+
+    @property
+    def type(self) -> str:
+        return self._type
+
+    @type.setter
+    def type(self, value: str) -> None:
+        self._refuse_if_logged("type")
+        self._type = check_name(value, "artifact type")
+
+    @property
+    def description(self) -> str | None:
+        return self._description
+
+    @description.setter
+    def description(self, value: str | None) -> None:
+        self._refuse_if_logged("description")
+        if value is not None and not isinstance(value, str):
+            raise InvalidInputError(f"description must be a string, got {type_name(value)}")
+        self._description = value
+
+    @property
+    def metadata(self) -> dict[str, Any]:
+        """The metadata (of a logged version: read-only, as all of it is)."""
+        return self._metadata
+
+    @metadata.setter
+    def metadata(self, value: dict[str, Any]) -> None:
+        self._refuse_if_logged("metadata")
+        if not isinstance(value, dict):
+            raise InvalidInputError(f"metadata must be a dict, got {type_name(value)}")
+        self._metadata: dict[str, Any] = codec.plain(value, "metadata")
+
+    def _refuse_if_logged(self, what: str) -> None:
+        if self._record is not None:
+            raise ReadOnlyError(
+                f"{self.qualified_name} is logged: its {what} cannot be changed (logged versions are read-only); "
+                "log a new version with it"
+            )
 
     # ------------------------------------------------------------------ drafting
     def _check_draft(self) -> None:
@@ -226,9 +275,10 @@ class Artifact:
     ) -> Artifact:
         """A logged version; ``manifest`` may be None only for a deleted version."""
         art = cls.__new__(cls)
+        art._record = None
         art.name, art.type = record.name, record.type
         art.description = manifest.description if manifest else None
-        art.metadata = manifest.metadata if manifest else {}
+        art._metadata = manifest.metadata if manifest else EMPTY
         art._staged, art._upstream, art._tmp = {}, list(manifest.upstream) if manifest else [], None
         art._store, art._record, art._manifest, art._aliases = store, record, manifest, aliases
         art._deleted_at = deleted_at

@@ -8,6 +8,7 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
     │   ├── InvalidReferenceError            "project/name:alias" that does not parse
     │   ├── ArtifactTypeError                type does not match the artifact's type
     │   ├── ArtifactStateError               e.g. adding files to an artifact already logged
+    │   │   └── ReadOnlyError (TypeError)    changing a logged version's metadata in place
     │   └── SourceChangedError               a local file changed while it was being logged
     ├── NotFoundError (LookupError)         something named does not exist
     │   ├── ProjectNotFoundError
@@ -57,6 +58,7 @@ __all__ = [
     "MisplacedRecordError",
     "NotFoundError",
     "ProjectNotFoundError",
+    "ReadOnlyError",
     "RunNotFoundError",
     "SkippedPathWarning",
     "SourceChangedError",
@@ -89,6 +91,11 @@ class ArtifactTypeError(InvalidInputError):
 
 class ArtifactStateError(InvalidInputError):
     """The operation does not fit the artifact's or run's state (logged, finished, ...)."""
+
+
+class ReadOnlyError(ArtifactStateError, TypeError):
+    """A value of a logged version (metadata, a table's fields, a run's config) was changed in
+    place: logged versions are read-only values."""
 
 
 class SourceChangedError(InvalidInputError):

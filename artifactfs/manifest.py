@@ -7,6 +7,7 @@ from typing import Any, Literal
 
 from . import codec
 from .errors import FormatError, InvalidNameError
+from .frozen import EMPTY, freeze
 from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, DIGEST_BYTES, Digest, hash_bytes
 from .records import MAX_BYTES, ArtifactVersionId, check_size
 from .refs import check_entry_path, check_name
@@ -31,6 +32,10 @@ class Entry:
     size: int
     kind: EntryKind = "file"
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Read-only: entries are shared by every reader of a cached manifest.
+        object.__setattr__(self, "extra", freeze(self.extra) if self.extra else EMPTY)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -139,6 +144,7 @@ class Manifest:
     algorithm: str = DEFAULT_ALGORITHM
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "metadata", freeze(self.metadata))
         paths = [e.path for e in self.entries]
         if paths != sorted(paths) or len(set(paths)) != len(paths):
             raise FormatError("manifest entries must be unique and sorted by path")

@@ -15,6 +15,7 @@ from typing import Any
 
 from . import codec
 from .errors import FormatError, InvalidInputError, InvalidNameError, MisplacedRecordError
+from .frozen import freeze
 from .hashing import ALGORITHMS, Digest
 from .refs import check_name
 
@@ -193,6 +194,9 @@ class VersionRecord:
     run_project: str | None = None
     run_id: str | None = None
     origin: dict[str, Any] | None = None  # where a copied version came from
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "origin", freeze(self.origin))
 
     @property
     def qualified_name(self) -> str:
@@ -413,6 +417,11 @@ class RunRecord:
     host: str | None = None
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Read-only: finished runs are cached and shared by every reader in the process.
+        object.__setattr__(self, "config", freeze(self.config))
+        object.__setattr__(self, "extra", freeze(self.extra))
 
     @property
     def duration(self) -> float | None:
