@@ -5,7 +5,9 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import stat
 import tempfile
+import warnings
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ from .errors import (
     InvalidInputError,
     LocalPathNotFoundError,
     ReadOnlyError,
+    SkippedPathWarning,
     local_file_error,
 )
 from .frozen import EMPTY
@@ -162,13 +165,20 @@ class Artifact:
             raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such file")
         self._stage(name if name is not None else p.name, Staged("file", local=os.fspath(p), user_file=True))
 
-    def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None) -> None:
-        """Add every file below a local folder, under the prefix ``name`` (default: the root)."""
+    def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None, *, strict: bool = False) -> None:
+        """Add every file below a local folder, under the prefix ``name`` (default: the root).
+
+        Links to files are followed; links to folders are not (as ``os.walk``). What cannot be
+        logged (dangling links, links to folders, FIFOs, sockets, devices) is left out with a
+        :class:`~artifactfs.errors.SkippedPathWarning` naming it, or, with ``strict=True``,
+        refused with :class:`~artifactfs.errors.InvalidInputError`.
+        """
         root = Path(local_path)
         if not root.is_dir():
             raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such folder")
         prefix = check_entry_path(name.strip("/")) + "/" if name else ""
         found: list[tuple[str, str]] = []
+        skipped: list[tuple[str, str]] = []
         # os.scandir and plain strings: pathlib's per-file objects cost more than the walk itself
         # on folders of many small files.
         stack = [(os.fspath(root), prefix)]
@@ -185,6 +195,15 @@ class Artifact:
             for d in children:
                 if d.is_file():
                     found.append((rel + d.name, d.path))
+                elif not d.is_dir(follow_symlinks=False):
+                    skipped.append((d.path, _unloggable(d)))
+        if skipped:
+            shown = ", ".join(f"{p} ({why})" for p, why in skipped[:10])
+            more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
+            what = f"add_dir({os.fspath(local_path)!r}): {len(skipped)} path(s) cannot be logged: {shown}{more}"
+            if strict:
+                raise InvalidInputError(what)
+            warnings.warn(SkippedPathWarning(f"{what}; they were left out"), stacklevel=2)
         for path, full in sorted(found):
             self._stage(path, Staged("file", local=full, user_file=True))
 
@@ -471,6 +490,23 @@ class Artifact:
 
     def __hash__(self) -> int:
         return hash(self._identity()) if self._record is not None else id(self)
+
+
+def _unloggable(d: os.DirEntry[str]) -> str:
+    """Why a folder entry that is neither a file nor a folder cannot be logged."""
+    if d.is_symlink():
+        return "a link to a folder, not followed" if os.path.isdir(d.path) else "a dangling link"
+    try:
+        mode = d.stat(follow_symlinks=False).st_mode
+    except OSError:
+        return "gone, or cannot be read"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    return "not a regular file"
 
 
 def type_name(obj: object) -> str:

@@ -8,6 +8,7 @@ import json
 import logging
 import re
 import sys
+import warnings
 from collections.abc import Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from fsspec.callbacks import Callback
 
 from . import __version__
 from .diff import diff as diff_versions
-from .errors import ArtifactFSError
+from .errors import ArtifactFSError, SkippedPathWarning
 from .settings import CACHE_ENV, STORE_ENV, default_cache_dir, default_store_url
 from .store import open_store
 
@@ -202,6 +203,7 @@ def show(ctx: click.Context, ref: str, as_json: bool) -> None:
 @click.option("--type", "-t", "type_", required=True, help="Artifact type (dataset, model, ...).")
 @click.option("--alias", "-a", "aliases", multiple=True, help="Alias to point at the version (repeatable).")
 @click.option("--description", "-d", help="Description of the version.")
+@click.option("--strict", is_flag=True, help="Refuse a folder holding paths that cannot be logged (links, FIFOs...).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def put(
@@ -212,6 +214,7 @@ def put(
     type_: str,
     aliases: tuple[str, ...],
     description: str | None,
+    strict: bool,
     as_json: bool,
 ) -> None:
     """Log a file or a folder as a new version (a run of job type "cli").
@@ -227,7 +230,14 @@ def put(
 
     with init(project=project, job_type="cli", store=_store(ctx)) as run:
         art = Artifact(name, type=type_, description=description)
-        (art.add_dir if Path(path).is_dir() else art.add_file)(path)
+        if Path(path).is_dir():
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", SkippedPathWarning)
+                art.add_dir(path, strict=strict)
+            for w in caught:
+                click.echo(f"warning: {w.message}", err=True)
+        else:
+            art.add_file(path)
         with progress("uploading") as cb:
             logged = run.log_artifact(art, aliases=list(aliases), callback=cb)
     _emit(
