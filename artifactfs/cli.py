@@ -497,17 +497,20 @@ def gc(ctx: click.Context, grace: str, really: bool, as_json: bool) -> None:
 
 @cli.command()
 @click.argument("ref")
-@click.option("--force", is_flag=True, help="Also delete a version that custom aliases point at.")
+@click.option("--force", is_flag=True, help="Also delete a version that aliases point at or live versions need.")
 @click.pass_context
 def delete(ctx: click.Context, ref: str, force: bool) -> None:
-    """Delete the version REF (project/name:v3); run gc afterwards to free its blobs.
+    """Delete the version REF (project/name:v3, or name:latest); run gc afterwards to free its blobs.
+
+    Refused without --force when aliases point at it or live versions depend on it (they
+    reference it, or were made by runs that used it): the message names them.
 
     \b
     Example:
       artifactfs delete sentiment-analysis/processed-dataset:v0
     """
-    open_store(ctx.obj["store"]).delete_version(ref, force=force)
-    click.echo(f"deleted {ref}")
+    deleted = open_store(ctx.obj["store"]).delete_version(ref, force=force)
+    click.echo(f"deleted {deleted}")
 
 
 @cli.command("copy")

@@ -566,12 +566,41 @@ class Store:
         return gc(self, grace, dry_run, wait)
 
     # ------------------------------------------------------------------ deletion
-    def delete_version(self, ref: str, *, force: bool = False, reason: str | None = None) -> None:
-        """Delete one version: it stops resolving, and ``latest`` moves to the newest one left.
+    def dependents(self, ref: str) -> list[str]:
+        """The live versions that depend on the version ``ref`` names, each with how: versions
+        that reference it (``add_reference``), and versions logged by runs that used it."""
+        art = self.artifact(ref)
+        me = art.version_id
+        out: dict[str, str] = {}
+        for down in self._referenced_by(me):
+            other = self._live(down)
+            if other is not None:
+                out.setdefault(other, f"{other} (references it)")
+        for run in art.used_by():
+            for made in run.outputs:
+                other = self._live(made)
+                if other is not None and other != art.qualified_name:
+                    out.setdefault(other, f"{other} (logged by run {run.id}, which used it)")
+        return [out[k] for k in sorted(out)]
 
-        A version that a custom alias points at is refused unless ``force`` (which also removes
-        those aliases). The version record stays, with a tombstone beside it, so lineage shows
-        the version as deleted; its number is never reused. Its blobs are freed by :meth:`gc`.
+    def _live(self, ident: ArtifactVersionId) -> str | None:
+        """The qualified name of the live version ``ident`` names here, else None."""
+        try:
+            found = self.resolve(ident)
+        except ArtifactNotFoundError:
+            return None
+        return None if found.deleted else found.qualified_name
+
+    def delete_version(self, ref: str, *, force: bool = False, reason: str | None = None) -> str:
+        """Delete one version and return its qualified name (``name:latest`` resolves first).
+
+        It stops resolving, and ``latest`` moves to the newest one left. Refused, naming why,
+        unless ``force`` (``--force`` on the command line): a version that a custom alias
+        points at (``force`` removes those aliases too), and one that live versions depend on
+        (:meth:`dependents`: they reference it, or were made by runs that used it; their
+        lineage will show it as deleted, and ``reproduce`` of them will fail). The version
+        record stays, with a tombstone beside it; its number is never reused. Its blobs are
+        freed by :meth:`gc`.
         """
         from .commit import set_alias
 
@@ -579,13 +608,21 @@ class Store:
         custom = [a for a in art.aliases if a != LATEST]
         if custom and not force:
             raise ArtifactStateError(
-                f"{art.qualified_name} has the alias(es) {', '.join(custom)}; move them first or pass force=True"
+                f"{art.qualified_name} has the alias(es) {', '.join(custom)}: move them first, or delete it "
+                "anyway with force=True (--force on the command line)"
+            )
+        needed = [] if force else self.dependents(art.qualified_name)
+        if needed:
+            raise ArtifactStateError(
+                f"{art.qualified_name} is needed by {len(needed)} live version(s): {'; '.join(needed)}; deleting "
+                "it would break their lineage and reproduce: delete it anyway with force=True (--force)"
             )
         self._ensure_writable()
         for alias in custom:
             set_alias(self, art.project, art.name, alias, None, None)
         stone = Tombstone(art.version_number, codec.utcnow(), reason)
         self.backend.create(layout.tombstone(art.project, art.name, art.version_number), stone.to_bytes())
+        return art.qualified_name
 
     def apply_retention(
         self,
@@ -601,7 +638,7 @@ class Store:
 
         A version is deleted when it is not among the newest ``keep_last`` and (if given) was
         created before ``older_than``. The newest version is always kept, and so are versions
-        with a custom alias unless ``force``.
+        with a custom alias or that live versions depend on (:meth:`dependents`), unless ``force``.
         """
         if keep_last is None and older_than is None:
             raise InvalidInputError("apply_retention needs keep_last and/or older_than")
@@ -615,7 +652,7 @@ class Store:
         for art in candidates:
             if older_than is not None and dt.datetime.fromisoformat(art.created_at) >= older_than:
                 continue
-            if not force and any(a != LATEST for a in art.aliases):
+            if not force and (any(a != LATEST for a in art.aliases) or self.dependents(art.qualified_name)):
                 continue
             chosen.append(art.qualified_name)
         if not dry_run:
