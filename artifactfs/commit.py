@@ -9,7 +9,6 @@ from __future__ import annotations
 import mmap
 import os
 import queue
-import socket
 import threading
 import time
 import uuid
@@ -34,7 +33,7 @@ from .errors import (
     local_file_error,
 )
 from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
-from .leases import Held, commit_lease
+from .leases import NODE, Held, commit_lease, gone
 from .manifest import Entry, Manifest
 from .records import (
     AliasEvent,
@@ -288,23 +287,13 @@ def _check_built(store: Store, entries: list[Entry]) -> None:
         )
 
 
-_HOST = socket.gethostname()
-
-
 def _claim_alive(claim: ContentClaim, lease: float) -> bool:
     """Whether a content claim's writer may still be committing.
 
-    A claim made on this host by a process that no longer exists is dead at once; otherwise a
-    claim is presumed alive for ``lease`` seconds after it was made.
+    A claim made on this machine by a process that no longer exists is dead at once; otherwise
+    a claim is presumed alive for ``lease`` seconds after it was made.
     """
-    if claim.host == _HOST and claim.pid:
-        try:
-            os.kill(claim.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass  # alive, owned by someone else
-    return time.time() - claim.time < lease
+    return not gone(claim.host, claim.pid) and time.time() - claim.time < lease
 
 
 def _resolved(store: Store, project: str, name: str, content: Digest, key: str) -> int:
@@ -363,7 +352,7 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
             seq = top + 1
         else:
             seq = 0
-        claim_bytes = ContentClaim(token, time.time(), _HOST, os.getpid()).to_bytes()
+        claim_bytes = ContentClaim(token, time.time(), NODE, os.getpid()).to_bytes()
         if backend.create(layout.claim_marker(project, name, content, seq), claim_bytes):
             return None, seq
 

@@ -23,6 +23,7 @@ import contextlib
 import os
 import time
 import uuid
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -66,8 +67,14 @@ def materialize(
     filesystem, a read-only or forbidden folder, the cache's or the download's) is a
     :class:`LocalFileError` naming it and what to do.
     """
+    with _local_errors(store, dest):
+        _place_all(store, qualified, entries, dest, callback, copy)
+
+
+@contextlib.contextmanager
+def _local_errors(store: Store, dest: Path) -> Iterator[None]:
     try:
-        _materialize(store, qualified, entries, dest, callback, copy=copy)
+        yield
     except ArtifactFSError:
         raise
     except OSError as e:
@@ -83,14 +90,8 @@ def local_error(store: Store, e: OSError, dest: object) -> LocalFileError:
     return local_file_error(e, "download into", e.filename or dest)
 
 
-def _materialize(
-    store: Store,
-    qualified: str,
-    entries: list[Entry],
-    dest: Path,
-    callback: Callback | None = None,
-    *,
-    copy: bool = False,
+def _place_all(
+    store: Store, qualified: str, entries: list[Entry], dest: Path, callback: Callback | None, copy: bool
 ) -> None:
     by_digest: dict[Digest, list[Entry]] = {}
     references: list[Entry] = []

@@ -36,7 +36,7 @@ from .errors import FormatError, StoreError
 from .records import Lease
 from .storage import Backend
 
-__all__ = ["LEASE_TTL", "Held", "alive", "commit_lease", "gc_lock", "live_leases"]
+__all__ = ["LEASE_TTL", "NODE", "Held", "alive", "commit_lease", "gc_lock", "gone", "live_leases"]
 
 LEASE_TTL = 120.0  # seconds without renewal after which another machine takes a lease as dead
 HOSTNAME = socket.gethostname()
@@ -55,16 +55,24 @@ def _node() -> str:
 NODE = _node()
 
 
+def gone(host: str | None, pid: int | None) -> bool:
+    """Whether the process ``pid`` of ``host`` (a :data:`NODE`) is known to be gone: only
+    processes of this machine and pid namespace can be asked."""
+    if host != NODE or not pid or pid < 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        pass  # alive, owned by someone else
+    return False
+
+
 def alive(lease: Lease, now: float | None = None) -> bool:
-    """Whether ``lease``'s holder may still be at work."""
-    if lease.host == NODE and lease.pid > 0:
-        try:
-            os.kill(lease.pid, 0)
-        except ProcessLookupError:
-            return False
-        except PermissionError:
-            pass  # alive, owned by someone else
-    return (time.time() if now is None else now) - lease.renewed < lease.ttl
+    """Whether ``lease``'s holder may still be at work: its process is not known to be gone,
+    and it renewed the lease within its ttl."""
+    return not gone(lease.host, lease.pid) and (time.time() if now is None else now) - lease.renewed < lease.ttl
 
 
 def live_leases(backend: Backend, folder: str) -> list[Lease]:
