@@ -9,20 +9,23 @@ import stat
 import tempfile
 import warnings
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any, Literal
 
 from fsspec.callbacks import Callback
 
 from . import codec
+from .blobs import BlobReader
+from .catalog import Catalog, Found
 from .download import materialize
 from .errors import (
     ArtifactFSError,
     ArtifactNotFoundError,
     ArtifactStateError,
     EntryNotFoundError,
+    IntegrityError,
     InvalidInputError,
     LocalPathNotFoundError,
     ReadOnlyError,
@@ -31,17 +34,16 @@ from .errors import (
 )
 from .frozen import EMPTY
 from .hashing import BLOCK_SIZE, hash_blocks
+from .lineage import LineageGraph
 from .manifest import Entry, EntryKind, Manifest
-from .partitioned import PartitionedTable
+from .parts import Builder
 from .records import ArtifactVersionId, RunRecord, VersionRecord
-from .refs import check_entry_path, check_name
-from .table import Table
+from .refs import ArtifactRef, check_entry_path, check_name
+from .table import PartitionedTable, Table
+from .uris import describe_uri
+from .walk import lineage
 
-if TYPE_CHECKING:
-    from .lineage import LineageGraph
-    from .store import Store
-
-__all__ = ["Artifact"]
+__all__ = ["Artifact", "Staged", "logged", "resolved", "staged", "upstream"]
 
 
 @dataclass(slots=True)
@@ -53,7 +55,7 @@ class Staged:
     extra: dict[str, Any] = field(default_factory=dict)
     entry: Entry | None = None
     user_file: bool = False  # the user's own file (not scratch): its digest may be remembered
-    build: Callable[[Store, str], list[Entry]] | None = None  # makes the entries at commit (partitioned tables)
+    build: Builder | None = None  # makes the entries at commit (partitioned tables)
 
 
 class Artifact:
@@ -81,7 +83,8 @@ class Artifact:
         self._upstream: list[ArtifactVersionId] = []
         self._tmp: Path | None = None
         # set once logged
-        self._store: Store | None = None
+        self._catalog: Catalog | None = None
+        self._blobs: BlobReader | None = None
         self._manifest: Manifest | None = None
         self._aliases: list[str] = []
         self._deleted_at: str | None = None
@@ -224,7 +227,8 @@ class Artifact:
             clash = [p for p in self._staged if p == name or p.startswith(name + "/") or name.startswith(p + "/")]
             if clash:
                 raise InvalidInputError(f"artifact {self.name!r} already has an entry at {clash[0]!r}")
-            self._stage(name, Staged("table", build=obj._build))
+            assert obj.builder is not None
+            self._stage(name, Staged("table", build=obj.builder))
             return
         path = name if name.endswith(".parquet") else name + ".parquet"
         if path in self._staged:
@@ -269,51 +273,34 @@ class Artifact:
         """
         self._check_draft()
         if isinstance(target, Artifact):
-            ident = target._identity()
+            ident = target.version_id
             if ident not in self._upstream:
                 self._upstream.append(ident)
             return
         if not isinstance(target, str) or "://" not in target:
             raise InvalidInputError(f"add_reference takes a logged Artifact or a URI, got {target!r}")
-        from .storage import describe_uri
-
         entry_name = name if name is not None else target.rstrip("/").rsplit("/", 1)[-1]
         check_entry_path(entry_name)
         entry = describe_uri(target, entry_name, checksum=checksum)
         self._stage(entry_name, Staged("reference", entry=entry))
 
     # ------------------------------------------------------------------ logged state
-    @classmethod
-    def _logged(
-        cls,
-        store: Store,
-        record: VersionRecord,
-        manifest: Manifest | None,
-        aliases: list[str],
-        deleted_at: str | None = None,
-    ) -> Artifact:
-        """A logged version; ``manifest`` may be None only for a deleted version."""
-        art = cls.__new__(cls)
-        art._record = None
-        art.name, art.type = record.name, record.type
-        art.description = manifest.description if manifest else None
-        art._metadata = manifest.metadata if manifest else EMPTY
-        art._staged, art._upstream, art._tmp = {}, list(manifest.upstream) if manifest else [], None
-        art._store, art._record, art._manifest, art._aliases = store, record, manifest, aliases
-        art._deleted_at = deleted_at
-        return art
-
-    def _require_logged(self) -> tuple[Store, VersionRecord, Manifest]:
-        """Store, record and manifest of a logged, live version (else a clear error)."""
-        store, rec = self._require_record()
+    def _require_logged(self) -> tuple[BlobReader, VersionRecord, Manifest]:
+        """Blob reader, record and manifest of a logged, live version (else a clear error)."""
+        blobs, rec = self._require_record()
         if self._deleted_at is not None or self._manifest is None:
             raise ArtifactNotFoundError(f"{self.qualified_name} was deleted ({self._deleted_at}); its content is gone")
-        return store, rec, self._manifest
+        return blobs, rec, self._manifest
 
-    def _require_record(self) -> tuple[Store, VersionRecord]:
-        if self._store is None or self._record is None:
+    def _require_record(self) -> tuple[BlobReader, VersionRecord]:
+        if self._blobs is None or self._record is None:
             raise ArtifactStateError(f"artifact {self.name!r} is a draft: log it with run.log_artifact() first")
-        return self._store, self._record
+        return self._blobs, self._record
+
+    def _require_catalog(self) -> tuple[Catalog, VersionRecord]:
+        self._require_record()
+        assert self._catalog is not None and self._record is not None
+        return self._catalog, self._record
 
     @property
     def deleted(self) -> bool:
@@ -324,14 +311,10 @@ class Artifact:
     def deleted_at(self) -> str | None:
         return self._deleted_at
 
-    def _identity(self) -> ArtifactVersionId:
-        _, rec = self._require_record()
-        return ArtifactVersionId(rec.project, rec.name, rec.version, rec.manifest)
-
     @property
     def version_id(self) -> ArtifactVersionId:
         """``project/name:vN`` plus the manifest digest: what lineage edges point at."""
-        return self._identity()
+        return self._require_record()[1].version_id
 
     @property
     def is_logged(self) -> bool:
@@ -353,9 +336,7 @@ class Artifact:
     @property
     def qualified_name(self) -> str:
         """``"project/name:v3"``."""
-        if self._record is None:
-            return self.name
-        return f"{self._record.project}/{self.name}:v{self._record.version}"
+        return self.name if self._record is None else self._record.qualified_name
 
     @property
     def aliases(self) -> list[str]:
@@ -407,17 +388,17 @@ class Artifact:
         download of the same bytes writes nothing; ``copy=True`` writes private, writable
         copies instead. ``callback`` (an ``fsspec.callbacks.Callback``) sees blob downloads.
         """
-        store, rec, man = self._require_logged()
+        blobs, rec, man = self._require_logged()
         dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
-        materialize(store, self.qualified_name, list(man.entries), dest, callback, copy=copy)
+        materialize(blobs, self.qualified_name, list(man.entries), dest, callback, copy=copy)
         return os.fspath(dest)
 
     def get_path(self, name: str, root: str | os.PathLike[str] | None = None, *, copy: bool = False) -> str:
         """Download one entry (verified, as :meth:`download`) and return its local path."""
-        store, rec, _ = self._require_logged()
+        blobs, rec, _ = self._require_logged()
         entry = self._entry(name)
         dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
-        materialize(store, self.qualified_name, [entry], dest, copy=copy)
+        materialize(blobs, self.qualified_name, [entry], dest, copy=copy)
         return os.fspath(dest / entry.path)
 
     def get_table(self, name: str) -> Table:
@@ -425,7 +406,7 @@ class Artifact:
 
         For a partitioned table, a :class:`PartitionedTable` over all of its parts.
         """
-        store, _, _ = self._require_logged()
+        blobs, _, _ = self._require_logged()
         entries = self.entries
         if name not in entries and name + ".parquet" not in entries:
             parts = sorted(
@@ -433,11 +414,11 @@ class Artifact:
                 key=lambda e: e.path,
             )
             if parts:
-                return store._partitioned_table(self.qualified_name, parts)
+                return PartitionedTable.stored_parts([(e, blobs.entry(self.qualified_name, e)) for e in parts])
         entry = self._entry(name)
         if entry.kind != "table":
             raise EntryNotFoundError(f"{self.qualified_name}: entry {entry.path!r} is a {entry.kind}, not a table")
-        return store._table(self.qualified_name, entry)
+        return Table.stored(blobs.entry(self.qualified_name, entry))
 
     def tables(self) -> list[str]:
         """Names of the tables of this version (a partitioned table once, by its name)."""
@@ -451,30 +432,34 @@ class Artifact:
 
     def references(self) -> list[Artifact]:
         """The upstream artifact versions recorded with ``add_reference(artifact)``."""
-        store, _, man = self._require_logged()
-        return [store._artifact_by_id(u) for u in man.upstream]
+        blobs, _, man = self._require_logged()
+        catalog, _ = self._require_catalog()
+        return [resolved(catalog, blobs, u) for u in man.upstream]
 
     def logged_by(self) -> RunRecord | None:
         """The run that logged this version (None if it was logged without a run)."""
-        store, rec = self._require_record()
+        catalog, rec = self._require_catalog()
         if rec.run_id is None or rec.run_project is None:
             return None
-        return store.run(rec.run_project, rec.run_id)
+        return catalog.run(rec.run_project, rec.run_id)
 
     def used_by(self) -> list[RunRecord]:
         """Runs that used this version, oldest first."""
-        store, rec = self._require_record()
-        return store._used_by(rec.project, rec.name, rec.version)
+        catalog, rec = self._require_catalog()
+        return catalog.used_by(rec.project, rec.name, rec.version)
 
     def upstream(self, depth: int | None = None) -> LineageGraph:
         """Lineage upstream of this version: what it was made from, recursively."""
-        store, _ = self._require_record()
-        return store.lineage(self.qualified_name, "upstream", depth)
+        return self._lineage("upstream", depth)
 
     def downstream(self, depth: int | None = None) -> LineageGraph:
         """Lineage downstream of this version: the runs that used it and what they made."""
-        store, _ = self._require_record()
-        return store.lineage(self.qualified_name, "downstream", depth)
+        return self._lineage("downstream", depth)
+
+    def _lineage(self, direction: Literal["upstream", "downstream"], depth: int | None) -> LineageGraph:
+        _, rec, man = self._require_logged()
+        catalog, _ = self._require_catalog()
+        return lineage(catalog, Found(rec, man), direction, depth)
 
     def __repr__(self) -> str:
         if self._record is None:
@@ -486,10 +471,10 @@ class Artifact:
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Artifact) or self._record is None or other._record is None:
             return self is other
-        return self._identity() == other._identity()
+        return self.version_id == other.version_id
 
     def __hash__(self) -> int:
-        return hash(self._identity()) if self._record is not None else id(self)
+        return hash(self.version_id) if self._record is not None else id(self)
 
 
 def _unloggable(d: os.DirEntry[str]) -> str:
@@ -511,3 +496,48 @@ def _unloggable(d: os.DirEntry[str]) -> str:
 
 def type_name(obj: object) -> str:
     return type(obj).__name__
+
+
+# ---------------------------------------------------------------------- logged versions
+def logged(
+    catalog: Catalog,
+    blobs: BlobReader,
+    record: VersionRecord,
+    manifest: Manifest | None,
+    aliases: list[str],
+    deleted_at: str | None = None,
+) -> Artifact:
+    """The logged version ``record`` names; ``manifest`` may be None only for a deleted one."""
+    art = Artifact.__new__(Artifact)
+    art._record = None
+    art.name, art.type = record.name, record.type
+    art.description = manifest.description if manifest else None
+    art._metadata = manifest.metadata if manifest else EMPTY
+    art._staged, art._upstream, art._tmp = {}, list(manifest.upstream) if manifest else [], None
+    art._catalog, art._blobs = catalog, blobs
+    art._record, art._manifest, art._aliases = record, manifest, aliases
+    art._deleted_at = deleted_at
+    return art
+
+
+def resolved(catalog: Catalog, blobs: BlobReader, ident: ArtifactVersionId) -> Artifact:
+    """The version a lineage edge names: a deleted one comes back with ``deleted`` set, and a
+    version copied from another store is found by its manifest digest."""
+    found = catalog.find(ident)
+    rec = found.record
+    if found.deleted_at is not None:
+        return logged(catalog, blobs, rec, found.manifest, [], deleted_at=found.deleted_at)
+    located = catalog.locate(ArtifactRef(rec.project, rec.name, f"v{rec.version}"))
+    if located.record.manifest != ident.manifest:
+        raise IntegrityError(f"{ident.qualified_name} in store {catalog.url} is not the version that was referenced")
+    return logged(catalog, blobs, located.record, located.manifest, located.aliases)
+
+
+def staged(draft: Artifact) -> list[tuple[str, Staged]]:
+    """The entries of a draft, by path, to commit."""
+    return sorted(draft._staged.items())
+
+
+def upstream(draft: Artifact) -> tuple[ArtifactVersionId, ...]:
+    """The versions a draft references (``add_reference``)."""
+    return tuple(draft._upstream)

@@ -20,14 +20,13 @@ from fsspec.callbacks import Callback
 
 from . import codec, layout
 from .artifact import Artifact, Staged
+from .artifact import staged as staged_items
+from .artifact import upstream as draft_upstream
 from .errors import (
     ArtifactFSError,
-    ArtifactNotFoundError,
     ArtifactTypeError,
-    FormatError,
     JobError,
     LocalPathNotFoundError,
-    MisplacedRecordError,
     SourceChangedError,
     StoreError,
     local_file_error,
@@ -36,17 +35,14 @@ from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
 from .leases import NODE, Held, commit_lease, gone
 from .manifest import Entry, Manifest
 from .records import (
-    AliasEvent,
-    ArtifactVersionId,
-    ClaimResolution,
     ContentClaim,
-    ReferencedByMarker,
     VersionRecord,
 )
 from .statcache import StatKey, stat_key
 from .transfer import SMALL_BLOB, Source, upload_blobs
 
 if TYPE_CHECKING:
+    from .catalog import Catalog
     from .store import Store
 
 __all__ = ["commit"]
@@ -241,12 +237,12 @@ def _known(store: Store, items: list[tuple[str, Staged]]) -> Known:
 
 def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[Entry]:
     """Entries for every staged item, with every blob the store lacks uploaded."""
-    items = sorted(draft._staged.items())
+    items = staged_items(draft)
     sources: dict[Digest, Source] = {}
     started = time.time_ns()
     known = _known(store, items)
     learned: Learned = []
-    built = [e for p, s in items if s.build is not None for e in s.build(store, p)]
+    built = [e for p, s in items if s.build is not None for e in s.build(store.backend, store.algorithm, p)]
     small: list[tuple[str, Staged]] = []
     large: list[tuple[str, Staged]] = []
     for p, s in items:
@@ -296,21 +292,6 @@ def _claim_alive(claim: ContentClaim, lease: float) -> bool:
     return not gone(claim.host, claim.pid) and time.time() - claim.time < lease
 
 
-def _resolved(store: Store, project: str, name: str, content: Digest, key: str) -> int:
-    """The version a claim resolution names, which must hold ``content`` (its folder's name)."""
-    what = f"content claim resolution {key}"
-    version = ClaimResolution.from_bytes(store.backend.read(key), what).version
-    try:
-        rec = store._version_record(project, name, version)
-    except ArtifactNotFoundError:
-        raise FormatError(f"{what}: names v{version}, which does not exist") from None
-    if rec.content != content:
-        raise MisplacedRecordError(
-            f"{what}: names v{version}, whose content is {rec.content.short}, not {content.short}"
-        )
-    return version
-
-
 def _claim_content(store: Store, project: str, name: str, content: Digest) -> tuple[int | None, int]:
     """Claim the right to make a version with this content.
 
@@ -319,24 +300,21 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
     A claim left by a writer that died (older than the lease, never resolved) is superseded by
     claiming the next sequence number.
     """
-    backend = store.backend
+    catalog = store.catalog
     deadline: float | None = None
     token = uuid.uuid4().hex
-    cdir = layout.claim_dir(project, name, content)
     while True:
-        names = backend.listdir(cdir)
-        claims = sorted(int(n[:-6]) for n in names if n.endswith(".claim") and n[:-6].isdigit())
-        done = sorted(s for n in names if (s := layout.parse_seq(n)) is not None)
+        found = catalog.claims(project, name, content)
+        claims, done = found.claimed, found.resolved
         if done and (not claims or done[-1] >= claims[-1]):
-            version = _resolved(store, project, name, content, layout.claim(project, name, content, done[-1]))
-            if store._tombstone(project, name, version) is None:
+            version = catalog.resolution(project, name, content, done[-1])
+            if catalog.tombstone(project, name, version) is None:
                 return version, done[-1]
             # That version was deleted: logging the content again makes a new version.
             seq = done[-1] + 1
         elif claims:
             top = claims[-1]
-            key = layout.claim_marker(project, name, content, top)
-            claim = ContentClaim.from_bytes(backend.read(key), f"content claim {key}")
+            claim = catalog.read_claim(project, name, content, top)
             if _claim_alive(claim, store.claim_lease):
                 # Another writer is committing this content right now: wait for its version.
                 if deadline is None:
@@ -344,24 +322,23 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
                 if time.monotonic() < deadline:
                     time.sleep(_POLL)
                     continue
-            found = _version_with_content(store, project, name, content, claim.time)
-            if found is not None:
+            made = _version_with_content(store, project, name, content, claim.time)
+            if made is not None:
                 # The writer died after creating its version but before recording it here.
-                backend.create(layout.claim(project, name, content, top), ClaimResolution(found).to_bytes())
-                return found, top
+                catalog.resolve_claim(project, name, content, top, made)
+                return made, top
             seq = top + 1
         else:
             seq = 0
-        claim_bytes = ContentClaim(token, time.time(), NODE, os.getpid()).to_bytes()
-        if backend.create(layout.claim_marker(project, name, content, seq), claim_bytes):
+        if catalog.claim(project, name, content, seq, ContentClaim(token, time.time(), NODE, os.getpid())):
             return None, seq
 
 
 def _version_with_content(store: Store, project: str, name: str, content: Digest, since: float) -> int | None:
     """A live version with this content created after ``since`` (epoch seconds), newest first."""
-    live, _ = store._live_numbers(project, name)
+    live, _ = store.catalog.live_numbers(project, name)
     for n in reversed(live):
-        rec = store._version_record(project, name, n)
+        rec = store.catalog.version(project, name, n)
         if rec.content == content:
             return n
         if codec.timestamp(rec.created_at) < since - 1:
@@ -384,8 +361,8 @@ def commit(
     Returns the version record and whether it is new (False when identical content already
     had a version, which is then returned).
     """
-    store._ensure_writable()
-    check_type(store, project, draft.name, draft.type)
+    store.catalog.ensure_store()
+    check_type(store.catalog, project, draft.name, draft.type)
     # Held from before the first look at what the store has until the version exists, so a gc
     # never deletes a blob or manifest this commit re-uses (leases.py).
     with commit_lease(store.backend, store.lease_ttl) as lease:
@@ -396,7 +373,7 @@ def commit(
             entries=tuple(entries),
             description=draft.description,
             metadata=draft.metadata,
-            upstream=tuple(draft._upstream),
+            upstream=draft_upstream(draft),
             algorithm=store.algorithm,
         )
         manifest_bytes, content = manifest.encoded()
@@ -432,46 +409,40 @@ def publish(
     the aliases. Returns the record and whether it is new. ``lease`` is the commit lease held
     since the blobs were found or sent; it is checked before the version is made.
     """
-    backend = store.backend
+    catalog = store.catalog
     name = manifest.name
-    manifest_digest = hash_bytes(manifest_bytes, manifest.algorithm)
-    mkey = layout.manifest(manifest_digest)
-    if not backend.exists(mkey):
-        backend.write(mkey, manifest_bytes)
-    store._manifests.setdefault(manifest_digest, manifest)  # read back at once by log_artifact
+    manifest_digest = catalog.put_manifest(manifest, manifest_bytes)
     if content is None:
         content = manifest.content_digest
 
     lease.check()
     existing, seq = _claim_content(store, project, name, content)
     if existing is not None:
-        record = store._version_record(project, name, existing)
+        record = catalog.version(project, name, existing)
         is_new = False
     else:
         record = _allocate_version(store, project, manifest, manifest_digest, content, run_project, run_id, origin)
-        backend.create(layout.claim(project, name, content, seq), ClaimResolution(record.version).to_bytes())
+        catalog.resolve_claim(project, name, content, seq, record.version)
         is_new = True
-        _index_references(store, manifest, record)
+        _index_references(catalog, manifest, record)
     for alias in aliases:
-        set_alias(store, project, name, alias, record.version, run_id)
+        catalog.set_alias(project, name, alias, record.version, run_id)
     return record, is_new
 
 
-def _index_references(store: Store, manifest: Manifest, record: VersionRecord) -> None:
+def _index_references(catalog: Catalog, manifest: Manifest, record: VersionRecord) -> None:
     """Reverse index of add_reference edges, so downstream lineage is one listing per version."""
-    marker = ReferencedByMarker(
-        ArtifactVersionId(record.project, record.name, record.version, record.manifest)
-    ).to_bytes()
     for up in manifest.upstream:
-        target = store._find_version(up)
+        target = catalog.find_version(up)
         if target is not None:
-            store.backend.write(layout.referenced_by_marker(up.project, up.name, target, record.manifest), marker)
+            catalog.mark_referenced(up.project, up.name, target, record.version_id)
 
 
-def check_type(store: Store, project: str, name: str, type_: str) -> None:
-    numbers = store._version_numbers(project, name)
+def check_type(catalog: Catalog, project: str, name: str, type_: str) -> None:
+    """Refuse a version of another type than the artifact's newest (:class:`ArtifactTypeError`)."""
+    numbers = catalog.version_numbers(project, name)
     if numbers:
-        existing = store._version_record(project, name, numbers[-1]).type
+        existing = catalog.version(project, name, numbers[-1]).type
         if existing != type_:
             raise ArtifactTypeError(f"{project}/{name} has type {existing!r}; cannot log a version of type {type_!r}")
 
@@ -487,9 +458,8 @@ def _allocate_version(
     origin: dict[str, object] | None,
 ) -> VersionRecord:
     """Create ``versions/<N+1>`` with create-if-absent, retrying on conflict."""
-    backend = store.backend
     name = manifest.name
-    numbers = store._version_numbers(project, name)
+    numbers = store.catalog.version_numbers(project, name)
     n = numbers[-1] + 1 if numbers else 0
     for _ in range(10_000):
         record = VersionRecord(
@@ -506,24 +476,7 @@ def _allocate_version(
             run_id=run_id,
             origin=origin,
         )
-        if backend.create(layout.version_record(project, name, n), record.to_bytes()):
+        if store.catalog.create_version(record):
             return record
         n += 1
     raise StoreError(f"could not allocate a version of {project}/{name} in store {store.url}")
-
-
-def set_alias(store: Store, project: str, name: str, alias: str, version: int | None, run_id: str | None) -> None:
-    """Append an alias event pointing ``alias`` at ``version`` (None removes the alias)."""
-    backend = store.backend
-    adir = layout.alias_dir(project, name, alias)
-    seqs = [s for n in backend.listdir(adir) if (s := layout.parse_seq(n)) is not None]
-    seq = max(seqs) + 1 if seqs else 0
-    if seqs:
-        key = layout.alias_event(project, name, alias, seq - 1)
-        if AliasEvent.from_bytes(backend.read(key), f"alias event {key}", alias=alias).version == version:
-            return  # already there: no event, so re-logging the same content writes nothing new
-    while True:
-        event = AliasEvent(alias, version, codec.utcnow(), run_id)
-        if backend.create(layout.alias_event(project, name, alias, seq), event.to_bytes()):
-            return
-        seq += 1

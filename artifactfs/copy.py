@@ -11,14 +11,13 @@ from fsspec.callbacks import Callback
 
 from . import layout
 from .artifact import Artifact
+from .backend import Backend, KeyNotFoundError
 from .cache import copy_verified
 from .commit import check_type, publish
-from .errors import ArtifactNotFoundError, IntegrityError, MisplacedRecordError, RunNotFoundError
+from .errors import ArtifactNotFoundError, IntegrityError, RunNotFoundError
 from .hashing import Digest, hash_bytes
 from .leases import commit_lease
-from .manifest import Manifest
 from .records import ArtifactVersionId, RunRecord
-from .storage import Backend, KeyNotFoundError
 from .store import Store, open_store
 from .transfer import SMALL_BLOB, batches, missing_blobs
 
@@ -91,18 +90,16 @@ def copy_blobs(
 
 
 def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, callback: Callback | None) -> None:
-    ident = art._identity()
+    ident = art.version_id
     what = f"copy of {art.qualified_name}"
-    mkey = layout.manifest(ident.manifest)
-    manifest_bytes = src.backend.read(mkey)
-    if hash_bytes(manifest_bytes, ident.manifest.algorithm) != ident.manifest:
-        raise IntegrityError(f"{what}: manifest {mkey} in store {src.url} does not match its digest")
-    manifest = Manifest.from_bytes(manifest_bytes, f"manifest {mkey}")
-    if (manifest.name, manifest.type) != (ident.name, art.type):
-        raise MisplacedRecordError(f"{what}: its manifest {mkey} is of {manifest.name!r}, not {ident.name!r}")
+    try:
+        manifest_bytes = src.catalog.manifest_bytes(ident.manifest)
+    except IntegrityError as e:
+        raise IntegrityError(f"{what}: {e}") from None
+    manifest = art.manifest  # decoded from these very bytes, and checked to be this version's
     sizes = {e.digest: e.size for e in manifest.entries if e.kind != "reference" and e.digest is not None}
-    check_type(dst, ident.project, ident.name, manifest.type)
-    rec = src._version_record(ident.project, ident.name, ident.version)
+    check_type(dst.catalog, ident.project, ident.name, manifest.type)
+    rec = src.catalog.version(ident.project, ident.name, ident.version)
     origin = {
         "store": src.url,
         "project": ident.project,
@@ -125,19 +122,17 @@ def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, cal
             origin=origin,
             lease=lease,
         )
-    report.versions.append(f"{new.project}/{new.name}:v{new.version}")
+    report.versions.append(new.qualified_name)
     report.new_versions += int(is_new)
 
 
 def _copy_run(src: Store, dst: Store, run: RunRecord, report: CopyReport) -> None:
-    key = layout.run_record(run.project, run.id)
-    if not dst.backend.exists(key):
-        dst.backend.write(key, run.to_bytes())
+    if dst.catalog.add_run(run):
         report.runs += 1
     for used in run.inputs:
-        target = dst._find_version(used)
+        target = dst.catalog.find_version(used)
         if target is not None:
-            dst._mark_used(used.project, used.name, target, run.project, run.id)
+            dst.catalog.mark_used(used.project, used.name, target, run.project, run.id)
 
 
 def copy(
@@ -159,7 +154,7 @@ def copy(
     ``all_versions`` copies every version of the artifact.
     """
     s, d = _store(src), _store(dst)
-    d._ensure_writable()
+    d.catalog.ensure_store()
     first = s.artifact(ref)
     todo = s.versions(first.project, first.name) if all_versions else [first]
     report = CopyReport()
@@ -176,7 +171,7 @@ def copy(
         visit(art)
 
     def visit(art: Artifact) -> None:
-        ident = art._identity()
+        ident = art.version_id
         if ident in seen:
             return
         seen.add(ident)
@@ -184,7 +179,7 @@ def copy(
             report.deleted.append(art.qualified_name)
             return
         if with_lineage:
-            for up in art._upstream:
+            for up in art.manifest.upstream:
                 visit_id(up)
             run = None
             with contextlib.suppress(RunNotFoundError):

@@ -26,34 +26,34 @@ import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from fsspec.callbacks import Callback
 
 from . import layout
+from .blobs import BlobReader
 from .cache import READ_ONLY, copy_into_place, copy_stream_into_place, copy_verified
-from .errors import ArtifactFSError, IntegrityError, InvalidNameError, LocalFileError, local_file_error
-from .hashing import Digest, hash_stream
+from .errors import (
+    ArtifactFSError,
+    IntegrityError,
+    InvalidNameError,
+    KeyNotFoundError,
+)
+from .hashing import Digest
 from .manifest import Entry
 from .refs import check_entry_path
-from .settings import CACHE_ENV
 from .statcache import StatKey, settled_ns, stat_key
-from .storage import KeyNotFoundError, open_uri
-from .transfer import fetch_to_cache
+from .transfer import SMALL_BLOB, fetch_to_cache
+from .uris import open_uri
 
-if TYPE_CHECKING:
-    from .store import Store
+__all__ = ["materialize"]
 
-__all__ = ["local_error", "materialize", "verify_cached"]
-
-_SMALL_BLOB = 4 << 20
 _CACHE_DIRS: set[str] = set()  # cache folders known to exist
 
 Placed = Digest | tuple[str, StatKey, Digest] | None
 
 
 def materialize(
-    store: Store,
+    blobs: BlobReader,
     qualified: str,
     entries: list[Entry],
     dest: Path,
@@ -67,31 +67,22 @@ def materialize(
     filesystem, a read-only or forbidden folder, the cache's or the download's) is a
     :class:`LocalFileError` naming it and what to do.
     """
-    with _local_errors(store, dest):
-        _place_all(store, qualified, entries, dest, callback, copy)
+    with _local_errors(blobs, dest):
+        _place_all(blobs, qualified, entries, dest, callback, copy)
 
 
 @contextlib.contextmanager
-def _local_errors(store: Store, dest: Path) -> Iterator[None]:
+def _local_errors(blobs: BlobReader, dest: Path) -> Iterator[None]:
     try:
         yield
     except ArtifactFSError:
         raise
     except OSError as e:
-        raise local_error(store, e, dest) from e
-
-
-def local_error(store: Store, e: OSError, dest: object) -> LocalFileError:
-    """A local failure while writing a download or the cache, as a LocalFileError naming it."""
-    cache = os.fspath(store.cache.root)
-    if any(isinstance(f, str) and f.startswith(cache) for f in (e.filename, e.filename2)):
-        advice = f"set ${CACHE_ENV} to a writable folder with free space"
-        return local_file_error(e, "write to the blob cache at", cache, f"{e.strerror or e}: {advice}")
-    return local_file_error(e, "download into", e.filename or dest)
+        raise blobs.local_error(e, dest) from e
 
 
 def _place_all(
-    store: Store, qualified: str, entries: list[Entry], dest: Path, callback: Callback | None, copy: bool
+    blobs: BlobReader, qualified: str, entries: list[Entry], dest: Path, callback: Callback | None, copy: bool
 ) -> None:
     by_digest: dict[Digest, list[Entry]] = {}
     references: list[Entry] = []
@@ -105,21 +96,21 @@ def _place_all(
     where = {e.path: targets.check(e.path, f"{qualified} entry {e.path!r}") for e in entries}
     targets.make_folders()
 
-    trusted = _trusted(store, list(by_digest))
-    if not store.backend.is_local:
+    trusted = _trusted(blobs, list(by_digest))
+    if not blobs.backend.is_local:
         wanted = {
             d: (es[0].size, f"{qualified} entry {es[0].path!r}") for d, es in by_digest.items() if d not in trusted
         }
         try:
-            fresh = fetch_to_cache(store.backend, store.cache, wanted, callback)
+            fresh = fetch_to_cache(blobs.backend, blobs.cache, wanted, callback)
         except KeyNotFoundError as missing:
-            raise IntegrityError(f"{qualified}: a blob is missing from store {store.url}: {missing}") from None
-        trusted |= _settle(store, fresh)
+            raise IntegrityError(f"{qualified}: a blob is missing from store {blobs.url}: {missing}") from None
+        trusted |= _settle(blobs, fresh)
 
     rest = []
     for digest, es in by_digest.items():
         # A trusted cached blob is one link: cheaper here than a hand-off to a thread.
-        if digest in trusted and not copy and _link(store.cache.file(digest), where[es[0].path]):
+        if digest in trusted and not copy and _link(blobs.cache.file(digest), where[es[0].path]):
             for again in es[1:]:
                 copy_into_place(where[es[0].path], where[again.path])
         else:
@@ -127,20 +118,20 @@ def _place_all(
 
     def blob(item: tuple[Digest, list[Entry]]) -> Placed:
         d, es = item
-        return _place_blob(store, qualified, d, es[0], [where[e.path] for e in es], d in trusted, copy)
+        return _place_blob(blobs, qualified, d, es[0], [where[e.path] for e in es], d in trusted, copy)
 
     # Small blobs in this thread alone (threads contending for the GIL over many short system
     # calls were slower: 1.1 s with 8 threads against 0.8 s with one for 10,000 files); large
     # ones, and references (fetched from elsewhere), in the pool.
-    small = [item for item in rest if item[1][0].size <= _SMALL_BLOB]
-    large = [item for item in rest if item[1][0].size > _SMALL_BLOB]
+    small = [item for item in rest if item[1][0].size <= SMALL_BLOB]
+    large = [item for item in rest if item[1][0].size > SMALL_BLOB]
     placed = [blob(item) for item in small]
-    with ThreadPoolExecutor(store.workers) as pool:
+    with ThreadPoolExecutor(blobs.workers) as pool:
         placed += pool.map(blob, large)
         list(pool.map(lambda e: _place_reference(e, where[e.path], f"{qualified} entry {e.path!r}"), references))
     placed = [p for p in placed if p is not None]
-    _settle(store, {p for p in placed if isinstance(p, Digest)})
-    store.stat_cache.record([p for p in placed if isinstance(p, tuple)], hashed_ns=time.time_ns())
+    _settle(blobs, {p for p in placed if isinstance(p, Digest)})
+    blobs.stat_cache.record([p for p in placed if isinstance(p, tuple)], hashed_ns=time.time_ns())
 
 
 class _Targets:
@@ -174,18 +165,18 @@ class _Targets:
             os.makedirs(parent, exist_ok=True)
 
 
-def _trusted(store: Store, digests: list[Digest]) -> set[Digest]:
+def _trusted(blobs: BlobReader, digests: list[Digest]) -> set[Digest]:
     """The digests whose cached copy is unchanged since it was last verified (by its stat)."""
     stats = []
     for d in digests:
-        path = store.cache.file(d)
+        path = blobs.cache.file(d)
         with contextlib.suppress(OSError):
             stats.append((path, stat_key(os.stat(path))))
-    known = store.stat_cache.lookup(stats, digests[0].algorithm) if stats else {}
-    return {d for d in digests if known.get(store.cache.file(d)) == d}
+    known = blobs.stat_cache.lookup(stats, digests[0].algorithm) if stats else {}
+    return {d for d in digests if known.get(blobs.cache.file(d)) == d}
 
 
-def _settle(store: Store, digests: set[Digest]) -> set[Digest]:
+def _settle(blobs: BlobReader, digests: set[Digest]) -> set[Digest]:
     """Mark cached blobs verified just now: read-only, dated past the racy window, remembered.
 
     Returns the digests settled (a blob another process evicted meanwhile is left out).
@@ -193,7 +184,7 @@ def _settle(store: Store, digests: set[Digest]) -> set[Digest]:
     done, rows = set(), []
     past = settled_ns()
     for d in digests:
-        path = store.cache.file(d)
+        path = blobs.cache.file(d)
         try:
             os.chmod(path, READ_ONLY)
             os.utime(path, ns=(past, past))
@@ -201,7 +192,7 @@ def _settle(store: Store, digests: set[Digest]) -> set[Digest]:
             done.add(d)
         except OSError:
             continue
-    store.stat_cache.record(rows, hashed_ns=time.time_ns())
+    blobs.stat_cache.record(rows, hashed_ns=time.time_ns())
     return done
 
 
@@ -228,14 +219,14 @@ def _link(src: str, target: str) -> bool:
 
 
 def _place_blob(
-    store: Store, qualified: str, digest: Digest, entry: Entry, targets: list[str], trusted: bool, copy: bool
+    blobs: BlobReader, qualified: str, digest: Digest, entry: Entry, targets: list[str], trusted: bool, copy: bool
 ) -> Placed:
     """Write one blob at every target path.
 
     Returns what the cache learnt: a remote store's cached blob verified now (to settle), or
     a local store's blob copied, settled and linked into the cache (a stat-cache row).
     """
-    cached = store.cache.file(digest)
+    cached = blobs.cache.file(digest)
     what = f"{qualified} entry {entry.path!r} (store key {layout.blob(digest)})"
     first = targets[0]
     placed: Placed = None
@@ -243,19 +234,20 @@ def _place_blob(
         pass
     elif trusted:
         copy_into_place(cached, first)
-    elif store.backend.is_local:
+    elif blobs.backend.is_local:
         try:
-            with store.backend.open(layout.blob(digest)) as src:
+            with blobs.backend.open(layout.blob(digest)) as src:
                 key = copy_verified(src, first, digest, entry.size, what, settle=not copy, make_parent=False)
         except KeyNotFoundError:
-            raise IntegrityError(f"{what}: blob is missing from store {store.url}") from None
+            raise IntegrityError(f"{what}: blob is missing from store {blobs.url}") from None
         if key is not None:
-            if _adopt(store, first, cached):
+            if _adopt(blobs, first, cached):
                 placed = (cached, key, digest)
             else:
                 os.chmod(first, 0o644)  # not linked to the cache after all: an ordinary private file
     else:
-        placed = verify_cached(store, digest, entry, what)
+        blobs.verified_file(digest, entry.size, what)
+        placed = digest
         if copy or not _link(cached, first):
             copy_into_place(cached, first)
     for t in targets[1:]:  # the same bytes again: a copy, never a second link to one inode
@@ -263,20 +255,7 @@ def _place_blob(
     return placed
 
 
-def verify_cached(store: Store, digest: Digest, entry: Entry, what: str) -> Digest:
-    """Hash a remote store's blob in the cache (fetching it if absent); a corrupt copy is fetched again."""
-    for attempt in (0, 1):
-        with store._blob_source(digest, entry.size, what) as src:
-            got, size = hash_stream(src, digest.algorithm, limit=entry.size + 1)
-        if got == digest and size == entry.size:
-            return digest
-        store.cache.evict(digest)  # changed since it was cached: fetch it again from the store
-        if attempt:
-            break
-    raise IntegrityError(f"{what}: blob in store {store.url} does not match its digest")
-
-
-def _adopt(store: Store, downloaded: str, cached: str) -> bool:
+def _adopt(blobs: BlobReader, downloaded: str, cached: str) -> bool:
     """Make a verified download the cached copy too (a link: no byte written)."""
     folder = os.path.dirname(cached)
     if folder not in _CACHE_DIRS:

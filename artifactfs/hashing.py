@@ -23,6 +23,7 @@ __all__ = [
     "hash_file",
     "hash_file_blocks",
     "hash_stream",
+    "matches",
     "new_file_hasher",
     "new_hasher",
 ]
@@ -100,6 +101,15 @@ def hash_stream(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM, limit: in
         h.update(chunk)
         size += len(chunk)
     return Digest(algorithm, h.hexdigest()), size
+
+
+def matches(src: bytes | memoryview | IO[bytes], digest: Digest, size: int) -> bool:
+    """Whether ``src`` (bytes, or a stream read from where it stands) is exactly the ``size``
+    bytes that hash to ``digest``: the one test of a whole blob. A stream is read for at most
+    ``size + 1`` bytes, so an oversized one costs no more than that to refuse."""
+    if isinstance(src, bytes | memoryview):
+        return len(src) == size and hash_bytes(src, digest.algorithm) == digest
+    return hash_stream(src, digest.algorithm, limit=size + 1) == (digest, size)
 
 
 def hash_blocks(stream: IO[bytes], algorithm: str = DEFAULT_ALGORITHM, block_size: int = BLOCK_SIZE) -> bytes:

@@ -32,9 +32,9 @@ import uuid
 from collections.abc import Iterator
 
 from . import codec, layout
+from .backend import Backend
 from .errors import FormatError, StoreError
 from .records import Lease
-from .storage import Backend
 
 __all__ = ["LEASE_TTL", "NODE", "Held", "alive", "commit_lease", "gc_lock", "gone", "live_leases"]
 

@@ -6,12 +6,19 @@ import datetime as dt
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from . import layout
-from .errors import ArtifactFSError, ArtifactNotFoundError, FormatError, MisplacedRecordError, StoreError
-from .hashing import Digest, hash_bytes, hash_stream
-from .leases import gc_lock, live_leases
+from .catalog import Catalog
+from .errors import (
+    ArtifactFSError,
+    ArtifactNotFoundError,
+    FormatError,
+    KeyNotFoundError,
+    MisplacedRecordError,
+    StoreError,
+)
+from .hashing import Digest, hash_bytes, matches
+from .leases import LEASE_TTL, gc_lock, live_leases
 from .manifest import Manifest
 from .records import (
     AliasEvent,
@@ -22,10 +29,6 @@ from .records import (
     UsedByMarker,
     VersionRecord,
 )
-from .storage import KeyNotFoundError
-
-if TYPE_CHECKING:
-    from .store import Store
 
 __all__ = ["GcReport", "Problem", "gc", "verify"]
 
@@ -62,15 +65,15 @@ class GcReport:
 
 
 def _live_versions(
-    store: Store, projects: list[str], skip: set[str] | frozenset[str] = frozenset()
+    catalog: Catalog, projects: list[str], skip: set[str] | frozenset[str] = frozenset()
 ) -> Iterator[tuple[tuple[str, str, int], str, bytes | None]]:
     """((project, name, number), record key, bytes or None) of every version that is not
     deleted (but those whose keys are in ``skip``)."""
     for project in projects:
-        for name in store.backend.listdir(layout.artifacts_dir(project)):
-            numbers, _ = store._live_numbers(project, name)
+        for name in catalog.artifact_names(project):
+            numbers, _ = catalog.live_numbers(project, name)
             ids = {k: (project, name, n) for n in numbers if (k := layout.version_record(project, name, n)) not in skip}
-            for key, data in store.backend.read_many(ids).items():
+            for key, data in catalog.backend.read_many(ids).items():
                 yield ids[key], key, data
 
 
@@ -78,16 +81,16 @@ def _problem(e: FormatError, key: str) -> Problem:
     return Problem("misplaced" if isinstance(e, MisplacedRecordError) else "undecodable", key, str(e))
 
 
-def verify(store: Store, project: str | None = None, deep: bool = False) -> list[Problem]:
+def verify(catalog: Catalog, project: str | None = None, deep: bool = False) -> list[Problem]:
     """Check every live version: record, manifest and blobs (re-hashed when ``deep``); and
     every alias event, tombstone, claim resolution, marker and run record: each decodes,
     agrees with its key, and points at something that exists."""
-    backend = store.backend
+    backend = catalog.backend
     problems: list[Problem] = []
-    projects = [project] if project else store.projects()
+    projects = [project] if project else catalog.projects()
     blobs = backend.walk("blobs")
     hashed: dict[Digest, bool] = {}
-    for at, key, data in _live_versions(store, projects):
+    for at, key, data in _live_versions(catalog, projects):
         if data is None:
             problems.append(Problem("missing", key, "version record vanished while verifying"))
             continue
@@ -134,12 +137,11 @@ def verify(store: Store, project: str | None = None, deep: bool = False) -> list
             elif deep:
                 if entry.digest not in hashed:
                     with backend.open(bkey) as f:
-                        got = hash_stream(f, entry.digest.algorithm, limit=entry.size + 1)
-                    hashed[entry.digest] = got == (entry.digest, entry.size)
+                        hashed[entry.digest] = matches(f, entry.digest, entry.size)
                 if not hashed[entry.digest]:
                     problems.append(Problem("digest", bkey, f"blob of {where} does not match its digest"))
     for p in projects:
-        problems.extend(_verify_records(store, p))
+        problems.extend(_verify_records(catalog, p))
     return problems
 
 
@@ -151,12 +153,12 @@ def _decoded(problems: list[Problem], found: dict[str, bytes | None], decode: Ca
             problems.append(_problem(e, key))
 
 
-def _verify_records(store: Store, project: str) -> list[Problem]:
+def _verify_records(catalog: Catalog, project: str) -> list[Problem]:
     """Alias events, tombstones, claim resolutions, markers and runs of one project."""
-    backend = store.backend
+    backend = catalog.backend
     problems: list[Problem] = []
-    for name in backend.listdir(layout.artifacts_dir(project)):
-        numbers = set(store._version_numbers(project, name))
+    for name in catalog.artifact_names(project):
+        numbers = set(catalog.version_numbers(project, name))
         adir = layout.aliases_dir(project, name)
         events = {f"{adir}/{a}/{e}": a for a in backend.listdir(adir) for e in backend.listdir(f"{adir}/{a}")}
         for key, data in backend.read_many(events).items():
@@ -167,8 +169,8 @@ def _verify_records(store: Store, project: str) -> list[Problem]:
                 continue
             if ev.version is not None and ev.version not in numbers:
                 problems.append(Problem("dangling", key, f"alias {ev.alias!r} points at missing v{ev.version}"))
-        problems.extend(_verify_tombstones(store, project, name, numbers))
-        problems.extend(_verify_resolutions(store, project, name))
+        problems.extend(_verify_tombstones(catalog, project, name, numbers))
+        problems.extend(_verify_resolutions(catalog, project, name))
     for kind in ("used-by", "referenced-by"):
         markers = list(backend.walk(f"{layout.project_dir(project)}/{kind}"))
         for key, data in backend.read_many(markers).items():
@@ -187,8 +189,8 @@ def _verify_records(store: Store, project: str) -> list[Problem]:
     return problems
 
 
-def _verify_tombstones(store: Store, project: str, name: str, numbers: set[int]) -> list[Problem]:
-    backend = store.backend
+def _verify_tombstones(catalog: Catalog, project: str, name: str, numbers: set[int]) -> list[Problem]:
+    backend = catalog.backend
     problems: list[Problem] = []
     tdir = layout.tombstones_dir(project, name)
     stones = {f"{tdir}/{n}": seq for n in backend.listdir(tdir) if (seq := layout.parse_seq(n)) is not None}
@@ -197,9 +199,9 @@ def _verify_tombstones(store: Store, project: str, name: str, numbers: set[int])
     return problems
 
 
-def _verify_resolutions(store: Store, project: str, name: str) -> list[Problem]:
+def _verify_resolutions(catalog: Catalog, project: str, name: str) -> list[Problem]:
     """Each claim resolution names a version that holds the content its folder is named by."""
-    backend = store.backend
+    backend = catalog.backend
     problems: list[Problem] = []
     top = f"{layout.artifact_dir(project, name)}/digests"
     for folder in backend.listdir(top):
@@ -213,7 +215,7 @@ def _verify_resolutions(store: Store, project: str, name: str) -> list[Problem]:
         for key, data in backend.read_many(keys).items():
             try:
                 version = ClaimResolution.from_bytes(data or b"", f"content claim resolution {key}").version
-                rec = store._version_record(project, name, version)
+                rec = catalog.version(project, name, version)
             except FormatError as e:
                 problems.append(_problem(e, key))
                 continue
@@ -225,12 +227,12 @@ def _verify_resolutions(store: Store, project: str, name: str) -> list[Problem]:
     return problems
 
 
-def _mark(store: Store, skip: set[str]) -> tuple[set[str], set[str]]:
+def _mark(catalog: Catalog, skip: set[str]) -> tuple[set[str], set[str]]:
     """(keys reachable from the live versions not in ``skip``, the version record keys read)."""
     reachable: set[str] = set()
     manifests: dict[str, Digest] = {}
     seen: set[str] = set()
-    for at, key, data in _live_versions(store, store.projects(), skip):
+    for at, key, data in _live_versions(catalog, catalog.projects(), skip):
         seen.add(key)
         if data is None:
             continue
@@ -242,7 +244,7 @@ def _mark(store: Store, skip: set[str]) -> tuple[set[str], set[str]]:
     for mkey, digest in manifests.items():
         reachable.add(mkey)
         try:
-            manifest = store._manifest(digest)
+            manifest = catalog.manifest(digest)
         except ArtifactFSError as e:
             # Without the manifest we cannot know which blobs it needs: sweep nothing.
             raise StoreError(f"gc stopped: manifest {mkey} is unreadable ({e}); run verify") from e
@@ -250,11 +252,11 @@ def _mark(store: Store, skip: set[str]) -> tuple[set[str], set[str]]:
     return reachable, seen
 
 
-def _drain(store: Store, wait: float) -> int:
+def _drain(catalog: Catalog, wait: float) -> int:
     """Wait up to ``wait`` seconds for in-flight commits to finish; how many are left."""
     deadline = time.monotonic() + wait
     pause = 0.05
-    while live := live_leases(store.backend, layout.commit_leases_dir()):
+    while live := live_leases(catalog.backend, layout.commit_leases_dir()):
         if time.monotonic() >= deadline:
             return len(live)
         time.sleep(pause)
@@ -262,7 +264,9 @@ def _drain(store: Store, wait: float) -> int:
     return 0
 
 
-def gc(store: Store, grace: dt.timedelta, dry_run: bool, wait: float = 60.0) -> GcReport:
+def gc(
+    catalog: Catalog, grace: dt.timedelta, dry_run: bool, wait: float = 60.0, lease_ttl: float = LEASE_TTL
+) -> GcReport:
     """Free blobs and manifests that no live version references and that are older than ``grace``.
 
     Candidates are listed first and references marked after, so a version committed meanwhile
@@ -272,11 +276,11 @@ def gc(store: Store, grace: dt.timedelta, dry_run: bool, wait: float = 60.0) -> 
     checks each file's age again; commits that start meanwhile wait for gc. If commits are
     still in flight after ``wait``, nothing is deleted and the report says how many.
     """
-    backend = store.backend
+    backend = catalog.backend
     report = GcReport(dry_run=dry_run)
     cutoff = time.time() - grace.total_seconds()
     candidates = {**backend.walk("blobs"), **backend.walk("manifests"), **backend.walk("tmp")}
-    reachable, seen = _mark(store, set())
+    reachable, seen = _mark(catalog, set())
     doomed: list[tuple[str, int]] = []
     for key, (size, mtime) in sorted(candidates.items()):
         if key in reachable:
@@ -289,11 +293,11 @@ def gc(store: Store, grace: dt.timedelta, dry_run: bool, wait: float = 60.0) -> 
         for key, size in doomed:
             _count(report, key, size)
         return report
-    with gc_lock(backend, store.lease_ttl) as held:
-        report.deferred = _drain(store, wait)
+    with gc_lock(backend, lease_ttl) as held:
+        report.deferred = _drain(catalog, wait)
         if report.deferred:
             return report
-        more, _ = _mark(store, seen)  # versions committed while gc marked the first time
+        more, _ = _mark(catalog, seen)  # versions committed while gc marked the first time
         for key, size in doomed:
             if key in more:
                 continue

@@ -202,6 +202,11 @@ class VersionRecord:
     def qualified_name(self) -> str:
         return f"{self.project}/{self.name}:v{self.version}"
 
+    @property
+    def version_id(self) -> ArtifactVersionId:
+        """What lineage edges naming this version hold."""
+        return ArtifactVersionId(self.project, self.name, self.version, self.manifest)
+
     def to_bytes(self) -> bytes:
         data = codec.encode(
             {

@@ -14,7 +14,6 @@ __all__ = [
     "check_entry_path",
     "check_name",
     "parse_ref",
-    "version_tag",
 ]
 
 LATEST = "latest"
@@ -87,11 +86,6 @@ def check_entry_path(path: object) -> str:
                 "which no common filesystem can hold (ext4, APFS, NTFS): it could never be downloaded"
             )
     return path
-
-
-def version_tag(number: int) -> str:
-    """``3`` -> ``"v3"``."""
-    return f"v{number}"
 
 
 @dataclass(frozen=True, slots=True)

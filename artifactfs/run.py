@@ -16,7 +16,7 @@ from typing import Any
 
 from fsspec.callbacks import Callback
 
-from . import codec, layout
+from . import codec
 from .artifact import Artifact
 from .commit import commit
 from .errors import ArtifactStateError, InvalidInputError, LocalPathNotFoundError
@@ -88,7 +88,7 @@ class Run:
             host=platform.node() or None,
             extra=_environment(),
         )
-        store._ensure_writable()
+        store.catalog.ensure_store()
         self._save()
 
     @property
@@ -110,7 +110,7 @@ class Run:
 
     def _save(self) -> None:
         # A run record has exactly one writer, this run, so it may be rewritten.
-        self.store.backend.write(layout.run_record(self.project, self.id), self._record.to_bytes())
+        self.store.catalog.save_run(self._record)
 
     def _check_running(self) -> None:
         if self.finished:
@@ -142,8 +142,8 @@ class Run:
             aliases=checked,
             callback=callback,
         )
-        logged = self.store.artifact(f"{record.project}/{record.name}:v{record.version}")
-        self._record = self._record.with_output(logged._identity())
+        logged = self.store.artifact(record.qualified_name)
+        self._record = self._record.with_output(logged.version_id)
         self._save()
         return logged
 
@@ -154,10 +154,10 @@ class Run:
         if isinstance(ref, Artifact):
             ref = ref.qualified_name
         art = self.store.artifact(ref, type=type, project=self.project)
-        ident = art._identity()
+        ident = art.version_id
         self._record = self._record.with_input(ident)
         self._save()
-        self.store._mark_used(ident.project, ident.name, ident.version, self.project, self.id)
+        self.store.catalog.mark_used(ident.project, ident.name, ident.version, self.project, self.id)
         return art
 
     def log_code(
@@ -197,7 +197,7 @@ class Run:
         # The snapshot is an input of the run, not one of its products: recording it as logged
         # by the run too would put a cycle (run -> code -> run) in every lineage graph.
         record, _ = commit(self.store, art, project=self.project, run_project=None, run_id=None, aliases=[])
-        return self.use_artifact(f"{record.project}/{record.name}:v{record.version}")
+        return self.use_artifact(record.qualified_name)
 
     def finish(self, status: str = "finished", error: str | None = None) -> None:
         """Mark the run finished (or ``failed``) and write its final record; idempotent."""

@@ -1,15 +1,25 @@
-"""Tables: pandas DataFrames stored as one Parquet blob, read lazily by row group."""
+"""Tables: pandas DataFrames stored as Parquet, read lazily by row group.
+
+:class:`Table` is one Parquet blob; :class:`PartitionedTable` is one table of many parts
+(written by a Dask cluster, or from Parquet files already written). A stored table reads its
+bytes through an :class:`~artifactfs.blobs.EntrySource`, so every byte is verified before
+pyarrow sees it. Writing Parquet is :mod:`artifactfs.parquet`, writing parts
+:mod:`artifactfs.parts`, and reading in place by engines :mod:`artifactfs.engines`.
+"""
 
 from __future__ import annotations
 
-import json
 import os
 import weakref
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
 
-from .errors import InvalidInputError
+from . import engines
+from .blobs import EntrySource
+from .errors import FormatError, InvalidInputError
+from .manifest import Entry, stat_kind
+from .parquet import ROW_GROUP_SIZE, culprit, footer_max_lengths, footer_stats, load_pandas, load_pyarrow, write_arrow
+from .parts import Builder, dask_builder, parquet_builder
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -18,110 +28,7 @@ if TYPE_CHECKING:
     import pyarrow.dataset as pads
     import pyarrow.parquet as pq
 
-    from .manifest import Entry
-    from .partitioned import PartitionedTable
-    from .store import Store
-
-__all__ = ["ROW_GROUP_SIZE", "Table", "write_arrow"]
-
-# Small enough that a page of a huge table costs one modest range read, large enough that
-# Parquet's per-group overhead stays negligible.
-ROW_GROUP_SIZE = 131_072
-COMPRESSION = "zstd"
-
-Opener = Callable[[], IO[bytes]]
-
-
-# pandas and pyarrow take ~0.4 s to import; load them only when a table is used, so that
-# logging files (and the CLI) start fast.
-def _pandas() -> Any:
-    import pandas
-
-    return pandas
-
-
-def _pyarrow() -> tuple[Any, Any]:
-    import pyarrow
-    import pyarrow.parquet
-
-    return pyarrow, pyarrow.parquet
-
-
-def write_arrow(table: pa.Table, path: str | os.PathLike[str]) -> dict[str, Any]:
-    """Write an Arrow table as artifactfs writes every table; return the manifest fields.
-
-    zstd, row groups of :data:`ROW_GROUP_SIZE` rows, and the longest value of each text column
-    in the footer (viewers size columns from it: min/max statistics order text, they do not
-    measure it).
-    """
-    pa_, pq = _pyarrow()
-    import pyarrow.compute as pc
-
-    lengths = {}
-    for f in table.schema:
-        if pa_.types.is_string(f.type) or pa_.types.is_large_string(f.type):
-            longest = pc.max(pc.utf8_length(table.column(f.name))).as_py()
-            lengths[f.name] = int(longest or 0)
-    meta = dict(table.schema.metadata or {})
-    meta[b"artifactfs.max_lengths"] = json.dumps(lengths).encode()
-    pq.write_table(
-        table.replace_schema_metadata(meta),
-        path,
-        compression=COMPRESSION,
-        row_group_size=ROW_GROUP_SIZE,
-        use_dictionary=_dictionary_columns(table),
-    )
-    written = pq.read_metadata(path)
-    return {
-        "num_rows": written.num_rows,
-        "num_row_groups": written.num_row_groups,
-        "columns": [[f.name, str(f.type)] for f in table.schema],
-    }
-
-
-DICTIONARY_SAMPLE = 65_536
-DICTIONARY_MAX_DISTINCT = 0.1
-
-
-def _dictionary_columns(table: pa.Table) -> list[str] | bool:
-    """The columns worth dictionary encoding: few distinct values in a sample of their rows.
-
-    With row groups of :data:`ROW_GROUP_SIZE` rows, every group carries its own dictionary; for
-    a column of many distinct values (ids, free text) that repeats most of the data, once per
-    group. Measured on 1,000,000 rows x 10 columns: 47.0 MB with dictionaries everywhere,
-    37.3 MB with dictionaries only where they pay (raw pyarrow, one row group: 37.7 MB).
-    """
-    pa_, _ = _pyarrow()
-    import pyarrow.compute as pc
-
-    chosen = []
-    for f in table.schema:
-        if pa_.types.is_nested(f.type):
-            return True  # column paths of nested types: leave pyarrow's default
-        if pa_.types.is_dictionary(f.type):
-            chosen.append(f.name)
-            continue
-        if pa_.types.is_null(f.type) or isinstance(f.type, pa_.ExtensionType):
-            continue  # all-null columns, pandas periods and intervals: nothing to count, pyarrow's default
-        sample = table.column(f.name).slice(0, DICTIONARY_SAMPLE)
-        try:
-            distinct = pc.count_distinct(sample).as_py()
-        except (pa_.ArrowNotImplementedError, pa_.ArrowTypeError):
-            continue  # a type the kernel does not count: leave it plain
-        if len(sample) and distinct <= DICTIONARY_MAX_DISTINCT * len(sample):
-            chosen.append(f.name)
-    return chosen
-
-
-def _culprit(frame: pd.DataFrame, error: Exception) -> str:
-    """Why ``frame`` cannot be converted, naming the first column that cannot be on its own."""
-    pa_ = _pyarrow()[0]
-    for name in frame.columns:
-        try:
-            pa_.Table.from_pandas(frame[[name]], preserve_index=False)
-        except (pa_.ArrowException, TypeError, ValueError) as e:
-            return f"column {name!r} (dtype {frame[name].dtype}) cannot be converted: {e}"
-    return str(error)
+__all__ = ["ROW_GROUP_SIZE", "PartitionedTable", "Table", "write_arrow"]
 
 
 class Table:
@@ -133,34 +40,33 @@ class Table:
     the row groups they need, ``dataframe()`` reads everything.
     """
 
-    def __init__(self, dataframe: pd.DataFrame | None = None, *, _opener: Opener | None = None) -> None:
+    def __init__(self, dataframe: pd.DataFrame | None = None, *, _source: EntrySource | None = None) -> None:
         self._arrow: pa.Table | None = None
-        if _opener is None:
-            pa_ = _pyarrow()[0]
-            if not isinstance(dataframe, _pandas().DataFrame):
+        if _source is None:
+            pa_ = load_pyarrow()[0]
+            if not isinstance(dataframe, load_pandas().DataFrame):
                 raise InvalidInputError(
                     f"Table(dataframe=...) needs a pandas DataFrame, got {type(dataframe).__name__}"
                 )
             try:
                 self._arrow = pa_.Table.from_pandas(dataframe)
             except (pa_.ArrowException, TypeError, ValueError) as e:
-                raise InvalidInputError(f"this DataFrame cannot be stored as a table: {_culprit(dataframe, e)}") from e
-        self._opener = _opener
+                raise InvalidInputError(f"this DataFrame cannot be stored as a table: {culprit(dataframe, e)}") from e
+        self._source = _source
         self._file: pq.ParquetFile | None = None
         self._handle: IO[bytes] | None = None
-        # Where a logged table lives (set by the store): lets workers of a cluster reopen it.
-        self._entry: Entry | None = None
-        self._origin: tuple[Store, str] | None = None
-        # A local file of the whole table, verified just now (set by the store): whole reads
-        # then go through pyarrow's own multi-threaded reader instead of block by block.
-        self._whole: Callable[[], str] | None = None
+
+    @classmethod
+    def stored(cls, source: EntrySource) -> Table:
+        """The table whose bytes ``source`` gives (what ``art.get_table`` returns)."""
+        return cls(_source=source)
 
     # ------------------------------------------------------------------ writing
     def write_parquet(self, path: str | os.PathLike[str]) -> dict[str, Any]:
         """Write this (draft) table as Parquet; return the manifest fields describing it."""
         if self._arrow is None:
             raise InvalidInputError("only a table made from a DataFrame can be written")
-        pa_ = _pyarrow()[0]
+        pa_ = load_pyarrow()[0]
         try:
             return write_arrow(self._arrow, path)
         except (pa_.ArrowNotImplementedError, pa_.ArrowTypeError, pa_.ArrowInvalid) as e:
@@ -175,8 +81,6 @@ class Table:
         Each worker writes its partitions straight to the store when the artifact is logged;
         none passes through this process. ``index=True`` keeps the index as columns.
         """
-        from .partitioned import PartitionedTable, dask_builder
-
         if not (hasattr(ddf, "to_delayed") and hasattr(ddf, "_meta_nonempty")):
             raise InvalidInputError(f"Table.from_dask takes a dask DataFrame, got {type(ddf).__name__}")
         return PartitionedTable(_build=dask_builder(ddf, index))
@@ -186,26 +90,18 @@ class Table:
         """A partitioned table of Parquet files already written: a folder, a glob or one file,
         local or at any fsspec URL (``storage_options`` go to its filesystem). Each file is a part;
         all must share one schema."""
-        from .partitioned import PartitionedTable, parquet_builder
-
         return PartitionedTable(_build=parquet_builder(os.fspath(path_or_url), storage_options))
-
-    @classmethod
-    def from_path(cls, path: str | os.PathLike[str]) -> Table:
-        """A read-only table over a local Parquet file."""
-        p = Path(path)
-        return cls(_opener=lambda: open(p, "rb"))
 
     # ------------------------------------------------------------------ reading
     def _parquet(self) -> pq.ParquetFile:
         if self._file is None:
-            assert self._opener is not None
-            handle = self._opener()
+            assert self._source is not None
+            handle = self._source.open()
             # Close the handle when the table is dropped, without waiting for the file object's
             # own finaliser (which would warn about an unclosed file).
             weakref.finalize(self, handle.close)
             self._handle = handle
-            self._file = _pyarrow()[1].ParquetFile(handle)
+            self._file = load_pyarrow()[1].ParquetFile(handle)
         return self._file
 
     def close(self) -> None:
@@ -263,39 +159,22 @@ class Table:
         """
         if self._arrow is not None:
             return {}
-        md = self._parquet().metadata
-        out: dict[str, tuple[Any, Any]] = {}
-        for c in range(md.num_columns):
-            name = md.schema.column(c).path
-            lo = hi = None
-            for g in range(md.num_row_groups):
-                st = md.row_group(g).column(c).statistics
-                if st is None or not st.has_min_max:
-                    lo = hi = None
-                    break
-                lo = st.min if lo is None else min(lo, st.min)
-                hi = st.max if hi is None else max(hi, st.max)
-            if lo is not None:
-                out[name] = (lo, hi)
-        return out
+        return footer_stats(self._parquet().metadata)
 
     def max_lengths(self) -> dict[str, int]:
         """Longest value (in characters) of each text column, from the footer (if recorded)."""
         if self._arrow is not None:
             return {}
-        raw = (self._parquet().schema_arrow.metadata or {}).get(b"artifactfs.max_lengths")
-        try:
-            data = json.loads(raw) if raw else {}
-        except ValueError:
-            return {}
-        return {str(k): int(v) for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
+        return footer_max_lengths(self._parquet().schema_arrow)
 
     def to_arrow(self) -> pa.Table:
         """The whole table as a ``pyarrow.Table``."""
         if self._arrow is not None:
             return self._arrow
-        if self._whole is not None:
-            return _pyarrow()[1].read_table(self._whole())
+        if self._source is not None:
+            # A local file of the whole table, verified just now: read by pyarrow's own
+            # multi-threaded reader instead of block by block.
+            return load_pyarrow()[1].read_table(self._source.local_file())
         return self._parquet().read()
 
     def dataframe(self) -> pd.DataFrame:
@@ -339,9 +218,11 @@ class Table:
         DuckDB (``duckdb.sql("select ... from ds")``), Polars (``pl.scan_pyarrow_dataset``) and
         pyarrow scan it with projection and predicate pushdown, reading only what they need.
         """
-        from .partitioned import dataset_of
+        if self._arrow is not None:
+            import pyarrow.dataset as pads
 
-        return dataset_of([(self._entry, self)])
+            return pads.dataset(self._arrow)  # a draft made from a DataFrame
+        return engines.dataset_of(self.schema, self._pieces())
 
     def to_dask(self, columns: list[str] | None = None, filter: Any = None) -> dd.DataFrame:
         """A dask DataFrame reading the table in place, one partition per part.
@@ -349,15 +230,182 @@ class Table:
         ``filter`` (a ``pyarrow.dataset`` expression, e.g. ``pc.field("x") > 3``) skips the
         parts whose statistics rule it out and drops non-matching rows as parts are read.
         """
-        from .partitioned import to_dask
+        if self._arrow is not None:
+            raise InvalidInputError("to_dask reads tables of logged artifacts (art.get_table(name))")
+        return engines.to_dask(self.schema, self._pieces(), columns, filter)
 
-        return to_dask(self, columns, filter)
-
-    def _pieces(self) -> list[tuple[Entry | None, Table]]:
-        return [(self._entry, self)]
+    def _pieces(self) -> list[tuple[Entry, EntrySource]]:
+        assert self._source is not None
+        return [(self._source.entry, self._source)]
 
     def __repr__(self) -> str:
         try:
             return f"<Table {self.num_rows} rows x {len(self.schema)} columns>"
         except Exception:
             return "<Table>"
+
+
+class PartitionedTable(Table):
+    """A table made of Parquet parts: written by a Dask cluster, read in place by query engines.
+
+    Draft: ``Table.from_dask(ddf)`` or ``Table.from_parquet(path)``, then ``art.add(t, name)``.
+    Logged (``art.get_table(name)``): everything a :class:`Table` offers, across parts, plus
+    :meth:`to_dataset` and :meth:`to_dask`.
+    """
+
+    def __init__(self, *, _build: Builder | None = None, _parts: list[tuple[Entry, Table]] | None = None) -> None:
+        self._arrow = None
+        self._source = None
+        self._file = None
+        self._handle = None
+        self._build = _build
+        self._parts = _parts or []
+
+    @classmethod
+    def stored_parts(cls, parts: list[tuple[Entry, EntrySource]]) -> PartitionedTable:
+        """The table whose parts' bytes ``parts`` give (what ``art.get_table`` returns)."""
+        return cls(_parts=[(e, Table.stored(s)) for e, s in parts])
+
+    @property
+    def builder(self) -> Builder | None:
+        """What writes a draft's parts when it is logged (None once logged)."""
+        return self._build
+
+    @property
+    def is_draft(self) -> bool:
+        return self._build is not None
+
+    def _require_logged(self) -> None:
+        if self._build is not None:
+            raise InvalidInputError("this partitioned table is a draft: add it to an artifact and log it first")
+
+    # --------------------------------------------------------------- reading
+    @property
+    def num_parts(self) -> int:
+        self._require_logged()
+        return len(self._parts)
+
+    def _rows(self) -> list[int]:
+        rows = []
+        for entry, _ in self._parts:
+            n = entry.extra.get("num_rows")
+            if not isinstance(n, int) or n < 0:
+                raise FormatError(f"table part {entry.path!r} has no row count")
+            rows.append(n)
+        return rows
+
+    @property
+    def num_rows(self) -> int:
+        self._require_logged()
+        return sum(self._rows())
+
+    @property
+    def schema(self) -> pa.Schema:
+        self._require_logged()
+        if not self._parts:
+            return load_pyarrow()[0].schema([])
+        return self._parts[0][1].schema
+
+    @property
+    def row_groups(self) -> list[tuple[int, int]]:
+        """``(first row, row count)`` of every row group of every part, in order."""
+        out: list[tuple[int, int]] = []
+        start = 0
+        for _, part in self._parts:
+            for _, n in part.row_groups:
+                out.append((start, n))
+                start += n
+        return out
+
+    def _locate_group(self, index: int) -> tuple[Table, int]:
+        for entry, part in self._parts:
+            n = entry.extra.get("num_row_groups")
+            if not isinstance(n, int):
+                n = len(part.row_groups)
+            if index < n:
+                return part, index
+            index -= n
+        raise InvalidInputError(f"row group {index} is out of range")
+
+    def read_row_group(self, index: int, columns: list[str] | None = None) -> pa.Table:
+        part, local = self._locate_group(index)
+        return part.read_row_group(local, columns=columns)
+
+    def column_stats(self) -> dict[str, tuple[Any, Any]]:
+        """``column -> (min, max)`` over all parts, from the manifest (no part is read)."""
+        out: dict[str, tuple[Any, Any]] = {}
+        missing: set[str] = set()
+        for entry, _ in self._parts:
+            stats = entry.extra.get("stats") or {}
+            for name in self.schema.names:
+                triple = stats.get(name)
+                if name in missing or not isinstance(triple, list) or len(triple) != 3:
+                    missing.add(name)
+                    out.pop(name, None)
+                    continue
+                lo, hi = out.get(name, (triple[0], triple[1]))
+                if stat_kind(lo) != stat_kind(triple[0]):
+                    raise FormatError(f"table part {entry.path!r}: statistics of column {name!r} disagree in type")
+                out[name] = (min(lo, triple[0]), max(hi, triple[1]))
+        return out
+
+    def max_lengths(self) -> dict[str, int]:
+        out: dict[str, int] = {}
+        for _, part in self._parts:
+            for k, v in part.max_lengths().items():
+                out[k] = max(out.get(k, 0), v)
+        return out
+
+    def to_arrow(self) -> pa.Table:
+        self._require_logged()
+        if not self._parts:
+            return self.schema.empty_table()
+        return load_pyarrow()[0].concat_tables([part.to_arrow() for _, part in self._parts])
+
+    def iter_batches(self, batch_size: int = 65_536, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+        for _, part in self._parts:
+            yield from part.iter_batches(batch_size=batch_size, columns=columns)
+
+    def slice(self, offset: int, length: int, columns: list[str] | None = None) -> pa.Table:
+        if offset < 0 or length < 0:
+            raise InvalidInputError(f"slice offset and length must be >= 0, got {offset}, {length}")
+        pa_ = load_pyarrow()[0]
+        pieces, start = [], 0
+        for (_, part), n in zip(self._parts, self._rows(), strict=True):
+            lo, hi = max(offset, start), min(offset + length, start + n)
+            if lo < hi:
+                pieces.append(part.slice(lo - start, hi - lo, columns=columns))
+            start += n
+        if not pieces:
+            empty = self.schema.empty_table()
+            return empty.select(columns) if columns else empty
+        return pa_.concat_tables(pieces)
+
+    def close(self) -> None:
+        for _, part in self._parts:
+            part.close()
+
+    def to_dataset(self) -> pads.Dataset:
+        """A ``pyarrow.dataset.Dataset`` over the parts, read (and verified) in place.
+
+        Each part carries its statistics as its partition expression, so a filter skips the
+        parts that cannot match without opening them; projection reads only the columns asked.
+        """
+        return engines.dataset_of(self.schema, self._pieces())
+
+    def to_dask(self, columns: list[str] | None = None, filter: Any = None) -> dd.DataFrame:
+        self._require_logged()
+        return engines.to_dask(self.schema, self._pieces(), columns, filter)
+
+    def _pieces(self) -> list[tuple[Entry, EntrySource]]:
+        self._require_logged()
+        out = []
+        for entry, part in self._parts:
+            assert part._source is not None
+            out.append((entry, part._source))
+        return out
+
+    def __repr__(self) -> str:
+        if self._build is not None:
+            return "<PartitionedTable (draft)>"
+        return f"<PartitionedTable {self.num_rows} rows x {len(self.schema)} columns in {len(self._parts)} parts>"

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from fsspec.callbacks import Callback
 
 from . import layout
+from .backend import Backend, read_source
 from .cache import BlobCache
 from .errors import IntegrityError, KeyNotFoundError
 from .hashing import Digest
-from .storage import Backend, read_source
 
 __all__ = ["SMALL_BLOB", "Source", "batches", "fetch_to_cache", "missing_blobs", "upload_blobs"]
 

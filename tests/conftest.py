@@ -13,8 +13,8 @@ import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
 import artifactfs as afs
+from artifactfs.backend import Backend
 from artifactfs.cache import BlobCache
-from artifactfs.storage import Backend
 from tests import emulators as emulators_mod
 from tests.emulators import Emulator
 

@@ -15,7 +15,7 @@ from collections import Counter
 from typing import Any
 
 import artifactfs as afs
-from artifactfs.storage import Backend
+from artifactfs.backend import Backend
 
 store_url, folder, point = sys.argv[1:4]
 calls: Counter[str] = Counter()
@@ -59,7 +59,7 @@ def patch_remote_put(at: int, after: bool = False) -> None:
 
 def patch_large_upload() -> None:
     """Die while a large file is streamed to a remote store, after its first block is read."""
-    from artifactfs import storage
+    from artifactfs import backend as storage
 
     original = storage._read_at_most
 

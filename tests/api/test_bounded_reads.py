@@ -30,7 +30,7 @@ def forge(store: afs.Store, base: afs.Artifact, change: object) -> afs.Artifact:
     data = codec.encode(d)
     digest = hash_bytes(data, store.algorithm)
     store.backend.write(layout.manifest(digest), data)
-    rec = store._version_record("p", base.name, base.version_number)
+    rec = store.catalog.version("p", base.name, base.version_number)
     n = base.version_number + 1
     forged = VersionRecord("p", base.name, n, rec.type, digest, rec.content, rec.size, rec.file_count, codec.utcnow())
     store.backend.write(layout.version_record("p", base.name, n), forged.to_bytes())

@@ -11,8 +11,8 @@ import pytest
 
 import artifactfs as afs
 from artifactfs import layout
+from artifactfs.backend import Backend
 from artifactfs.errors import IntegrityError, StoreError
-from artifactfs.storage import Backend
 from tests.conftest import cloud_root, drop_memory
 
 
@@ -60,7 +60,7 @@ def test_copy_with_lineage_and_again(store: afs.Store, tmp_path: Path) -> None:
         assert dst.verify(deep=True) == []
         out = Path(dst.artifact("p/raw:v0").download(tmp_path / "out"))
         assert (out / "big.bin").read_bytes() == (tmp_path / "data" / "big.bin").read_bytes()
-        origin = dst._version_record("p", "model", 0).origin
+        origin = dst.catalog.version("p", "model", 0).origin
         assert origin is not None and origin["store"] == store.url
         again = afs.copy("p/model:candidate", store, dst, with_lineage=True)
         assert again.new_versions == 0 and again.blobs == 0 and again.bytes == 0 and again.runs == 0
@@ -89,7 +89,7 @@ def test_interrupted_copy_sends_only_what_is_missing(
     monkeypatch.setattr(Backend, "put_files", fail_large)  # the large blob fails, small ones landed
     with pytest.raises(StoreError):
         afs.copy("p/raw:v0", store, dst)
-    assert dst._version_numbers("p", "raw") == []
+    assert dst.catalog.version_numbers("p", "raw") == []
     monkeypatch.setattr(Backend, "put_files", original)
     report = afs.copy("p/raw:v0", store, dst)
     assert report.blobs == 1 and report.bytes == 9 << 20  # only the large blob was still missing
@@ -102,7 +102,7 @@ def test_corrupt_source_blob_stops_the_copy(store: afs.Store, tmp_path: Path) ->
     dst = afs.open_store(tmp_path / "dst")
     with pytest.raises(IntegrityError, match=key):
         afs.copy("p/model:v0", store, dst)
-    assert dst._version_numbers("p", "model") == []
+    assert dst.catalog.version_numbers("p", "model") == []
 
 
 def test_all_versions(store: afs.Store, tmp_path: Path) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 import artifactfs as afs
 from artifactfs import layout
-from artifactfs.storage import Backend
+from artifactfs.backend import Backend
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 
@@ -53,7 +53,7 @@ def test_kill_during_log_artifact(
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
 
     store = afs.open_store(shared_store_url)
-    assert store._version_numbers("p", "ds") == ([0] if POINTS[point] else [])
+    assert store.catalog.version_numbers("p", "ds") == ([0] if POINTS[point] else [])
     assert store.verify(deep=True) == []  # readers see a consistent store
     blobs_before = set(store.backend.walk("blobs"))
     if point == "blob-40":

@@ -99,7 +99,7 @@ def test_bad_retention_rules(store: afs.Store, tmp_path: Path, kwargs: dict[str,
 
 def test_resolve_finds_deleted_versions_for_lineage(store: afs.Store, tmp_path: Path) -> None:
     (ds,) = log_n(store, tmp_path, 1)
-    ident = ds.references()[0]._identity() if ds.references() else None
+    ident = ds.references()[0].version_id if ds.references() else None
     assert ident is None
     store.delete_version("p/ds:v0")
     from artifactfs.hashing import Digest

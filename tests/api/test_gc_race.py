@@ -115,7 +115,7 @@ def test_a_commit_made_while_gc_marks_keeps_what_it_reuses(
             os.utime(store.backend.path(key), (old, old))
     grace = DAY if store.backend.is_local else dt.timedelta(0)
     elsewhere = afs.Store(afs.open_store(store.url).backend, cache=store.cache)  # another writer
-    marking = store._manifest
+    marking = store.catalog.manifest
     made: list[afs.Artifact] = []
 
     def commit_while_marking(digest: object) -> object:
@@ -126,7 +126,7 @@ def test_a_commit_made_while_gc_marks_keeps_what_it_reuses(
                 made.append(run.log_artifact(again))
         return marking(digest)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(store, "_manifest", commit_while_marking)
+    monkeypatch.setattr(store.catalog, "manifest", commit_while_marking)
     store.gc(grace=grace, dry_run=False)
     assert made and afs.open_store(store.url).verify(deep=True) == []
     made[0].download(tmp_path / "out")

@@ -114,7 +114,7 @@ def test_claim_resolution_naming_a_version_of_other_content(store: afs.Store) ->
     v0 = log(store, "p", "ds", "zero")
     v1 = log(store, "p", "ds", "one")
     content = v0.version_id
-    rec = fresh(store)._version_record("p", "ds", 0)
+    rec = fresh(store).catalog.version("p", "ds", 0)
     resolution = layout.claim("p", "ds", rec.content, 0)
     store.backend.write(resolution, codec.encode({"format": 1, "version": 1}))
     with pytest.raises(MisplacedRecordError, match="content"):

@@ -154,7 +154,7 @@ def test_reproduce(store: afs.Store, tmp_path: Path) -> None:
 
 def test_upstream_reads_do_not_grow_with_the_project(tmp_path: Path) -> None:
     """Upstream of one version costs the same reads in a small and in a larger project."""
-    from artifactfs.storage import Backend
+    from artifactfs.backend import Backend
 
     def reads_for_upstream(store: afs.Store, ref: str) -> int:
         calls = 0

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 import artifactfs as afs
+from artifactfs import backend as storage
 from artifactfs import commit as commit_mod
-from artifactfs import layout, storage
+from artifactfs import layout
 from artifactfs.errors import SourceChangedError
 from artifactfs.hashing import Digest, hash_bytes
 from artifactfs.transfer import SMALL_BLOB

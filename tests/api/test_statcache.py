@@ -11,10 +11,10 @@ import pytest
 
 import artifactfs as afs
 from artifactfs import commit, layout
+from artifactfs.backend import Backend
 from artifactfs.cache import BlobCache
 from artifactfs.hashing import hash_bytes
 from artifactfs.statcache import RACY_SECONDS, StatCache, stat_key
-from artifactfs.storage import Backend
 
 
 def settle(folder: Path) -> None:

@@ -49,7 +49,7 @@ def test_verify_reports_each_problem_with_its_key(store: afs.Store, files: Path)
 def test_verify_truncated_manifest_and_bad_records(store: afs.Store, files: Path) -> None:
     art = log(store, files)
     b = store.backend
-    mkey = layout.manifest(art._identity().manifest)
+    mkey = layout.manifest(art.version_id.manifest)
     b.write(mkey, b.read(mkey)[:-10])
     other = log(store, files, name="other")
     bad_version = layout.version_record("p", "other", 1)

@@ -152,7 +152,7 @@ def use(obj: Any) -> None:
     """Hand a decoded record to the code that reads it; only FormatError may come out."""
     if isinstance(obj, Manifest):
         from artifactfs.diff import _table_notes
-        from artifactfs.partitioned import _partition_expression
+        from artifactfs.engines import partition_expression
         from artifactfs.verified import VerifiedReader
 
         for e in obj.entries:
@@ -161,7 +161,7 @@ def use(obj: Any) -> None:
                 if blocks:
                     VerifiedReader(contextlib.nullcontext(), e.size, blocks["size"], blocks["digests"], "blake3", "t")  # type: ignore[arg-type]
                 _table_notes(e.path, e, TABLE)
-                _partition_expression(SCHEMA, e.extra.get("stats") or {})
+                partition_expression(SCHEMA, e.extra.get("stats") or {})
             if e.kind == "reference":
                 assert "://" in e.extra["uri"]
     if isinstance(obj, RunRecord):

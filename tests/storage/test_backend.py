@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from artifactfs.backend import Backend, KeyNotFoundError
 from artifactfs.errors import StoreError
-from artifactfs.storage import Backend, KeyNotFoundError
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_unknown_protocol_is_a_store_error() -> None:
 
 RACER = """
 import sys, time
-from artifactfs.storage import Backend
+from artifactfs.backend import Backend
 url, me, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
 b = Backend.from_url(url)
 while time.time() < start:
