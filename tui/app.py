@@ -1,18 +1,37 @@
-"""The artifactfs terminal browser."""
+"""The artifactfs terminal browser: the app, its command palette, and which screen each
+navigation message opens."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from functools import partial
-from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
+from textual.message import Message
 
 from .data import DataSource
+from .messages import (
+    OpenArtifacts,
+    OpenDiff,
+    OpenFile,
+    OpenLineage,
+    OpenRun,
+    OpenRuns,
+    OpenTable,
+    OpenVersion,
+    OpenVersions,
+)
+from .screens.diff import DiffScreen
+from .screens.file import FileScreen
+from .screens.lineage import LineageScreen
 from .screens.lists import ArtifactsScreen, ProjectsScreen, RunsScreen, VersionsScreen
+from .screens.run import RunScreen
+from .screens.table import TableScreen
 from .screens.version import VersionScreen
+
+Target = tuple[str, Callable[[], Message]]  # a palette entry: its text, and where it goes
 
 
 class GotoProvider(Provider):
@@ -22,14 +41,12 @@ class GotoProvider(Provider):
         app = self.app
         assert isinstance(app, BrowserApp)
         matcher = self.matcher(query)
-        for text, action in app.goto_targets_cached:
+        for text, message in app.goto_targets_cached:
             score = matcher.match(text)
             if score > 0:
-                yield Hit(score, matcher.highlight(text), action, help="go to")
+                yield Hit(score, matcher.highlight(text), partial(app.go, message), help="go to")
         if ":" in query and "/" in query:
-            yield Hit(
-                0.1, f"go to {query}", partial(app.push_screen, VersionScreen(query.strip())), help="open version"
-            )
+            yield Hit(0.1, f"go to {query}", partial(app.go, partial(OpenVersion, query.strip())), help="open version")
 
 
 class BrowserApp(App[None]):
@@ -48,29 +65,57 @@ class BrowserApp(App[None]):
         super().__init__()
         self.data = DataSource(store_url)
         self.sub_title = label or self.data.url
-        self.goto_targets_cached: list[tuple[str, Callable[[], Any]]] = []
+        self.goto_targets_cached: list[Target] = []
 
     def on_mount(self) -> None:
         self.push_screen(ProjectsScreen())
         self._index_targets()
 
+    def go(self, message: Callable[[], Message]) -> None:
+        """Open what a new ``message()`` names (a palette entry can be chosen more than once)."""
+        self.post_message(message())
+
+    # ---------------------------------------------------------------- navigation
+    def on_open_artifacts(self, m: OpenArtifacts) -> None:
+        self.push_screen(ArtifactsScreen(m.project))
+
+    def on_open_versions(self, m: OpenVersions) -> None:
+        self.push_screen(VersionsScreen(m.project, m.name))
+
+    def on_open_runs(self, m: OpenRuns) -> None:
+        self.push_screen(RunsScreen(m.project))
+
+    def on_open_version(self, m: OpenVersion) -> None:
+        self.push_screen(VersionScreen(m.ref))
+
+    def on_open_run(self, m: OpenRun) -> None:
+        self.push_screen(RunScreen(m.project, m.run_id))
+
+    def on_open_lineage(self, m: OpenLineage) -> None:
+        self.push_screen(LineageScreen(m.ref))
+
+    def on_open_file(self, m: OpenFile) -> None:
+        self.push_screen(FileScreen(m.ref, m.path, m.crumbs))
+
+    def on_open_table(self, m: OpenTable) -> None:
+        self.push_screen(TableScreen(m.ref, m.path, m.crumbs))
+
+    def on_open_diff(self, m: OpenDiff) -> None:
+        self.push_screen(DiffScreen(m.a, m.b))
+
+    # ---------------------------------------------------------------- palette
     def _index_targets(self) -> None:
         self.run_worker(self._collect_targets, thread=True, group="palette")
 
     def _collect_targets(self) -> None:
-        out: list[tuple[str, Callable[[], Any]]] = []
+        out: list[Target] = []
         try:
             for p in self.data.projects():
-                out.append((p, partial(self.push_screen, ArtifactsScreen(p))))
-                out.append((f"{p} runs", partial(self.push_screen, RunsScreen(p))))
+                out.append((p, partial(OpenArtifacts, p)))
+                out.append((f"{p} runs", partial(OpenRuns, p)))
                 for a in self.data.artifacts(p):
-                    out.append((f"{p}/{a.name}", partial(self.push_screen, VersionsScreen(p, a.name))))
-                    out.append(
-                        (
-                            f"{p}/{a.name}:latest",
-                            partial(self.push_screen, VersionScreen(f"{p}/{a.name}:v{a.latest_version}")),
-                        )
-                    )
+                    out.append((f"{p}/{a.name}", partial(OpenVersions, p, a.name)))
+                    out.append((f"{p}/{a.name}:latest", partial(OpenVersion, f"{p}/{a.name}:v{a.latest_version}")))
         except Exception:  # the palette is a convenience: screens report store errors themselves
             pass
         self.goto_targets_cached = out

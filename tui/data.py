@@ -1,77 +1,34 @@
-"""The TUI's data access: the only module of ``tui`` that imports artifactfs.
+"""The browser's data access: the only module of ``tui`` that imports artifactfs.
 
-Every function here may do store I/O, so screens call them from Textual workers.
+It turns what a store holds into the plain values of :mod:`tui.views` (and tables into a
+:class:`~tui.pager.TablePager`), so nothing else in ``tui`` holds a store object. Every method
+may do store I/O: screens call them from Textual workers.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
+import copy
+import tempfile
+from typing import Literal
 
 import artifactfs as afs
 from artifactfs.errors import ArtifactFSError
 
-__all__ = [
-    "ArtifactFSError",
-    "DataSource",
-    "LineageNode",
-    "Preview",
-]
+from .pager import TablePager
+from .preview import PREVIEW_BYTES, is_image, preview
+from .views import (
+    ArtifactItem,
+    DiffView,
+    EntryView,
+    LineageNode,
+    Preview,
+    RunView,
+    UpstreamRef,
+    VersionItem,
+    VersionView,
+)
 
-TEXT_EXTENSIONS = {
-    ".py": "python",
-    ".txt": "text",
-    ".md": "markdown",
-    ".json": "json",
-    ".yaml": "yaml",
-    ".yml": "yaml",
-    ".toml": "toml",
-    ".cfg": "ini",
-    ".ini": "ini",
-    ".csv": "text",
-    ".tsv": "text",
-    ".sh": "bash",
-    ".sql": "sql",
-    ".js": "javascript",
-    ".ts": "typescript",
-    ".html": "html",
-    ".xml": "xml",
-    ".rs": "rust",
-    ".go": "go",
-    ".c": "c",
-    ".h": "c",
-    ".cpp": "cpp",
-    ".java": "java",
-    ".r": "r",
-    ".ipynb": "json",
-}
-IMAGE_EXTENSIONS = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".svg"}
-PREVIEW_BYTES = 256 * 1024
-
-
-@dataclass(frozen=True)
-class Preview:
-    """What the file viewer shows: ``kind`` is text, json, binary or image."""
-
-    kind: str
-    path: str
-    size: int
-    digest: str
-    text: str = ""
-    lexer: str = "text"
-    truncated: bool = False
-
-
-@dataclass(frozen=True)
-class LineageNode:
-    """A node of the lineage tree: an artifact version or a run."""
-
-    kind: str  # "artifact" | "run"
-    label: str
-    ref: str  # qualified name, or "project/run-id"
-    deleted: bool = False
-    ident: Any = None  # ArtifactVersionId for artifacts, RunRecord for runs
+__all__ = ["ArtifactFSError", "DataSource"]
 
 
 class DataSource:
@@ -85,113 +42,177 @@ class DataSource:
     def projects(self) -> list[str]:
         return self.store.projects()
 
-    def artifacts(self, project: str) -> list[afs.ArtifactSummary]:
+    def artifacts(self, project: str) -> list[ArtifactItem]:
         """The project's artifacts, grouped by type then sorted by name."""
-        return sorted(self.store.artifacts(project), key=lambda a: (a.type, a.name))
+        found = sorted(self.store.artifacts(project), key=lambda a: (a.type, a.name))
+        return [ArtifactItem(a.project, a.name, a.type, a.version_count, a.latest_version, a.updated_at) for a in found]
 
-    def versions(self, project: str, name: str) -> list[afs.Artifact]:
-        return self.store.versions(project, name)
+    def versions(self, project: str, name: str) -> list[VersionItem]:
+        """The live versions of ``project/name``, oldest first."""
+        return [
+            VersionItem(
+                v.qualified_name,
+                v.version,
+                tuple(v.aliases),
+                v.size,
+                len(v.entries),
+                v.created_at,
+                _logged_by(v),
+            )
+            for v in self.store.versions(project, name)
+        ]
 
-    def version(self, ref: str) -> afs.Artifact:
-        return self.store.artifact(ref)
+    def version(self, ref: str) -> VersionView:
+        art = self.store.artifact(ref)
+        return VersionView(
+            project=art.project,
+            name=art.name,
+            qualified_name=art.qualified_name,
+            version=art.version,
+            type=art.type,
+            aliases=tuple(art.aliases),
+            description=art.description,
+            metadata=copy.deepcopy(art.metadata),  # an ordinary dict, not the store's read-only one
+            digest=art.digest,
+            size=art.size,
+            created_at=art.created_at,
+            entries=tuple(_entry_view(e) for e in art.entries.values()),
+            logged_by=_logged_by(art),
+            references=tuple(UpstreamRef(a.qualified_name, a.deleted) for a in art.references()),
+        )
 
-    def runs(self, project: str) -> list[afs.RunRecord]:
-        return self.store.runs(project)
+    def runs(self, project: str) -> list[RunView]:
+        """The project's runs, oldest first."""
+        return [_run_view(r) for r in self.store.runs(project)]
 
-    def run(self, project: str, run_id: str) -> afs.RunRecord:
-        return self.store.run(project, run_id)
-
-    def run_of(self, art: afs.Artifact) -> afs.RunRecord | None:
-        return art.logged_by()
+    def run(self, project: str, run_id: str) -> RunView:
+        return _run_view(self.store.run(project, run_id))
 
     # ------------------------------------------------------------------ content
-    def table(self, art: afs.Artifact, path: str) -> afs.Table:
-        return art.get_table(path)
+    def table(self, ref: str, path: str) -> TablePager:
+        """Rows of the table ``path`` of version ``ref``; reads the Parquet footer only."""
+        table = self.store.artifact(ref).get_table(path)
+        return TablePager(
+            table.schema,
+            table.num_rows,
+            table.row_groups,
+            table.read_row_group,
+            table.iter_batches,
+            stats=table.column_stats(),
+            lengths=table.max_lengths(),
+        )
 
-    def preview(self, art: afs.Artifact, path: str) -> Preview:
+    def preview(self, ref: str, path: str) -> Preview:
+        """The file ``path`` of version ``ref`` as the file viewer shows it (reads its head)."""
+        art = self.store.artifact(ref)
         entry = art.entries[path]
-        digest = (entry.digest and str(entry.digest)) or entry.extra.get("uri", "")
-        ext = "." + path.rsplit(".", 1)[-1].lower() if "." in path else ""
-        if ext in IMAGE_EXTENSIONS:
+        digest = (entry.digest and str(entry.digest)) or str(entry.extra.get("uri", ""))
+        if is_image(path):
             return Preview("image", path, entry.size, digest)
-        import tempfile
-
         with tempfile.TemporaryDirectory() as tmp:
             local = art.get_path(path, root=tmp)
             with open(local, "rb") as f:
                 head = f.read(PREVIEW_BYTES)
-        truncated = entry.size > len(head)
-        if b"\0" in head[:8192] or not _decodes(head):
-            return Preview("binary", path, entry.size, digest, text=_hexdump(head[:512]), truncated=truncated)
-        text = head.decode("utf-8", errors="replace")
-        if ext == ".json" and not truncated:
-            try:
-                return Preview("json", path, entry.size, digest, json.dumps(json.loads(text), indent=2), "json")
-            except ValueError:
-                pass
-        if ext in (".yaml", ".yml") and not truncated:
-            try:
-                import yaml  # type: ignore[import-untyped]  # optional: pretty when PyYAML is installed
+        return preview(path, entry.size, digest, head)
 
-                text = yaml.safe_dump(yaml.safe_load(text), sort_keys=False)
-            except Exception:  # not installed, or not valid YAML: show as it is
-                pass
-        return Preview("text", path, entry.size, digest, text, TEXT_EXTENSIONS.get(ext, "text"), truncated)
-
-    def snippet(self, art: afs.Artifact) -> str:
+    def snippet(self, version: VersionView) -> str:
+        """Python that uses ``version`` in a run (no I/O)."""
         return (
             "import artifactfs as afs\n\n"
-            f"with afs.init(project={art.project!r}, store={self.url!r}) as run:\n"
-            f"    art = run.use_artifact({art.qualified_name!r})\n"
+            f"with afs.init(project={version.project!r}, store={self.url!r}) as run:\n"
+            f"    art = run.use_artifact({version.qualified_name!r})\n"
             "    path = art.download()\n"
         )
 
-    # ------------------------------------------------------------------ lineage
-    def node_for(self, art: afs.Artifact) -> LineageNode:
-        label = art.qualified_name + (" (deleted)" if art.deleted else f"  · {art.type}")
-        return LineageNode("artifact", label, art.qualified_name, art.deleted, art.version_id)
+    def diff(self, a: str, b: str) -> DiffView:
+        d = afs.diff(self.store.artifact(a), self.store.artifact(b))
+        return DiffView(d.a, d.b, tuple(d.added), tuple(d.removed), tuple(d.changed), tuple(d.notes))
 
-    def run_node(self, run: afs.RunRecord) -> LineageNode:
-        label = f"run {run.name}  · {run.job_type or 'run'}, {run.status}"
-        return LineageNode("run", label, f"{run.project}/{run.id}", False, run)
+    # ------------------------------------------------------------------ lineage
+    def lineage_root(self, ref: str) -> LineageNode:
+        graph = self.store.lineage(ref, depth=0)
+        return self._graph_node(graph.nodes[graph.root])
 
     def upstream(self, node: LineageNode) -> list[LineageNode]:
-        """What ``node`` was made from: an artifact's references and the run that logged it;
+        """What ``node`` was made from: a version's references and the run that logged it;
         a run's inputs."""
         if node.kind == "run":
-            return [self.node_for(self.store.resolve(i)) for i in node.ident.inputs]
-        art = self.store.resolve(node.ident)
-        out = [self.node_for(a) for a in art.references()]
-        run = art.logged_by()
-        if run is not None:
-            out.append(self.run_node(run))
-        return out
+            return [self._version_node(self.store.resolve(i)) for i in self._run_record(node).inputs]
+        return self._neighbours(node.ref, "upstream")  # a deleted version's content is gone: an error
 
     def downstream(self, node: LineageNode) -> list[LineageNode]:
-        """What was made from ``node``: runs that used an artifact; a run's outputs."""
+        """What was made from ``node``: the runs that used a version; a run's outputs."""
         if node.kind == "run":
-            return [self.node_for(self.store.resolve(o)) for o in node.ident.outputs]
-        art = self.store.resolve(node.ident)
-        return [self.run_node(r) for r in art.used_by()]
+            return [self._version_node(self.store.resolve(o)) for o in self._run_record(node).outputs]
+        if node.deleted:  # Store.lineage starts from live versions; the runs that used it remain
+            return [self._run_node(r) for r in self._deleted(node).used_by()]
+        return self._neighbours(node.ref, "downstream")
 
-    # ------------------------------------------------------------------ diff
-    def diff(self, a: afs.Artifact, b: afs.Artifact) -> afs.VersionDiff:
-        return afs.diff(a, b)
+    def _neighbours(self, ref: str, direction: Literal["upstream", "downstream"]) -> list[LineageNode]:
+        """One step of :meth:`Store.lineage` from the live version ``ref``. Downstream, only the
+        runs that used it (not the versions that reference it), as the tree has always shown."""
+        graph = self.store.lineage(ref, direction, depth=1)
+        if direction == "upstream":
+            ids = [e.src for e in graph.edges if e.dst == graph.root]
+        else:
+            ids = [e.dst for e in graph.edges if e.src == graph.root and e.kind == "used"]
+        return [self._graph_node(graph.nodes[i]) for i in ids]
+
+    def _graph_node(self, node: afs.Node) -> LineageNode:
+        if node.kind == "run":
+            return self._run_node(self.store.run(node.attrs["project"], node.attrs["run_id"]))
+        ref = node.id.removeprefix("artifact:")
+        manifest = str(node.attrs.get("manifest", ""))
+        if node.attrs.get("missing"):
+            return LineageNode("artifact", node.label, ref, missing=True, manifest=manifest)
+        deleted = bool(node.attrs.get("deleted"))
+        label = ref + (" (deleted)" if deleted else f"  · {node.attrs.get('type')}")
+        return LineageNode("artifact", label, ref, deleted, manifest=manifest)
+
+    def _version_node(self, art: afs.Artifact) -> LineageNode:
+        label = art.qualified_name + (" (deleted)" if art.deleted else f"  · {art.type}")
+        return LineageNode("artifact", label, art.qualified_name, art.deleted, manifest=art.manifest_digest)
+
+    def _run_node(self, run: afs.RunRecord) -> LineageNode:
+        label = f"run {run.name}  · {run.job_type or 'run'}, {run.status}"
+        return LineageNode("run", label, f"{run.project}/{run.id}")
+
+    def _run_record(self, node: LineageNode) -> afs.RunRecord:
+        project, run_id = node.ref.split("/", 1)
+        return self.store.run(project, run_id)
+
+    def _deleted(self, node: LineageNode) -> afs.Artifact:
+        """A deleted version, found by its manifest (its name no longer resolves)."""
+        project, rest = node.ref.split("/", 1)
+        name, version = rest.rsplit(":", 1)
+        ident = {"project": project, "name": name, "version": int(version.removeprefix("v")), "manifest": node.manifest}
+        return self.store.resolve(afs.ArtifactVersionId.from_dict(ident))
 
 
-def _decodes(data: bytes) -> bool:
-    try:
-        data.decode("utf-8")
-        return True
-    except UnicodeDecodeError as e:
-        return e.start >= len(data) - 4  # a character cut at the end of the head
+def _entry_view(e: afs.Entry) -> EntryView:
+    dataset = e.extra.get("dataset") if e.kind == "table" else None
+    digest = e.digest.short if e.digest else e.extra.get("uri", "")
+    return EntryView(e.path, e.kind, e.size, str(digest), dataset if isinstance(dataset, str) else None)
 
 
-def _hexdump(data: bytes) -> str:
-    lines = []
-    for i in range(0, len(data), 16):
-        chunk = data[i : i + 16]
-        hexpart = " ".join(f"{b:02x}" for b in chunk)
-        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
-        lines.append(f"{i:08x}  {hexpart:<47}  {text}")
-    return "\n".join(lines)
+def _logged_by(art: afs.Artifact) -> RunView | None:
+    run = art.logged_by()
+    return None if run is None else _run_view(run)
+
+
+def _run_view(run: afs.RunRecord) -> RunView:
+    return RunView(
+        project=run.project,
+        id=run.id,
+        name=run.name,
+        job_type=run.job_type,
+        status=run.status,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        duration=run.duration,
+        host=run.host,
+        error=run.error,
+        config=copy.deepcopy(run.config),  # an ordinary dict, not the store's read-only one
+        inputs=tuple(i.qualified_name for i in run.inputs),
+        outputs=tuple(o.qualified_name for o in run.outputs),
+    )

@@ -10,13 +10,15 @@ markup string: screens build :class:`~rich.text.Text` from parts with :func:`sty
 
 from __future__ import annotations
 
-from typing import Any
+from typing import overload
 
 from rich.text import Text
 
-__all__ = ["human", "lines", "plain", "styled", "when"]
+__all__ = ["Cell", "Shown", "human", "lines", "plain", "styled", "when"]
 
 Part = str | tuple[str, str]
+Cell = str | int | float  # a value in a list or a table
+Shown = Text | int | float  # a cell as a widget gets it
 
 
 def styled(*parts: Part) -> Text:
@@ -29,12 +31,17 @@ def lines(*rows: Text | str) -> Text:
     return Text("\n").join(r if isinstance(r, Text) else Text(r) for r in rows)
 
 
-def plain(value: Any) -> Any:
+@overload
+def plain(value: str) -> Text: ...
+@overload
+def plain(value: int | float) -> int | float: ...
+def plain(value: Cell) -> Shown:
     """A table cell or tree label shown as it is (strings become Text; numbers pass through)."""
     return Text(value) if isinstance(value, str) else value
 
 
 def human(n: int) -> str:
+    """A size in bytes, in binary units: ``1.5 KiB``."""
     size = float(n)
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
         if size < 1024 or unit == "TiB":
@@ -44,4 +51,5 @@ def human(n: int) -> str:
 
 
 def when(iso: str | None) -> str:
+    """An ISO time to the second, without the ``T``; empty for None."""
     return (iso or "")[:19].replace("T", " ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,8 @@ from textual.widgets import DataTable, Static, Tree
 
 import artifactfs as afs
 from tui.app import BrowserApp
+from tui.messages import OpenVersion
+from tui.screens.diff import DiffScreen
 from tui.screens.file import FileScreen
 from tui.screens.lineage import LineageScreen
 from tui.screens.lists import ArtifactsScreen, ProjectsScreen, RunsScreen, VersionsScreen
@@ -39,26 +42,6 @@ def text_of(widget: Static) -> str:
 def cells(row: list[Any]) -> list[Any]:
     """A table row's cells as their text (strings are shown as Text, never parsed as markup)."""
     return [c if isinstance(c, int | float) else str(c) for c in row]
-
-
-@pytest.fixture
-def pipeline_store(tmp_path: Path) -> str:
-    """raw -> prep -> ds ; ds -> train -> model, with a table and a text file."""
-    url = str(tmp_path / "store")
-    with afs.init(project="demo", job_type="ingest", store=url) as run:
-        raw = afs.Artifact("raw", type="dataset", description="raw rows")
-        raw.add(afs.Table(dataframe=pd.DataFrame({"x": np.arange(50), "s": ["a"] * 49 + ["z" * 60]})), "rows")
-        with raw.new_file("notes.md") as f:
-            f.write("# notes\nsome text\n")
-        run.log_artifact(raw)
-    with afs.init(project="demo", job_type="train", config={"lr": 0.5}, store=url) as run:
-        used = run.use_artifact("raw:latest")
-        model = afs.Artifact("model", type="model")
-        with model.new_file("w.bin", mode="wb") as f:
-            f.write(bytes(range(64)))
-        model.add_reference(used)
-        run.log_artifact(model, aliases=["best"])
-    return url
 
 
 async def test_walk_every_screen(pipeline_store: str) -> None:
@@ -141,6 +124,46 @@ async def test_filter_lists_and_errors_show_in_the_ui(pipeline_store: str) -> No
         await settle(pilot)
         status = text_of(app.screen.query_one("#status", Static))
         assert "ArtifactNotFoundError" in status and "retry" in status
+
+
+async def test_diff_palette_and_lineage_open_their_screens(pipeline_store: str) -> None:
+    """Screens ask the app to open the next one: a diff from the versions list, a palette entry
+    (a new screen each time it is chosen), a run from the lineage tree."""
+    with afs.init(project="demo", job_type="ingest", store=pipeline_store) as run:
+        raw = afs.Artifact("raw", type="dataset")
+        with raw.new_file("notes.md") as f:
+            f.write("# notes\nchanged\n")
+        run.log_artifact(raw)
+    app = BrowserApp(pipeline_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(VersionsScreen("demo", "raw"))
+        await settle(pilot)
+        await pilot.press("d")  # newest first: the previous version is below
+        await settle(pilot)
+        assert isinstance(app.screen, DiffScreen)
+        diff = text_of(app.screen.query_one("#diff", Static))
+        assert "demo/raw:v0 → demo/raw:v1" in diff and "- rows.parquet" in diff and "~ notes.md" in diff
+
+        latest = dict(app.goto_targets_cached)["demo/raw:latest"]
+        app.go(latest)
+        await settle(pilot)
+        first = app.screen
+        assert isinstance(first, VersionScreen) and first.ref == "demo/raw:v1"
+        await pilot.press("escape")
+        app.go(latest)
+        await settle(pilot)
+        assert isinstance(app.screen, VersionScreen) and app.screen is not first
+
+        app.go(partial(OpenVersion, "demo/raw:v0"))
+        await settle(pilot)
+        await pilot.press("l")
+        await settle(pilot)
+        assert isinstance(app.screen, LineageScreen)
+        await pilot.press("down", "down", "o")  # root, "upstream: made from", the run that logged it
+        await settle(pilot)
+        assert isinstance(app.screen, RunScreen)
+        assert "ingest" in text_of(app.screen.query_one("#summary", Static))
 
 
 async def test_sort_and_filter_table(pipeline_store: str) -> None:

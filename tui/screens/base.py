@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Awaitable
+from typing import Generic, TypeVar
 
 from rich.text import Text
 from textual import work
@@ -13,10 +14,13 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static
 
 from ..data import DataSource
-from ..format import plain, styled
+from ..format import Cell, Shown, plain, styled
+
+T = TypeVar("T")
+Row = tuple[str, tuple[Cell, ...]]  # a list row: its key, and its cells
 
 
-class BaseScreen(Screen[None]):
+class BaseScreen(Screen[None], Generic[T]):
     """Loads its data in a worker thread (so a slow bucket never freezes the UI), then shows it.
 
     Subclasses implement ``fetch`` (runs in a thread, may do store I/O) and ``show`` (runs on the
@@ -37,7 +41,10 @@ class BaseScreen(Screen[None]):
 
     @property
     def data(self) -> DataSource:
-        return self.app.data  # type: ignore[attr-defined,no-any-return]
+        data = getattr(self.app, "data", None)
+        if not isinstance(data, DataSource):
+            raise TypeError("screens run inside BrowserApp, which holds the DataSource")
+        return data
 
     def compose(self) -> ComposeResult:
         yield Header()
@@ -66,7 +73,7 @@ class BaseScreen(Screen[None]):
             return
         self.app.call_from_thread(self._show, result)  # type: ignore[arg-type]
 
-    async def _show(self, result: Any) -> None:
+    async def _show(self, result: T) -> None:
         self.set_status("")
         shown = self.show(result)
         if shown is not None:
@@ -75,10 +82,11 @@ class BaseScreen(Screen[None]):
     def _failed(self, error: Exception) -> None:
         self.set_status(styled(("error:", "b red"), f" {type(error).__name__}: {error}  — press r to retry"))
 
-    def fetch(self) -> Any:
-        return None
+    def fetch(self) -> T:
+        """What the screen shows, read from the store (runs in a worker thread)."""
+        raise NotImplementedError
 
-    def show(self, result: Any) -> Any:
+    def show(self, result: T) -> Awaitable[None] | None:
         """Display ``result``; may be a coroutine function."""
         return None
 
@@ -106,7 +114,7 @@ class BaseScreen(Screen[None]):
         return [active.binding for active in self.active_bindings.values()]
 
 
-class ListScreen(BaseScreen):
+class ListScreen(BaseScreen[list[Row]]):
     """A screen showing one short list as a table, with ``/`` to filter it."""
 
     BINDINGS = [Binding("slash", "filter", "Filter")]
@@ -114,10 +122,10 @@ class ListScreen(BaseScreen):
 
     def __init__(self, crumbs: list[str]) -> None:
         super().__init__(crumbs)
-        self.rows: list[tuple[str, tuple[Any, ...]]] = []
+        self.rows: list[Row] = []
 
     def body(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(cursor_type="row", zebra_stripes=True, id="list")
+        table: DataTable[Shown] = DataTable(cursor_type="row", zebra_stripes=True, id="list")
         yield table
         filt = Input(placeholder="filter…", id="filter")
         filt.display = False
@@ -128,7 +136,7 @@ class ListScreen(BaseScreen):
         table.add_columns(*self.columns)
         super().on_mount()
 
-    def show(self, result: Any) -> None:
+    def show(self, result: list[Row]) -> None:
         self.rows = result
         self.render_rows("")
         self.query_one("#list", DataTable).focus()

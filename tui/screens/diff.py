@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Any
-
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..format import lines, styled
+from ..views import DiffView
 from .base import BaseScreen
 
 
-class DiffScreen(BaseScreen):
+class DiffScreen(BaseScreen[DiffView]):
     def __init__(self, a: str, b: str) -> None:
         super().__init__(["diff", f"{a} → {b.rsplit(':', 1)[-1]}"])
         self.a, self.b = a, b
@@ -21,11 +21,11 @@ class DiffScreen(BaseScreen):
         with VerticalScroll():
             yield Static(id="diff")
 
-    def fetch(self) -> Any:
-        return self.data.diff(self.data.version(self.a), self.data.version(self.b))
+    def fetch(self) -> DiffView:
+        return self.data.diff(self.a, self.b)
 
-    def show(self, d: Any) -> None:
-        rows: list[Any] = [styled((d.a, "b"), " → ", (d.b, "b")), ""]
+    def show(self, d: DiffView) -> None:
+        rows: list[Text | str] = [styled((d.a, "b"), " → ", (d.b, "b")), ""]
         rows += [styled((f"+ {p}", "green")) for p in d.added]
         rows += [styled((f"- {p}", "red")) for p in d.removed]
         rows += [styled((f"~ {p}", "yellow")) for p in d.changed]

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from rich.syntax import Syntax
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
 from ..format import human, plain, styled
+from ..views import Preview
 from .base import BaseScreen
 
 
-class FileScreen(BaseScreen):
-    def __init__(self, art: Any, path: str, crumbs: list[str]) -> None:
+class FileScreen(BaseScreen[Preview]):
+    def __init__(self, ref: str, path: str, crumbs: list[str]) -> None:
         super().__init__([*crumbs, path])
-        self.art, self.path = art, path
+        self.ref, self.path = ref, path
 
     def body(self) -> ComposeResult:
         yield Static(id="info")
         with VerticalScroll(id="preview-scroll"):
             yield Static(id="preview")
 
-    def fetch(self) -> Any:
-        return self.data.preview(self.art, self.path)
+    def fetch(self) -> Preview:
+        return self.data.preview(self.ref, self.path)
 
-    def show(self, p: Any) -> None:
+    def show(self, p: Preview) -> None:
         note = "  (first 256 KiB)" if p.truncated else ""
         self.query_one("#info", Static).update(styled((p.path, "b"), f"  {human(p.size)}  {p.digest}{note}"))
         view = self.query_one("#preview", Static)

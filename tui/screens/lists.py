@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from textual.binding import Binding
+from textual.widgets import DataTable
 
 from ..format import human, when
-from .base import ListScreen
+from ..messages import OpenArtifacts, OpenDiff, OpenRun, OpenRuns, OpenVersion, OpenVersions
+from .base import ListScreen, Row
 
 
 class ProjectsScreen(ListScreen):
@@ -16,11 +16,11 @@ class ProjectsScreen(ListScreen):
     def __init__(self) -> None:
         super().__init__(["projects"])
 
-    def fetch(self) -> Any:
+    def fetch(self) -> list[Row]:
         return [(p, (p,)) for p in self.data.projects()]
 
     def open(self, key: str) -> None:
-        self.app.push_screen(ArtifactsScreen(key))
+        self.post_message(OpenArtifacts(key))
 
 
 class ArtifactsScreen(ListScreen):
@@ -31,17 +31,17 @@ class ArtifactsScreen(ListScreen):
         super().__init__(["projects", project])
         self.project = project
 
-    def fetch(self) -> Any:
+    def fetch(self) -> list[Row]:
         return [
             (a.name, (a.type, a.name, a.version_count, f"v{a.latest_version}", when(a.updated_at)))
             for a in self.data.artifacts(self.project)
         ]
 
     def open(self, key: str) -> None:
-        self.app.push_screen(VersionsScreen(self.project, key))
+        self.post_message(OpenVersions(self.project, key))
 
     def action_runs(self) -> None:
-        self.app.push_screen(RunsScreen(self.project))
+        self.post_message(OpenRuns(self.project))
 
 
 class VersionsScreen(ListScreen):
@@ -52,10 +52,10 @@ class VersionsScreen(ListScreen):
         super().__init__(["projects", project, name])
         self.project, self.artifact_name = project, name
 
-    def fetch(self) -> Any:
-        rows = []
+    def fetch(self) -> list[Row]:
+        rows: list[Row] = []
         for v in reversed(self.data.versions(self.project, self.artifact_name)):
-            run = v.logged_by()
+            run = v.logged_by
             rows.append(
                 (
                     v.qualified_name,
@@ -63,7 +63,7 @@ class VersionsScreen(ListScreen):
                         v.version,
                         ", ".join(v.aliases),
                         human(v.size),
-                        len(v.entries),
+                        v.files,
                         when(v.created_at),
                         f"{run.name} ({run.job_type})" if run else "",
                     ),
@@ -72,18 +72,13 @@ class VersionsScreen(ListScreen):
         return rows
 
     def open(self, key: str) -> None:
-        from .version import VersionScreen
-
-        self.app.push_screen(VersionScreen(key))
+        self.post_message(OpenVersion(key))
 
     def action_diff(self) -> None:
-        from .diff import DiffScreen
-
         keys = [k for k, _ in self.rows]
-        table = self.query_one("#list")
-        row = getattr(table, "cursor_row", 0)
+        row = self.query_one("#list", DataTable).cursor_row
         if row + 1 < len(keys):  # rows are newest first: the previous version is below
-            self.app.push_screen(DiffScreen(keys[row + 1], keys[row]))
+            self.post_message(OpenDiff(keys[row + 1], keys[row]))
         else:
             self.notify("the oldest version has nothing before it")
 
@@ -95,8 +90,8 @@ class RunsScreen(ListScreen):
         super().__init__(["projects", project, "runs"])
         self.project = project
 
-    def fetch(self) -> Any:
-        rows = []
+    def fetch(self) -> list[Row]:
+        rows: list[Row] = []
         for r in reversed(self.data.runs(self.project)):
             dur = f"{r.duration:.1f}s" if r.duration is not None else "—"
             rows.append(
@@ -105,6 +100,4 @@ class RunsScreen(ListScreen):
         return rows
 
     def open(self, key: str) -> None:
-        from .run import RunScreen
-
-        self.app.push_screen(RunScreen(self.project, key))
+        self.post_message(OpenRun(self.project, key))

@@ -3,17 +3,18 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.widgets import DataTable, Static
 
 from ..format import lines, plain, styled, when
+from ..messages import OpenVersion
+from ..views import RunView
 from .base import BaseScreen
 
 
-class RunScreen(BaseScreen):
+class RunScreen(BaseScreen[RunView]):
     def __init__(self, project: str, run_id: str) -> None:
         super().__init__(["projects", project, "runs", run_id])
         self.project, self.run_id = project, run_id
@@ -26,10 +27,10 @@ class RunScreen(BaseScreen):
         self.query_one("#io", DataTable).add_columns("direction", "artifact version")
         super().on_mount()
 
-    def fetch(self) -> Any:
+    def fetch(self) -> RunView:
         return self.data.run(self.project, self.run_id)
 
-    def show(self, run: Any) -> None:
+    def show(self, run: RunView) -> None:
         dur = f"{run.duration:.1f}s" if run.duration is not None else "running"
         finished = when(run.finished_at) or "—"
         rows: list[Text | str] = [
@@ -43,14 +44,12 @@ class RunScreen(BaseScreen):
         self.query_one("#summary", Static).update(lines(*rows))
         table = self.query_one("#io", DataTable)
         table.clear()
-        for i in run.inputs:
-            table.add_row("used", plain(i.qualified_name), key=f"in:{i.qualified_name}")
-        for o in run.outputs:
-            table.add_row("logged", plain(o.qualified_name), key=f"out:{o.qualified_name}")
+        for name in run.inputs:
+            table.add_row("used", plain(name), key=f"in:{name}")
+        for name in run.outputs:
+            table.add_row("logged", plain(name), key=f"out:{name}")
         table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        from .version import VersionScreen
-
         if event.row_key.value:
-            self.app.push_screen(VersionScreen(event.row_key.value.split(":", 1)[1]))
+            self.post_message(OpenVersion(event.row_key.value.split(":", 1)[1]))

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from ..format import human, lines, plain, styled, when
+from ..messages import OpenFile, OpenLineage, OpenTable
+from ..views import EntryView, VersionView
 from .base import BaseScreen
 
 DATASET = "\x00table:"  # row keys of partitioned tables (entry paths cannot hold control characters)
 
 
-class VersionScreen(BaseScreen):
+class VersionScreen(BaseScreen[VersionView]):
     BINDINGS = [
         Binding("l", "lineage", "Lineage"),
         Binding("c", "copy_name", "Copy name"),
@@ -27,7 +28,8 @@ class VersionScreen(BaseScreen):
         name, version = rest.split(":", 1)
         super().__init__(["projects", project, name, version])
         self.ref = ref
-        self.art: Any = None
+        self.version: VersionView | None = None
+        self.entries: dict[str, EntryView] = {}
 
     def body(self) -> ComposeResult:
         yield Static(id="summary")
@@ -37,23 +39,22 @@ class VersionScreen(BaseScreen):
         self.query_one("#entries", DataTable).add_columns("path", "kind", "size", "digest")
         super().on_mount()
 
-    def fetch(self) -> Any:
-        art = self.data.version(self.ref)
-        run = art.logged_by()
-        refs = [a.qualified_name + (" (deleted)" if a.deleted else "") for a in art.references()]
-        return art, run, refs
+    def fetch(self) -> VersionView:
+        return self.data.version(self.ref)
 
-    def show(self, result: Any) -> None:
-        art, run, refs = result
-        self.art = art
-        meta = json.dumps(art.metadata, indent=None, default=str) if art.metadata else "{}"
+    def show(self, v: VersionView) -> None:
+        self.version = v
+        self.entries = {e.path: e for e in v.entries}
+        meta = json.dumps(v.metadata, indent=None, default=str) if v.metadata else "{}"
+        run = v.logged_by
         by = f"{run.name} ({run.job_type}, {run.status})" if run else "—"
+        refs = [r.qualified_name + (" (deleted)" if r.deleted else "") for r in v.references]
         summary = lines(
-            styled((art.qualified_name, "b"), "  ", (art.type, "dim"), f"   aliases: {', '.join(art.aliases) or '—'}"),
-            f"description: {art.description or '—'}",
+            styled((v.qualified_name, "b"), "  ", (v.type, "dim"), f"   aliases: {', '.join(v.aliases) or '—'}"),
+            f"description: {v.description or '—'}",
             f"metadata: {meta}",
-            f"digest: {art.digest}",
-            f"size: {human(art.size)}   files: {len(art.entries)}   created: {when(art.created_at)}",
+            f"digest: {v.digest}",
+            f"size: {human(v.size)}   files: {len(v.entries)}   created: {when(v.created_at)}",
             f"logged by: {by}",
             f"upstream: {', '.join(refs) or '—'}",
         )
@@ -62,54 +63,43 @@ class VersionScreen(BaseScreen):
         table.clear()
         # A partitioned table is one row (its parts are opened together), where its first part is.
         parts: dict[str, list[int]] = {}
-        for e in art.entries.values():
-            name = e.extra.get("dataset") if e.kind == "table" else None
-            if isinstance(name, str):
-                parts.setdefault(name, []).append(e.size)
+        for e in v.entries:
+            if e.dataset is not None:
+                parts.setdefault(e.dataset, []).append(e.size)
         shown: set[str] = set()
-        for e in art.entries.values():
-            name = e.extra.get("dataset") if e.kind == "table" else None
-            if isinstance(name, str):
-                if name not in shown:
-                    shown.add(name)
-                    sizes = parts[name]
-                    label = plain(f"{name}/ ({len(sizes)} parts)")
-                    table.add_row(label, "table", human(sum(sizes)), "", key=DATASET + name)
+        for e in v.entries:
+            if e.dataset is not None:
+                if e.dataset not in shown:
+                    shown.add(e.dataset)
+                    sizes = parts[e.dataset]
+                    label = plain(f"{e.dataset}/ ({len(sizes)} parts)")
+                    table.add_row(label, "table", human(sum(sizes)), "", key=DATASET + e.dataset)
                 continue
-            digest = e.digest.short if e.digest else e.extra.get("uri", "")
-            table.add_row(plain(e.path), e.kind, human(e.size), plain(str(digest)), key=e.path)
+            table.add_row(plain(e.path), e.kind, human(e.size), plain(e.digest), key=e.path)
         table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
-        if self.art is None or event.row_key.value is None:
+        if self.version is None or event.row_key.value is None:
             return
-        key = event.row_key.value
+        key, ref = event.row_key.value, self.version.qualified_name
         if key.startswith(DATASET):
-            from .table import TableScreen
-
-            self.app.push_screen(TableScreen(self.art, key.removeprefix(DATASET), self.crumbs))
+            self.post_message(OpenTable(ref, key.removeprefix(DATASET), self.crumbs))
             return
-        entry = self.art.entries[key]
+        entry = self.entries[key]
         if entry.kind == "table":
-            from .table import TableScreen
-
-            self.app.push_screen(TableScreen(self.art, entry.path, self.crumbs))
+            self.post_message(OpenTable(ref, entry.path, self.crumbs))
         else:
-            from .file import FileScreen
-
-            self.app.push_screen(FileScreen(self.art, entry.path, self.crumbs))
+            self.post_message(OpenFile(ref, entry.path, self.crumbs))
 
     def action_lineage(self) -> None:
-        from .lineage import LineageScreen
-
-        self.app.push_screen(LineageScreen(self.ref))
+        self.post_message(OpenLineage(self.ref))
 
     def action_copy_name(self) -> None:
         self.app.copy_to_clipboard(self.ref)
         self.notify(f"copied {self.ref}", markup=False)
 
     def action_snippet(self) -> None:
-        if self.art is not None:
-            snippet = self.data.snippet(self.art)
+        if self.version is not None:
+            snippet = self.data.snippet(self.version)
             self.app.copy_to_clipboard(snippet)
             self.notify(snippet, title="Python (copied)", timeout=10, markup=False)

@@ -1,18 +1,13 @@
-"""A read-only grid over a Parquet table that loads row groups on demand.
+"""A read-only grid over a table's rows, loading its row groups on demand.
 
 Only the rows on screen are rendered (Textual's line API), and only the row groups that hold
-them are read, in a worker thread, with the neighbours prefetched; a few groups are kept in
-memory, so a table of any length opens at once and scrolls in bounded memory.
+them are asked of the :class:`~tui.pager.TablePager`, in a worker thread, with the neighbours
+prefetched; the pager keeps a few, so a table of any length opens at once and scrolls in
+bounded memory.
 """
 
 from __future__ import annotations
 
-import bisect
-import threading
-from collections import OrderedDict
-from typing import Any
-
-import pyarrow as pa
 from rich.segment import Segment
 from rich.style import Style
 from textual import work
@@ -23,11 +18,12 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..pager import TablePager
+
 MAX_WIDTH = 80
-KEEP_GROUPS = 6
 
 
-def _fmt(value: Any) -> str:
+def _fmt(value: object) -> str:
     if value is None:
         return "∅"
     if isinstance(value, float):
@@ -35,79 +31,29 @@ def _fmt(value: Any) -> str:
     return str(value).replace("\n", "⏎")
 
 
-class RowSource:
-    """Rows by index, either from a table read lazily by row group or from an Arrow table."""
-
-    def __init__(self, table: Any = None, arrow: pa.Table | None = None) -> None:
-        self.table, self.arrow = table, arrow
-        if arrow is not None:
-            self.groups = [(0, arrow.num_rows)]
-            self.schema = arrow.schema
-            self.num_rows = arrow.num_rows
-            self.stats: dict[str, tuple[Any, Any]] = {}
-            self.lengths: dict[str, int] = {}
+def column_widths(source: TablePager) -> list[int]:
+    """Column widths from names, types, the recorded longest text values and the Parquet
+    min/max statistics: never from the first rows of a stored table, so a long value at the
+    end is not cut (rows in memory, from a sort or filter, are measured)."""
+    out = []
+    for c in source.columns:
+        w = max(len(c.name), len(c.type))
+        if c.name in source.lengths:
+            w = max(w, source.lengths[c.name])
+        elif c.name in source.stats:
+            lo, hi = source.stats[c.name]
+            w = max(w, len(_fmt(lo)), len(_fmt(hi)))
+        elif sample := source.sample(c.name):
+            w = max(w, *(len(_fmt(v)) for v in sample))
         else:
-            self.groups = table.row_groups
-            self.schema = table.schema
-            self.num_rows = table.num_rows
-            self.stats = table.column_stats()
-            self.lengths = table.max_lengths()
-        self.starts = [s for s, _ in self.groups]
-        self.pages: OrderedDict[int, pa.Table] = OrderedDict()
-        self.loads = 0  # row groups read so far (tests assert on it)
-        self.lock = threading.Lock()
-
-    def group_of(self, row: int) -> int:
-        return max(0, bisect.bisect_right(self.starts, row) - 1)
-
-    def cached(self, group: int) -> pa.Table | None:
-        with self.lock:
-            page = self.pages.get(group)
-            if page is not None:
-                self.pages.move_to_end(group)
-            return page
-
-    def load(self, group: int) -> None:
-        if self.cached(group) is not None:
-            return
-        page = self.arrow if self.arrow is not None else self.table.read_row_group(group)
-        with self.lock:
-            self.loads += 1
-            self.pages[group] = page
-            while len(self.pages) > KEEP_GROUPS:
-                self.pages.popitem(last=False)
-
-    def row(self, index: int) -> list[Any] | None:
-        """The row's values, or None while its row group is not loaded."""
-        g = self.group_of(index)
-        page = self.cached(g)
-        if page is None:
-            return None
-        offset = index - self.starts[g]
-        return [page.column(i)[offset].as_py() for i in range(page.num_columns)]
-
-    def widths(self) -> list[int]:
-        """Column widths from names, types, the recorded longest text values and the Parquet
-        min/max statistics: never from the first rows, so a long value at the end is not cut."""
-        out = []
-        for f in self.schema:
-            w = max(len(f.name), len(str(f.type)))
-            if f.name in self.lengths:
-                w = max(w, self.lengths[f.name])
-            elif f.name in self.stats:
-                lo, hi = self.stats[f.name]
-                w = max(w, len(_fmt(lo)), len(_fmt(hi)))
-            elif self.arrow is not None and self.num_rows:
-                col = self.arrow.column(f.name)
-                w = max(w, *(len(_fmt(v.as_py())) for v in col.slice(0, min(200, self.num_rows))))
-            else:
-                w = max(w, 12)
-            out.append(min(MAX_WIDTH, w))
-        return out
+            w = max(w, 12)
+        out.append(min(MAX_WIDTH, w))
+    return out
 
 
 class ParquetGrid(ScrollView, can_focus=True):
-    """Rows of a :class:`RowSource`; the first line is a fixed header of names and types."""
+    """Rows of a :class:`~tui.pager.TablePager`; the first line is a fixed header of names and
+    types."""
 
     BINDINGS = [
         Binding("up,k", "cursor(-1)", "Up", show=False),
@@ -124,10 +70,12 @@ class ParquetGrid(ScrollView, can_focus=True):
     class Loaded(Message):
         """A row group arrived."""
 
-    def __init__(self, source: RowSource, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
+    def __init__(
+        self, source: TablePager, *, name: str | None = None, id: str | None = None, classes: str | None = None
+    ) -> None:
+        super().__init__(name=name, id=id, classes=classes)
         self.source = source
-        self.widths = source.widths()
+        self.widths = column_widths(source)
         self._pending: set[int] = set()
         total = sum(w + 3 for w in self.widths) + 12
         self.virtual_size = Size(total, source.num_rows + 2)
@@ -153,13 +101,11 @@ class ParquetGrid(ScrollView, can_focus=True):
         width = self.size.width
         if y == 0:
             cells = ["row".rjust(10)] + [
-                f"{f.name}".ljust(w)[:w] for f, w in zip(self.source.schema, self.widths, strict=True)
+                c.name.ljust(w)[:w] for c, w in zip(self.source.columns, self.widths, strict=True)
             ]
             return self._strip(" │ ".join(cells), scroll_x, width, Style(bold=True, underline=True))
         if y == 1:
-            cells = [" " * 10] + [
-                str(f.type).ljust(w)[:w] for f, w in zip(self.source.schema, self.widths, strict=True)
-            ]
+            cells = [" " * 10] + [c.type.ljust(w)[:w] for c, w in zip(self.source.columns, self.widths, strict=True)]
             return self._strip(" │ ".join(cells), scroll_x, width, Style(dim=True, italic=True))
         index = scroll_y + y - 2
         if index >= self.source.num_rows:

@@ -1,0 +1,156 @@
+"""What the data layer hands to screens: frozen, plain values, never store objects.
+
+:mod:`tui.data` builds these from a store; screens and widgets only read them, so nothing they
+touch can do store I/O. Values are shown as they are: formatting belongs to :mod:`tui.format`
+and the screens.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+__all__ = [
+    "ArtifactItem",
+    "Column",
+    "DiffView",
+    "EntryView",
+    "LineageNode",
+    "Preview",
+    "RunView",
+    "UpstreamRef",
+    "VersionItem",
+    "VersionView",
+]
+
+
+@dataclass(frozen=True)
+class ArtifactItem:
+    """One artifact of a project: its type, how many versions, and the newest one."""
+
+    project: str
+    name: str
+    type: str
+    version_count: int
+    latest_version: int
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class RunView:
+    """One run: what it was, how it went, and the versions it used and logged."""
+
+    project: str
+    id: str
+    name: str
+    job_type: str | None
+    status: str
+    started_at: str
+    finished_at: str | None
+    duration: float | None  # seconds, None while running
+    host: str | None
+    error: str | None
+    config: dict[str, object]
+    inputs: tuple[str, ...]  # qualified names of the versions it used
+    outputs: tuple[str, ...]  # and of those it logged
+
+
+@dataclass(frozen=True)
+class VersionItem:
+    """One version as the versions list shows it."""
+
+    qualified_name: str
+    version: str  # "v3"
+    aliases: tuple[str, ...]
+    size: int
+    files: int
+    created_at: str
+    logged_by: RunView | None
+
+
+@dataclass(frozen=True)
+class EntryView:
+    """One path inside a version; ``dataset`` names the partitioned table it is a part of."""
+
+    path: str
+    kind: str
+    size: int
+    digest: str  # the short digest, or the URI of an external reference
+    dataset: str | None = None
+
+
+@dataclass(frozen=True)
+class UpstreamRef:
+    """A version another one was made from (``add_reference``)."""
+
+    qualified_name: str
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class VersionView:
+    """One artifact version: what it is, what it holds, where it came from."""
+
+    project: str
+    name: str
+    qualified_name: str
+    version: str
+    type: str
+    aliases: tuple[str, ...]
+    description: str | None
+    metadata: dict[str, object]
+    digest: str
+    size: int
+    created_at: str
+    entries: tuple[EntryView, ...]
+    logged_by: RunView | None
+    references: tuple[UpstreamRef, ...]
+
+
+@dataclass(frozen=True)
+class DiffView:
+    """Entry paths added, removed and changed from ``a`` to ``b``; notes on tables."""
+
+    a: str
+    b: str
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    notes: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Preview:
+    """What the file viewer shows: ``kind`` is text, json, binary or image."""
+
+    kind: str
+    path: str
+    size: int
+    digest: str
+    text: str = ""
+    lexer: str = "text"
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class LineageNode:
+    """A node of the lineage tree: an artifact version or a run.
+
+    ``ref`` is the version's qualified name, or ``project/run-id``; ``manifest`` pins a
+    version's content. ``missing`` marks a version this store does not hold.
+    """
+
+    kind: Literal["artifact", "run"]
+    label: str
+    ref: str
+    deleted: bool = False
+    missing: bool = False
+    manifest: str = ""
+
+
+@dataclass(frozen=True)
+class Column:
+    """A table column: its name and its Arrow type, as text."""
+
+    name: str
+    type: str
