@@ -17,6 +17,7 @@ import artifactfs as afs
 from artifactfs.errors import InvalidInputError, JobError
 from artifactfs.partitioned import opened_parts
 from tests.conftest import make_root
+from tests.timeouts import HANG
 
 dask = pytest.importorskip("dask")
 dd = pytest.importorskip("dask.dataframe")
@@ -236,7 +237,7 @@ def test_the_example_runs(tmp_path: Path) -> None:
         [sys.executable, str(example), str(tmp_path / "store"), "--rows", "600000"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG,
     )
     assert res.returncode == 0, res.stderr[-3000:]
     assert "logged clickstream/events:v0: 600,000 rows in 2 parts" in res.stdout
