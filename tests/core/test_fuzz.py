@@ -155,7 +155,7 @@ plain = st.recursive(
 user_maps = st.dictionaries(st.text(max_size=8), plain, max_size=4)
 version_ids = st.builds(ArtifactVersionId, names, names, counts, digests)
 segments = st.text(
-    st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="/\\"), min_size=1, max_size=10
+    st.characters(exclude_categories=("Cc", "Cs"), exclude_characters="/\\"), min_size=1, max_size=10
 ).filter(lambda p: p not in (".", ".."))
 entry_paths = st.lists(segments, min_size=1, max_size=3).map("/".join).filter(lambda p: p[1:2] != ":")
 
