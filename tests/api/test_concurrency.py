@@ -8,6 +8,7 @@ import textwrap
 from pathlib import Path
 
 import artifactfs as afs
+from tests.timeouts import HANG
 
 WRITER = textwrap.dedent(
     """
@@ -89,7 +90,7 @@ def test_concurrent_alias_moves(shared_store_url: str, tmp_path: Path) -> None:
     script.write_text(ALIAS_MOVER)
     start = time.time() + 2.0
     procs = [subprocess.Popen([sys.executable, str(script), store, f"v{i}", str(start)]) for i in range(8)]
-    assert [p.wait(timeout=120) for p in procs] == [0] * 8
+    assert [p.wait(timeout=HANG) for p in procs] == [0] * 8
     st = afs.open_store(store)
     best = st.artifact("p/ds:best")
     assert best.version in {f"v{i}" for i in range(8)}

@@ -14,6 +14,7 @@ import pytest
 import artifactfs as afs
 from artifactfs import layout
 from artifactfs.backend import Backend
+from tests.timeouts import HANG
 
 WRITER = Path(__file__).with_name("crash_writer.py")
 
@@ -48,7 +49,7 @@ def test_kill_during_log_artifact(
         [sys.executable, str(WRITER), shared_store_url, str(folder), point],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG,
     )
     assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
 

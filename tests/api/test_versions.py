@@ -112,18 +112,21 @@ def test_version_records_are_create_once(store: afs.Store, files: Path) -> None:
     assert not store.backend.create(key, b"other")
 
 
-def test_changing_one_file_of_10000_uploads_one_blob(store: afs.Store, tmp_path: Path) -> None:
+def test_changing_one_file_of_1000_uploads_one_blob(store: afs.Store, tmp_path: Path) -> None:
+    """1,000 files show what 10,000 would, with a tenth of the requests: many more files than
+    requests in flight at once, and blob shards both listed (4 blobs or more) and asked for
+    key by key."""
     folder = tmp_path / "many"
-    for d in range(100):
+    for d in range(50):
         (folder / f"d{d:02d}").mkdir(parents=True)
-        for i in range(100):
+        for i in range(20):
             (folder / f"d{d:02d}" / f"{i}.txt").write_text(f"{d}-{i}")
     log_dir(store, folder)
     before = blob_keys(store)
-    assert len(before) == 10_000
+    assert len(before) == 1000
     (folder / "d42" / "7.txt").write_text("changed")
     v1 = log_dir(store, folder)
-    assert v1.version == "v1" and len(v1.entries) == 10_000
+    assert v1.version == "v1" and len(v1.entries) == 1000
     assert len(blob_keys(store) - before) == 1
 
 

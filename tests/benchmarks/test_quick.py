@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from tests.timeouts import HANG
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -17,7 +19,7 @@ def test_quick_benchmarks_run_and_report_every_workload(tmp_path: Path) -> None:
         cwd=REPO,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG,
     )
     assert res.returncode == 0, res.stderr[-3000:]
     text = report.read_text()

@@ -10,12 +10,14 @@ from pathlib import Path
 
 import pytest
 
+from tests.timeouts import HANG
+
 EXE = Path(sys.executable).with_name("artifactfs")
 
 
 def afs(*args: str, store: Path | str, check: bool = True) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "ARTIFACTFS_STORE": str(store)}
-    res = subprocess.run([str(EXE), *args], capture_output=True, text=True, env=env, timeout=120)
+    res = subprocess.run([str(EXE), *args], capture_output=True, text=True, env=env, timeout=HANG)
     if check:
         assert res.returncode == 0, res.stderr
     return res
@@ -64,7 +66,7 @@ def test_put_ls_show_get_cat_diff(store: Path, tmp_path: Path) -> None:
 
 def test_lineage_formats_and_reproduce(store: Path, tmp_path: Path) -> None:
     example = Path(__file__).parent.parent.parent / "examples" / "sentiment_pipeline.py"
-    subprocess.run([sys.executable, str(example), str(store)], check=True, capture_output=True, timeout=300)
+    subprocess.run([sys.executable, str(example), str(store)], check=True, capture_output=True, timeout=HANG)
     ref = "sentiment-analysis/sentiment-model:v0"
     tree = afs("lineage", ref, store=store).stdout
     assert tree.startswith(ref) and "[references] sentiment-analysis/processed-dataset:v0" in tree
@@ -116,11 +118,11 @@ def test_unreachable_store(tmp_path: Path) -> None:
         }
     }
     env = {**os.environ, "ARTIFACTFS_STORE": env_store, "ARTIFACTFS_STORAGE_OPTIONS": json.dumps(opts)}
-    res = subprocess.run([str(EXE), "ls"], capture_output=True, text=True, env=env, timeout=120)
+    res = subprocess.run([str(EXE), "ls"], capture_output=True, text=True, env=env, timeout=HANG)
     assert res.returncode == 1
     assert res.stderr.startswith("error: ") and "s3://bucket/store" in res.stderr
     assert "Traceback" not in res.stderr
-    res = subprocess.run([str(EXE), "--debug", "ls"], capture_output=True, text=True, env=env, timeout=120)
+    res = subprocess.run([str(EXE), "--debug", "ls"], capture_output=True, text=True, env=env, timeout=HANG)
     assert "Traceback" in res.stderr
 
 
@@ -144,5 +146,5 @@ def test_help_everywhere() -> None:
         "browse",
         "info",
     ]:
-        res = subprocess.run([str(EXE), *cmd.split(), "--help"], capture_output=True, text=True, timeout=60)
+        res = subprocess.run([str(EXE), *cmd.split(), "--help"], capture_output=True, text=True, timeout=HANG)
         assert res.returncode == 0 and "Usage:" in res.stdout, cmd

@@ -9,6 +9,7 @@ import pytest
 
 from artifactfs.backend import Backend, KeyNotFoundError
 from artifactfs.errors import StoreError
+from tests.timeouts import HANG
 
 
 @pytest.fixture
@@ -119,7 +120,7 @@ def test_create_has_one_winner_across_8_processes(shared_store_url: str, tmp_pat
     ]
     won: dict[int, str] = {}
     for i, p in enumerate(procs):
-        out, _ = p.communicate(timeout=120)
+        out, _ = p.communicate(timeout=HANG)
         assert p.returncode == 0
         for k in out.split():
             assert int(k) not in won, f"key {k} won twice"
