@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 
 from . import layout
-from .backend import Backend
+from .backend import Backend, open_backend
 from .cache import BlobCache
 from .errors import ArtifactFSError, FormatError, IntegrityError, KeyNotFoundError, LocalFileError, local_file_error
 from .hashing import Digest, matches
@@ -42,7 +42,7 @@ class BlobReader:
     @classmethod
     def open(cls, url: str, options: dict[str, Any]) -> BlobReader:
         """A reader of the store at ``url`` with this machine's default cache (Dask workers)."""
-        return cls(Backend.from_url(url, **options), BlobCache(default_cache_dir()))
+        return cls(open_backend(url, **options), BlobCache(default_cache_dir()))
 
     @property
     def url(self) -> str:
@@ -61,7 +61,7 @@ class BlobReader:
         cached copy, fetched (and verified, reading at most ``size + 1`` bytes) if absent."""
         key = layout.blob(digest)
         try:
-            if self.backend.is_local:
+            if self.backend.local_files:
                 return self.backend.open(key)
             path = self.cache.file(digest)
             if not os.path.isfile(path):
@@ -80,7 +80,7 @@ class BlobReader:
     def verified_file(self, digest: Digest, size: int, what: str) -> str:
         """The blob as a local file, hashed whole just now: the store's own file when local,
         else the cached copy (fetched if absent; a corrupt one is evicted and fetched again)."""
-        if self.backend.is_local:
+        if self.backend.local_files:
             path = self.backend.path(layout.blob(digest))
             try:
                 with open(path, "rb") as f:
@@ -102,7 +102,7 @@ class BlobReader:
     def open_whole(self, digest: Digest, size: int, what: str) -> IO[bytes]:
         """Open a blob for reading from the start; a local store's is hashed whole first (a
         remote one's cached copy was verified as it was fetched)."""
-        if not self.backend.is_local:
+        if not self.backend.local_files:
             return self.source(digest, size, what)
         f = self.backend.open(layout.blob(digest))
         if not matches(f, digest, size):
@@ -129,7 +129,7 @@ class BlobReader:
             self.cache.evict(digest)  # the cached copy is corrupt
             return from_store()
 
-        if not self.backend.is_local and self.cache.has(digest):
+        if not self.backend.local_files and self.cache.has(digest):
             raw: IO[bytes] = open(self.cache.file(digest), "rb")  # noqa: SIM115 (closed by the reader)
             fallback: Callable[[], IO[bytes]] | None = from_store_evicting_cache
         else:

@@ -6,15 +6,12 @@ readers, so a writer that dies at any point leaves no visible version.
 
 from __future__ import annotations
 
-import mmap
 import os
-import queue
-import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 from fsspec.callbacks import Callback
 
@@ -27,11 +24,10 @@ from .errors import (
     ArtifactTypeError,
     JobError,
     LocalPathNotFoundError,
-    SourceChangedError,
     StoreError,
     local_file_error,
 )
-from .hashing import CHUNK_SIZE, Digest, hash_bytes, hash_file, new_file_hasher
+from .hashing import Digest, hash_bytes, hash_file
 from .leases import NODE, Held, commit_lease, gone
 from .manifest import Entry, Manifest
 from .records import (
@@ -39,7 +35,7 @@ from .records import (
     VersionRecord,
 )
 from .statcache import StatKey, stat_key
-from .transfer import SMALL_BLOB, Source, upload_blobs
+from .transfer import SMALL_BLOB, Source, copy_into_store, upload_blobs
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -50,7 +46,6 @@ __all__ = ["commit"]
 _POLL = 0.05
 
 
-SMALL_FILE = SMALL_BLOB  # read whole, hash, write: one read and at most one write per file
 KEEP_BYTES = 64 << 20  # bytes of small files kept from hashing to upload (beyond: read again, checked)
 
 
@@ -72,15 +67,15 @@ def _entry_for(
     remembered = known.trusted.get(local) if staged.user_file else None
     if stat is not None and remembered is not None:
         digest, size = remembered, stat[2]
-        if not backend.is_local:
+        if not backend.local_files:
             sources[digest] = Source(local, size)
             return Entry(path, digest, size, staged.kind, staged.extra)
         if backend.refresh(layout.blob(digest), size):
             return Entry(path, digest, size, staged.kind, staged.extra)
     try:
-        large = os.path.getsize(local) > SMALL_FILE
-        if large and backend.is_local:
-            digest, size = _copy_large_local(store, local)
+        large = os.path.getsize(local) > SMALL_BLOB
+        if large and backend.local_files:
+            digest, size = copy_into_store(backend, local, algorithm)
         elif large:
             # Hashed in bounded memory here; hashed again as it is streamed to the store, and
             # the upload abandoned if the two differ (transfer.upload_blobs).
@@ -90,7 +85,7 @@ def _entry_for(
             with open(local, "rb") as f:
                 data = f.read()
             digest, size = hash_bytes(data, algorithm), len(data)
-            if backend.is_local:
+            if backend.local_files:
                 key = layout.blob(digest)
                 if not backend.refresh(key, size):
                     backend.write(key, data)
@@ -108,105 +103,6 @@ def _entry_for(
     if stat is not None and stat[2] == size:
         learned.append((local, stat, digest))
     return Entry(path, digest, size, staged.kind, staged.extra)
-
-
-def _copy_large_local(store: Store, local: str) -> tuple[Digest, int]:
-    """Copy a large file into the store, hashing the copy on the way; name it by its digest.
-
-    If the source changed during the copy (size, mtime or inode differ), the copy is made
-    again, so the entry is one state of the file, never a mix. Memory stays bounded whatever
-    the size.
-    """
-    backend = store.backend
-    for _ in range(3):
-        before = _identity(local)
-        tmp = backend.temp_path()
-        try:
-            src = open(local, "rb")  # noqa: SIM115 (closed below; a failure here is the user's file)
-            try:
-                with src, open(tmp, "w+b") as out:
-                    digest, size = _copy_and_hash(src, out, store.algorithm)
-            except OSError as e:  # a full or failing disk: name the file and the store
-                raise StoreError(f"could not copy {local} into {store.url}: {e.strerror or e}") from e
-            if _identity(local) == before and os.path.getsize(tmp) == size:
-                backend.adopt(tmp, layout.blob(digest))
-                return digest, size
-        finally:
-            backend.discard(tmp)
-    raise SourceChangedError(f"{local} kept changing while it was being logged; log it once it is complete")
-
-
-def _identity(path: str) -> tuple[int, int, int]:
-    st = os.stat(path)
-    return st.st_ino, st.st_size, st.st_mtime_ns
-
-
-_COPY_CHUNK = 64 << 20
-
-
-def _copy_and_hash(src: IO[bytes], out: IO[bytes], algorithm: str) -> tuple[Digest, int]:
-    """Copy ``src`` to ``out`` (opened for reading too) and hash the copy, overlapping the two.
-
-    The kernel copies (copy_file_range, as cp does: no round trip through Python) in a thread
-    while this one hashes each copied chunk through a mapping of ``out``, whose pages the copy
-    has just put in the cache. Hashing the copy rather than the source names the blob by the
-    very bytes it holds, and the mapping never outruns the file (the source, mapped, could
-    shrink under us and fault). Where the kernel cannot copy between these files, one pass
-    through user space reads, hashes and writes each chunk.
-    """
-    size = os.fstat(src.fileno()).st_size
-    try:
-        first = os.copy_file_range(src.fileno(), out.fileno(), min(_COPY_CHUNK, size), 0, 0) if size else 0
-    except OSError:
-        return _copy_and_hash_user_space(src, out, algorithm)
-    h = new_file_hasher(algorithm)
-    copied: queue.SimpleQueue[int | BaseException] = queue.SimpleQueue()
-    copied.put(first)
-
-    def copier() -> None:
-        off = first
-        try:
-            while 0 < off < size:
-                n = os.copy_file_range(src.fileno(), out.fileno(), min(_COPY_CHUNK, size - off), off, off)
-                if n == 0:  # the source shrank: the caller's identity check notices
-                    break
-                off += n
-                copied.put(off)
-        except BaseException as e:  # handed to the hashing thread, which raises it
-            copied.put(e)
-        copied.put(-1)
-
-    thread = threading.Thread(target=copier, name="artifactfs-copy", daemon=True)
-    thread.start()
-    hashed = 0
-    try:
-        while (item := copied.get()) != -1:
-            if isinstance(item, BaseException):
-                raise item
-            if item > hashed:
-                # Chunks start at multiples of 64 MiB, a valid mapping offset on every platform.
-                with (
-                    mmap.mmap(out.fileno(), item - hashed, offset=hashed, access=mmap.ACCESS_READ) as m,
-                    memoryview(m) as view,
-                ):
-                    h.update(view)
-                hashed = item
-    finally:
-        thread.join()
-    return Digest(algorithm, h.hexdigest()), hashed
-
-
-def _copy_and_hash_user_space(src: IO[bytes], out: IO[bytes], algorithm: str) -> tuple[Digest, int]:
-    src.seek(0)
-    out.seek(0)
-    out.truncate()
-    h = new_file_hasher(algorithm)
-    size = 0
-    while chunk := src.read(CHUNK_SIZE):
-        h.update(chunk)
-        out.write(chunk)
-        size += len(chunk)
-    return Digest(algorithm, h.hexdigest()), size
 
 
 @dataclass
@@ -247,7 +143,7 @@ def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[En
     large: list[tuple[str, Staged]] = []
     for p, s in items:
         if s.build is None:
-            (large if s.local is not None and _size(s.local, known) > SMALL_FILE else small).append((p, s))
+            (large if s.local is not None and _size(s.local, known) > SMALL_BLOB else small).append((p, s))
     # Small files in this thread alone: each is a handful of short system calls, and threads
     # contending for the GIL made logging 10,000 of them 4x slower with 8 threads (3.4 s)
     # than with one (0.8 s). Large files, where the time is in copying and hashing outside

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import contextlib
-import os
-import tempfile
 from dataclasses import dataclass, field
 
 from fsspec.callbacks import Callback
 
-from . import layout
 from .artifact import Artifact
-from .backend import Backend, KeyNotFoundError
-from .cache import copy_verified
 from .commit import check_type, publish
 from .errors import ArtifactNotFoundError, IntegrityError, RunNotFoundError
-from .hashing import Digest, hash_bytes
 from .leases import commit_lease
 from .records import ArtifactVersionId, RunRecord
 from .store import Store, open_store
-from .transfer import SMALL_BLOB, batches, missing_blobs
+from .transfer import copy_blobs
 
 __all__ = ["CopyReport", "copy"]
 
@@ -42,51 +36,6 @@ class CopyReport:
 
 def _store(s: Store | str) -> Store:
     return s if isinstance(s, Store) else open_store(s)
-
-
-def copy_blobs(
-    src: Backend, dst: Backend, sizes: dict[Digest, int], what: str, callback: Callback | None = None
-) -> tuple[int, int]:
-    """Copy the blobs ``dst`` lacks, verifying each digest in transit; (count, bytes) sent.
-
-    No blob is read past its recorded size + 1 byte: an oversized blob is refused cheaply.
-    """
-    missing = sorted(missing_blobs(dst, sizes))
-    if callback is not None:
-        callback.set_size(len(missing))
-    small = [d for d in missing if sizes[d] <= SMALL_BLOB]
-    large = [d for d in missing if sizes[d] > SMALL_BLOB]
-    sent = 0
-    for batch in batches(small, sizes):
-        heads = src.read_heads({layout.blob(x): sizes[x] + 1 for x in batch if sizes[x]})
-        out = {}
-        for x in batch:
-            data = heads.get(layout.blob(x), b"") if sizes[x] else b""
-            if data is None:
-                raise IntegrityError(f"{what}: blob {layout.blob(x)} is missing from store {src.url}")
-            if len(data) != sizes[x] or hash_bytes(data, x.algorithm) != x:
-                raise IntegrityError(f"{what}: blob {layout.blob(x)} in store {src.url} does not match its digest")
-            out[layout.blob(x)] = data
-        dst.write_many(out)
-        sent += sum(len(v) for v in out.values())
-        if callback is not None:
-            callback.relative_update(len(batch))
-    for d in large:
-        key = layout.blob(d)
-        with tempfile.TemporaryDirectory(prefix="artifactfs-copy-") as tmp:
-            local = os.path.join(tmp, d.hex)
-            try:
-                with src.open_sized(key, sizes[d]) as f:
-                    copy_verified(f, local, d, sizes[d], f"{what}: blob {key} in store {src.url}")
-            except IntegrityError as e:
-                raise IntegrityError(f"{what}: {e}") from None
-            except KeyNotFoundError:
-                raise IntegrityError(f"{what}: blob {key} is missing from store {src.url}") from None
-            dst.put_files([(local, key)])
-        sent += sizes[d]
-        if callback is not None:
-            callback.relative_update(1)
-    return len(missing), sent
 
 
 def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, callback: Callback | None) -> None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import contextlib
 import os
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -31,7 +30,6 @@ from fsspec.callbacks import Callback
 
 from . import layout
 from .blobs import BlobReader
-from .cache import READ_ONLY, copy_into_place, copy_stream_into_place, copy_verified
 from .errors import (
     ArtifactFSError,
     IntegrityError,
@@ -40,6 +38,7 @@ from .errors import (
 )
 from .hashing import Digest
 from .manifest import Entry
+from .places import READ_ONLY, copy_into_place, copy_stream_into_place, copy_verified, link
 from .refs import check_entry_path
 from .statcache import StatKey, settled_ns, stat_key
 from .transfer import SMALL_BLOB, fetch_to_cache
@@ -47,7 +46,6 @@ from .uris import open_uri
 
 __all__ = ["materialize"]
 
-_CACHE_DIRS: set[str] = set()  # cache folders known to exist
 
 Placed = Digest | tuple[str, StatKey, Digest] | None
 
@@ -97,7 +95,7 @@ def _place_all(
     targets.make_folders()
 
     trusted = _trusted(blobs, list(by_digest))
-    if not blobs.backend.is_local:
+    if not blobs.backend.local_files:
         wanted = {
             d: (es[0].size, f"{qualified} entry {es[0].path!r}") for d, es in by_digest.items() if d not in trusted
         }
@@ -110,7 +108,7 @@ def _place_all(
     rest = []
     for digest, es in by_digest.items():
         # A trusted cached blob is one link: cheaper here than a hand-off to a thread.
-        if digest in trusted and not copy and _link(blobs.cache.file(digest), where[es[0].path]):
+        if digest in trusted and not copy and link(blobs.cache.file(digest), where[es[0].path]):
             for again in es[1:]:
                 copy_into_place(where[es[0].path], where[again.path])
         else:
@@ -196,28 +194,6 @@ def _settle(blobs: BlobReader, digests: set[Digest]) -> set[Digest]:
     return done
 
 
-def _link(src: str, target: str) -> bool:
-    """Hard-link ``src`` at ``target``, replacing what is there; False where links are impossible."""
-    try:
-        os.link(src, target)
-        return True
-    except FileExistsError:
-        pass
-    except OSError:  # another filesystem, or no links there
-        return False
-    tmp = f"{target}.tmp-{uuid.uuid4().hex}"
-    try:
-        os.link(src, tmp)
-        # rename(2) onto another link to the same inode does nothing and leaves tmp: removed below.
-        os.replace(tmp, target)
-        return True
-    except OSError:
-        return False
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-
-
 def _place_blob(
     blobs: BlobReader, qualified: str, digest: Digest, entry: Entry, targets: list[str], trusted: bool, copy: bool
 ) -> Placed:
@@ -230,44 +206,29 @@ def _place_blob(
     what = f"{qualified} entry {entry.path!r} (store key {layout.blob(digest)})"
     first = targets[0]
     placed: Placed = None
-    if trusted and not copy and _link(cached, first):
+    if trusted and not copy and link(cached, first):
         pass
     elif trusted:
         copy_into_place(cached, first)
-    elif blobs.backend.is_local:
+    elif blobs.backend.local_files:
         try:
             with blobs.backend.open(layout.blob(digest)) as src:
                 key = copy_verified(src, first, digest, entry.size, what, settle=not copy, make_parent=False)
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob is missing from store {blobs.url}") from None
         if key is not None:
-            if _adopt(blobs, first, cached):
+            if blobs.cache.link_in(first, digest):
                 placed = (cached, key, digest)
             else:
                 os.chmod(first, 0o644)  # not linked to the cache after all: an ordinary private file
     else:
         blobs.verified_file(digest, entry.size, what)
         placed = digest
-        if copy or not _link(cached, first):
+        if copy or not link(cached, first):
             copy_into_place(cached, first)
     for t in targets[1:]:  # the same bytes again: a copy, never a second link to one inode
         copy_into_place(first, t)
     return placed
-
-
-def _adopt(blobs: BlobReader, downloaded: str, cached: str) -> bool:
-    """Make a verified download the cached copy too (a link: no byte written)."""
-    folder = os.path.dirname(cached)
-    if folder not in _CACHE_DIRS:
-        try:
-            os.makedirs(folder, exist_ok=True)
-        except OSError:
-            return False
-        _CACHE_DIRS.add(folder)
-    if _link(downloaded, cached):
-        return True
-    _CACHE_DIRS.discard(folder)  # (removed meanwhile, or another filesystem: asked again next time)
-    return False
 
 
 def _place_reference(entry: Entry, target: str, what: str) -> None:

@@ -5,6 +5,8 @@ This is the only module that builds store keys; see ``docs/format.md``.
 
 from __future__ import annotations
 
+import re
+
 from .errors import FormatError
 from .hashing import Digest
 
@@ -16,6 +18,7 @@ __all__ = [
     "artifacts_dir",
     "blob",
     "blob_shard",
+    "blobs_dir",
     "claim",
     "claim_dir",
     "claim_marker",
@@ -26,12 +29,14 @@ __all__ = [
     "manifest",
     "parse_marker_digest",
     "parse_seq",
+    "place",
     "project_dir",
     "referenced_by_dir",
     "referenced_by_marker",
     "run_record",
     "tombstone",
     "tombstones_dir",
+    "unplace",
     "runs_dir",
     "used_by_dir",
     "used_by_marker",
@@ -55,6 +60,32 @@ def parse_seq(basename: str) -> int | None:
 
 def blob(d: Digest) -> str:
     return f"blobs/{d.algorithm}/{d.hex[:2]}/{d.hex[2:4]}/{d.hex}"
+
+
+_TWO_LEVELS = re.compile(r"blobs/([a-z0-9]+)/([0-9a-f]{2})/([0-9a-f]{2})/([0-9a-f]{64})")
+_ONE_LEVEL = re.compile(r"blobs/([a-z0-9]+)/([0-9a-f]{2})/([0-9a-f]{64})")
+
+
+def place(key: str, levels: int) -> str:
+    """Where the blob ``key`` (as :func:`blob` builds it) sits in a store whose blobs have
+    ``levels`` folder levels: ``blobs/<alg>/<ab>/<hex>`` for one (stores made by this release,
+    and the local blob cache), the key itself for two. Every module but this one is blind
+    to the layout, so copies between stores of either layout just work."""
+    if levels == 1 and (m := _TWO_LEVELS.fullmatch(key)):
+        return f"blobs/{m[1]}/{m[2]}/{m[4]}"
+    return key
+
+
+def unplace(relative: str, levels: int) -> str:
+    """The key of the blob file found at ``relative`` (the inverse of :func:`place`)."""
+    if levels == 1 and (m := _ONE_LEVEL.fullmatch(relative)):
+        return f"blobs/{m[1]}/{m[2]}/{m[3][2:4]}/{m[3]}"
+    return relative
+
+
+def blobs_dir(algorithm: str) -> str:
+    """The folder of every blob of ``algorithm`` (its listing names the non-empty shards)."""
+    return f"blobs/{algorithm}"
 
 
 def blob_shard(d: Digest) -> str:

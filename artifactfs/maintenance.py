@@ -301,7 +301,7 @@ def gc(
         for key, size in doomed:
             if key in more:
                 continue
-            if backend.is_local:
+            if backend.local_files:
                 now = backend.modified(key)
                 if now is None:
                     continue  # gone meanwhile

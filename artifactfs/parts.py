@@ -14,11 +14,12 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from . import layout
-from .backend import Backend
+from .backend import Backend, open_backend
 from .errors import InvalidInputError, JobError
 from .hashing import BLOCK_SIZE, Digest, hash_file_blocks
 from .manifest import Entry
 from .parquet import describe, load_pyarrow, write_arrow
+from .uris import SourceFiles
 
 if TYPE_CHECKING:
     import dask.dataframe as dd
@@ -69,9 +70,9 @@ def _write_dask_partition(
     """Run on a Dask worker: one partition to one part in the store; only its description returns."""
     pa_ = load_pyarrow()[0]
     url, options = target
-    backend = Backend.from_url(url, **options)
+    backend = open_backend(url, **options)
     arrow = pa_.Table.from_pandas(pdf, schema=schema, preserve_index=False)
-    if backend.is_local:  # written inside the store, then renamed into place: no copy
+    if backend.local_files:  # written inside the store, then renamed into place: no copy
         path = backend.temp_path()
         try:
             return store_part(path, backend, algorithm, write_arrow(arrow, path), adopt=True)
@@ -123,28 +124,15 @@ def parquet_builder(source: str, storage_options: dict[str, Any]) -> Builder:
     """Log Parquet files already written (a folder, a glob or one file, local or any fsspec URL)."""
 
     def build(backend: Backend, algorithm: str, name: str) -> list[Entry]:
-        import fsspec
-        from fsspec.implementations.local import LocalFileSystem
-
-        try:
-            fs, root = fsspec.core.url_to_fs(source, **storage_options)
-            if fs.isdir(root):
-                found = [p for p in fs.find(root) if p.endswith(".parquet")]
-            else:
-                found = fs.glob(root) if any(c in root for c in "*?[") else [root]
-        except (OSError, ValueError) as e:
-            raise InvalidInputError(f"cannot list Parquet parts at {source!r}: {e}") from e
-        files = sorted(found)
+        found = SourceFiles(source, storage_options, ".parquet")
+        files = found.files
         if not files:
             raise InvalidInputError(f"no Parquet files at {source!r}")
         _, pq = load_pyarrow()
-        local = isinstance(fs, LocalFileSystem)
         described, first = [], None
         with tempfile.TemporaryDirectory(prefix="artifactfs-parts-") as tmp:
             for i, f in enumerate(files):
-                path = f if local else os.path.join(tmp, f"part-{i}.parquet")
-                if not local:
-                    fs.get_file(f, path)
+                path = found.local_copy(f, os.path.join(tmp, f"part-{i}.parquet"))
                 try:
                     md = pq.read_metadata(path)
                 except Exception as e:  # pyarrow raises several types for a file that is not Parquet
@@ -155,7 +143,7 @@ def parquet_builder(source: str, storage_options: dict[str, Any]) -> Builder:
                 elif not schema.equals(first):
                     raise InvalidInputError(f"{f} has another schema than {files[0]}: {schema} vs {first}")
                 described.append(store_part(path, backend, algorithm, metadata=md))
-                if not local:
+                if not found.local:
                     os.unlink(path)
         return _entries(name, described)
 

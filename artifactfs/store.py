@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 from . import codec
 from .artifact import Artifact, logged, resolved
-from .backend import Backend
+from .backend import Backend, open_backend
 from .blobs import BlobReader
 from .cache import BlobCache
 from .catalog import Catalog, Found, Located
@@ -334,6 +334,6 @@ def open_store(
     concurrency = concurrency if concurrency is not None else default_concurrency()
     if not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidInputError(f"concurrency must be a positive integer, got {concurrency!r}")
-    store = Store(Backend.from_url(os.fspath(url), concurrency=concurrency, **storage_options))
+    store = Store(open_backend(os.fspath(url), concurrency=concurrency, **storage_options))
     store.catalog.descriptor()  # refuse a store of a newer format before anything else reads it
     return store

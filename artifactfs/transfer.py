@@ -1,8 +1,14 @@
-"""Moving blobs in batches: plan by set difference, then transfer concurrently."""
+"""Moving blobs, by verb: upload (local files to a store), fetch (a store to this machine's
+cache), copy (store to store) and copy into a store of local files. Each plans by set
+difference (what the target lacks), then moves in batches: small blobs whole, many per
+request round, large ones streamed a few at a time; every byte is verified on the way.
+"""
 
 from __future__ import annotations
 
 import io
+import os
+import tempfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -10,12 +16,23 @@ from dataclasses import dataclass
 from fsspec.callbacks import Callback
 
 from . import layout
-from .backend import Backend, read_source
+from .backend import Backend
 from .cache import BlobCache
-from .errors import IntegrityError, KeyNotFoundError
-from .hashing import Digest
+from .errors import IntegrityError, KeyNotFoundError, SourceChangedError, StoreError
+from .hashing import Digest, matches
+from .places import copy_and_hash, copy_verified
+from .sources import read_source
 
-__all__ = ["SMALL_BLOB", "Source", "batches", "fetch_to_cache", "missing_blobs", "upload_blobs"]
+__all__ = [
+    "SMALL_BLOB",
+    "Source",
+    "batches",
+    "copy_blobs",
+    "copy_into_store",
+    "fetch_to_cache",
+    "missing_blobs",
+    "upload_blobs",
+]
 
 SMALL_BLOB = 4 << 20  # read whole and moved in one request; larger blobs are streamed
 BATCH_BYTES = 64 << 20  # memory held by one batch of small blobs in flight
@@ -47,13 +64,13 @@ def missing_blobs(backend: Backend, sizes: dict[Digest, int]) -> set[Digest]:
     """
     if not sizes:
         return set()
-    if not backend.is_async or len(sizes) < SHARD_LIST_MIN:
+    if not backend.concurrent or len(sizes) < SHARD_LIST_MIN:
         keys = {layout.blob(d): d for d in sizes}
         present = backend.sizes(list(keys))
         return {d for k, d in keys.items() if present.get(k) != sizes[d]}
     candidates: dict[str, list[Digest]] = {}
     for algorithm in {d.algorithm for d in sizes}:
-        nonempty = set(backend.listdir(f"blobs/{algorithm}"))
+        nonempty = set(backend.listdir(layout.blobs_dir(algorithm)))
         for d in sizes:
             if d.algorithm == algorithm and d.hex[:2] in nonempty:
                 candidates.setdefault(layout.blob_shard(d), []).append(d)
@@ -140,6 +157,82 @@ def fetch_to_cache(
         with ThreadPoolExecutor(min(LARGE_UPLOADS, len(large))) as pool:
             list(pool.map(stream, large))
     return set(todo)
+
+
+def copy_blobs(
+    src: Backend, dst: Backend, sizes: dict[Digest, int], what: str, callback: Callback | None = None
+) -> tuple[int, int]:
+    """Copy the blobs ``dst`` lacks, verifying each digest in transit; (count, bytes) sent.
+
+    No blob is read past its recorded size + 1 byte: an oversized blob is refused cheaply.
+    """
+    missing = sorted(missing_blobs(dst, sizes))
+    if callback is not None:
+        callback.set_size(len(missing))
+    small = [d for d in missing if sizes[d] <= SMALL_BLOB]
+    large = [d for d in missing if sizes[d] > SMALL_BLOB]
+    sent = 0
+    for batch in batches(small, sizes):
+        heads = src.read_heads({layout.blob(x): sizes[x] + 1 for x in batch if sizes[x]})
+        out = {}
+        for x in batch:
+            data = heads.get(layout.blob(x), b"") if sizes[x] else b""
+            if data is None:
+                raise IntegrityError(f"{what}: blob {layout.blob(x)} is missing from store {src.url}")
+            if not matches(data, x, sizes[x]):
+                raise IntegrityError(f"{what}: blob {layout.blob(x)} in store {src.url} does not match its digest")
+            out[layout.blob(x)] = data
+        dst.write_many(out)
+        sent += sum(len(v) for v in out.values())
+        if callback is not None:
+            callback.relative_update(len(batch))
+    for d in large:
+        key = layout.blob(d)
+        with tempfile.TemporaryDirectory(prefix="artifactfs-copy-") as tmp:
+            local = os.path.join(tmp, d.hex)
+            try:
+                with src.open_sized(key, sizes[d]) as f:
+                    copy_verified(f, local, d, sizes[d], f"{what}: blob {key} in store {src.url}")
+            except IntegrityError as e:
+                raise IntegrityError(f"{what}: {e}") from None
+            except KeyNotFoundError:
+                raise IntegrityError(f"{what}: blob {key} is missing from store {src.url}") from None
+            dst.put_files([(local, key)])
+        sent += sizes[d]
+        if callback is not None:
+            callback.relative_update(1)
+    return len(missing), sent
+
+
+def copy_into_store(backend: Backend, local: str, algorithm: str) -> tuple[Digest, int]:
+    """Copy a large local file into a store of local files, hashing the copy on the way; name
+    it by its digest.
+
+    If the source changed during the copy (size, mtime or inode differ), the copy is made
+    again, so the entry is one state of the file, never a mix. Memory stays bounded whatever
+    the size.
+    """
+    for _ in range(3):
+        before = _file_identity(local)
+        tmp = backend.temp_path()
+        try:
+            src = open(local, "rb")  # noqa: SIM115 (closed below; a failure here is the user's file)
+            try:
+                with src, open(tmp, "w+b") as out:
+                    digest, size = copy_and_hash(src, out, algorithm)
+            except OSError as e:  # a full or failing disk: name the file and the store
+                raise StoreError(f"could not copy {local} into {backend.url}: {e.strerror or e}") from e
+            if _file_identity(local) == before and os.path.getsize(tmp) == size:
+                backend.adopt(tmp, layout.blob(digest))
+                return digest, size
+        finally:
+            backend.discard(tmp)
+    raise SourceChangedError(f"{local} kept changing while it was being logged; log it once it is complete")
+
+
+def _file_identity(path: str) -> tuple[int, int, int]:
+    st = os.stat(path)
+    return st.st_ino, st.st_size, st.st_mtime_ns
 
 
 def batches(digests: list[Digest], sizes: dict[Digest, int]) -> Iterator[list[Digest]]:

@@ -27,7 +27,7 @@ from .hashing import hash_stream
 from .manifest import Entry
 from .settings import storage_options_for
 
-__all__ = ["describe_uri", "open_uri"]
+__all__ = ["SourceFiles", "describe_uri", "open_uri"]
 
 # Fields of an fsspec info dict that change whenever an object's bytes do (strong validators).
 # A modification time is not one: a rewrite within the same second, or a copy that keeps it,
@@ -122,3 +122,30 @@ def open_uri(entry: Entry, what: str) -> IO[bytes]:
         raise NotFoundError(f"{what}: referenced object {uri} no longer exists") from e
     except Exception as e:
         raise StoreError(f"{what}: cannot read {uri}: {type(e).__name__}: {e}") from e
+
+
+class SourceFiles:
+    """Files outside the store to log, at a local path or any fsspec URL: every file below a
+    folder ending in ``suffix``, the files a glob matches, or one file."""
+
+    def __init__(self, source: str, storage_options: dict[str, Any], suffix: str) -> None:
+        try:
+            self.fs, root = fsspec.core.url_to_fs(source, **storage_options)
+            if self.fs.isdir(root):
+                found = [p for p in self.fs.find(root) if p.endswith(suffix)]
+            else:
+                found = self.fs.glob(root) if any(c in root for c in "*?[") else [root]
+        except (ImportError, OSError, ValueError) as e:
+            raise InvalidInputError(f"cannot list the files at {source!r}: {e}") from e
+        self.files: list[str] = sorted(found)
+        self.local = isinstance(self.fs, LocalFileSystem)
+
+    def local_copy(self, path: str, dest: str) -> str:
+        """``path`` as a file on this machine: itself if local, else fetched to ``dest``."""
+        if self.local:
+            return path
+        try:
+            self.fs.get_file(path, dest)
+        except Exception as e:
+            raise StoreError(f"cannot read {path}: {type(e).__name__}: {e}") from e
+        return dest

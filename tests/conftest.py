@@ -13,7 +13,7 @@ import pytest
 from fsspec.implementations.memory import MemoryFileSystem
 
 import artifactfs as afs
-from artifactfs.backend import Backend
+from artifactfs.backend import open_backend
 from artifactfs.cache import BlobCache
 from tests import emulators as emulators_mod
 from tests.emulators import Emulator
@@ -100,14 +100,14 @@ def shared_store_url(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch
 
 @pytest.fixture
 def store(store_url: str, tmp_path: Path) -> afs.Store:
-    return afs.Store(Backend.from_url(store_url), cache=BlobCache(tmp_path / "cache"))
+    return afs.Store(open_backend(store_url), cache=BlobCache(tmp_path / "cache"))
 
 
 @pytest.fixture
 def memory_store(tmp_path: Path) -> Iterator[afs.Store]:
     """A store on a remote-like backend (reads go through the blob cache)."""
     root = f"memory://artifactfs-test-{uuid.uuid4().hex}"
-    yield afs.Store(Backend.from_url(root), cache=BlobCache(tmp_path / "cache"))
+    yield afs.Store(open_backend(root), cache=BlobCache(tmp_path / "cache"))
     drop_memory(root)
 
 

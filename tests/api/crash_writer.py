@@ -28,14 +28,15 @@ def die_on(counter: str, at: int) -> None:
 
 
 def patch_backend(method: str, part: str, at: int, key_arg: int) -> None:
-    original = getattr(Backend, method)
+    kind = type(afs.open_store(store_url).backend)
+    original = getattr(kind, method)
 
     def deadly(self: Backend, *args: Any, **kw: Any) -> Any:
         if part in str(args[key_arg]):
             die_on(method + part, at)
         return original(self, *args, **kw)
 
-    setattr(Backend, method, deadly)
+    setattr(kind, method, deadly)
 
 
 def patch_remote_put(at: int, after: bool = False) -> None:
@@ -59,9 +60,9 @@ def patch_remote_put(at: int, after: bool = False) -> None:
 
 def patch_large_upload() -> None:
     """Die while a large file is streamed to a remote store, after its first block is read."""
-    from artifactfs import backend as storage
+    from artifactfs import backend_fsspec as storage
 
-    original = storage._read_at_most
+    original = storage.read_at_most
 
     def deadly(src: Any, local: str, n: int) -> bytes:
         data = original(src, local, n)
@@ -69,7 +70,7 @@ def patch_large_upload() -> None:
             die_on("large", 1)
         return data
 
-    storage._read_at_most = deadly
+    storage.read_at_most = deadly
 
 
 local = "://" not in store_url

@@ -81,16 +81,17 @@ def test_interrupted_copy_sends_only_what_is_missing(
 ) -> None:
     make_lineage(store, tmp_path)
     dst = afs.open_store(tmp_path / "dst")
-    original = Backend.put_files
+    kind = type(dst.backend)
+    original = kind.put_files
 
     def fail_large(self: Backend, pairs: list[tuple[str, str]], *a: object, **kw: object) -> None:
         raise StoreError("network went away")
 
-    monkeypatch.setattr(Backend, "put_files", fail_large)  # the large blob fails, small ones landed
+    monkeypatch.setattr(kind, "put_files", fail_large)  # the large blob fails, small ones landed
     with pytest.raises(StoreError):
         afs.copy("p/raw:v0", store, dst)
     assert dst.catalog.version_numbers("p", "raw") == []
-    monkeypatch.setattr(Backend, "put_files", original)
+    monkeypatch.setattr(kind, "put_files", original)
     report = afs.copy("p/raw:v0", store, dst)
     assert report.blobs == 1 and report.bytes == 9 << 20  # only the large blob was still missing
 

@@ -13,7 +13,7 @@ import pytest
 
 import artifactfs as afs
 from artifactfs import layout
-from artifactfs.backend import Backend
+from artifactfs.backend import Backend, open_backend
 from tests.timeouts import HANG
 
 WRITER = Path(__file__).with_name("crash_writer.py")
@@ -61,6 +61,7 @@ def test_kill_during_log_artifact(
         assert len(blobs_before) >= 20  # the retry below really has blobs to reuse
 
     uploaded: list[str] = []
+    kind = type(open_backend(shared_store_url))
     for name, keys_of in {
         "write": lambda a: [a[0]],
         "adopt": lambda a: [a[1]],
@@ -68,13 +69,13 @@ def test_kill_during_log_artifact(
         "write_many": lambda a: list(a[0]),
         "upload_verified": lambda a: [a[1]],
     }.items():
-        original = getattr(Backend, name)
+        original = getattr(kind, name)
 
         def counting(self: Backend, *args: Any, _o: Any = original, _k: Any = keys_of, **kw: Any) -> Any:
             uploaded.extend(k for k in _k(args) if str(k).startswith("blobs/") and not self.exists(str(k)))
             return _o(self, *args, **kw)
 
-        monkeypatch.setattr(Backend, name, counting)
+        monkeypatch.setattr(kind, name, counting)
     with afs.init(project="p", store=afs.open_store(shared_store_url)) as run:
         art = afs.Artifact("ds", type="dataset")
         art.add_dir(folder)

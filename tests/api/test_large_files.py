@@ -10,18 +10,19 @@ from pathlib import Path
 import pytest
 
 import artifactfs as afs
-from artifactfs import commit
+from artifactfs import places
 from artifactfs.errors import StoreError
 from artifactfs.hashing import hash_bytes
+from artifactfs.transfer import SMALL_BLOB
 
 
 @pytest.mark.parametrize("size", [0, 1, (1 << 16) - 1, 1 << 16, 5 * (1 << 16) + 7])
 def test_copy_and_hash_matches_the_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: int) -> None:
-    monkeypatch.setattr(commit, "_COPY_CHUNK", 1 << 16)  # several chunks without writing 64 MiB
+    monkeypatch.setattr(places, "COPY_CHUNK", 1 << 16)  # several chunks without writing 64 MiB
     data = random.Random(size).randbytes(size)
     (tmp_path / "src").write_bytes(data)
     with open(tmp_path / "src", "rb") as src, open(tmp_path / "out", "w+b") as out:
-        digest, n = commit._copy_and_hash(src, out, "blake3")
+        digest, n = places.copy_and_hash(src, out, "blake3")
     assert (digest, n) == (hash_bytes(data), size)
     assert (tmp_path / "out").read_bytes() == data
 
@@ -34,15 +35,15 @@ def test_copy_and_hash_without_kernel_copy(tmp_path: Path, monkeypatch: pytest.M
     data = random.Random(0).randbytes(3 << 20)
     (tmp_path / "src").write_bytes(data)
     with open(tmp_path / "src", "rb") as src, open(tmp_path / "out", "w+b") as out:
-        assert commit._copy_and_hash(src, out, "sha256") == (hash_bytes(data, "sha256"), len(data))
+        assert places.copy_and_hash(src, out, "sha256") == (hash_bytes(data, "sha256"), len(data))
     assert (tmp_path / "out").read_bytes() == data
 
 
 def test_copy_failure_midway_leaves_no_blob(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     store = afs.open_store(str(tmp_path / "store"))
     big = tmp_path / "big.bin"
-    big.write_bytes(random.Random(1).randbytes(commit.SMALL_FILE + (1 << 17)))
-    monkeypatch.setattr(commit, "_COPY_CHUNK", 1 << 16)
+    big.write_bytes(random.Random(1).randbytes(SMALL_BLOB + (1 << 17)))
+    monkeypatch.setattr(places, "COPY_CHUNK", 1 << 16)
     real = os.copy_file_range
     calls = []
 
@@ -65,10 +66,10 @@ def test_copy_failure_midway_leaves_no_blob(tmp_path: Path, monkeypatch: pytest.
 
 
 def test_large_file_logged_and_read_back(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(commit, "_COPY_CHUNK", 1 << 16)
+    monkeypatch.setattr(places, "COPY_CHUNK", 1 << 16)
     store = afs.open_store(str(tmp_path / "store"))
     big = tmp_path / "big.bin"
-    data = random.Random(2).randbytes(commit.SMALL_FILE + 12345)
+    data = random.Random(2).randbytes(SMALL_BLOB + 12345)
     big.write_bytes(data)
     with afs.init(project="p", store=store) as run:
         art = afs.Artifact("big", type="model")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 import artifactfs as afs
-from artifactfs import backend as storage
+from artifactfs import backend_base as storage
 from artifactfs import commit as commit_mod
 from artifactfs import layout
 from artifactfs.errors import SourceChangedError

@@ -11,7 +11,7 @@ import pytest
 
 import artifactfs as afs
 from artifactfs import commit, layout
-from artifactfs.backend import Backend
+from artifactfs.backend import open_backend
 from artifactfs.cache import BlobCache
 from artifactfs.hashing import hash_bytes
 from artifactfs.statcache import RACY_SECONDS, StatCache, stat_key
@@ -76,9 +76,9 @@ def test_a_change_within_the_racy_window_is_seen(store: afs.Store, files: Path, 
 def test_a_remembered_digest_still_writes_a_blob_the_store_lacks(files: Path, tmp_path: Path) -> None:
     settle(files)
     cache = BlobCache(tmp_path / "shared-cache")
-    first = afs.Store(Backend.from_url(str(tmp_path / "one")), cache=cache)
+    first = afs.Store(open_backend(str(tmp_path / "one")), cache=cache)
     log(first, files)
-    other = afs.Store(Backend.from_url(str(tmp_path / "two")), cache=cache)  # same machine, new store
+    other = afs.Store(open_backend(str(tmp_path / "two")), cache=cache)  # same machine, new store
     art = log(other, files)
     for e in art.entries.values():
         assert e.digest is not None and other.backend.exists(layout.blob(e.digest))

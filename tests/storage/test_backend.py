@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from artifactfs.backend import Backend, KeyNotFoundError
+from artifactfs.backend import Backend, KeyNotFoundError, open_backend
 from artifactfs.errors import StoreError
 from tests.timeouts import HANG
 
 
 @pytest.fixture
 def backend(store_url: str) -> Backend:
-    return Backend.from_url(store_url)
+    return open_backend(store_url)
 
 
 def test_write_read_overwrite(backend: Backend) -> None:
@@ -82,21 +82,21 @@ def test_put_file_and_open(backend: Backend, tmp_path: Path) -> None:
 def test_unusable_root_is_a_store_error(tmp_path: Path) -> None:
     blocker = tmp_path / "file"
     blocker.write_text("not a folder")
-    backend = Backend.from_url(str(blocker))
+    backend = open_backend(str(blocker))
     with pytest.raises(StoreError, match="file"):
         backend.write("a/b", b"x")
 
 
 def test_unknown_protocol_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="nosuchproto"):
-        Backend.from_url("nosuchproto://bucket/x")
+        open_backend("nosuchproto://bucket/x")
 
 
 RACER = """
 import sys, time
-from artifactfs.backend import Backend
+from artifactfs.backend import Backend, open_backend
 url, me, start = sys.argv[1], sys.argv[2], float(sys.argv[3])
-b = Backend.from_url(url)
+b = open_backend(url)
 while time.time() < start:
     time.sleep(0.001)
 won = [k for k in range(25) if b.create(f"race/{k:010d}.msgpack", me.encode())]
@@ -126,7 +126,7 @@ def test_create_has_one_winner_across_8_processes(shared_store_url: str, tmp_pat
             assert int(k) not in won, f"key {k} won twice"
             won[int(k)] = f"w{i}"
     assert sorted(won) == list(range(25))
-    backend = Backend.from_url(shared_store_url)
+    backend = open_backend(shared_store_url)
     for k, winner in won.items():
         assert backend.read(f"race/{k:010d}.msgpack") == winner.encode()  # the winner's bytes, not a loser's
 
@@ -143,8 +143,9 @@ def test_backend_that_overwrites_on_create_is_refused() -> None:
         def pipe_file(self, path: str, value: bytes, mode: str = "overwrite", **kw: object) -> None:
             super().pipe_file(path, value, mode="overwrite")
 
-    backend = Backend(Overwriting(skip_instance_cache=True), f"/probe-{uuid.uuid4().hex}", url="memory://probe")
-    backend._is_memory = False  # take the path every cloud backend takes
-    backend._create_checked = False
+    from artifactfs.backend_fsspec import FsspecBackend
+
+    # The class every cloud store gets (memory:// is given one that creates under a lock).
+    backend = FsspecBackend(Overwriting(skip_instance_cache=True), f"/probe-{uuid.uuid4().hex}", url="memory://probe")
     with pytest.raises(UnsupportedBackendError, match="Overwriting"):
         backend.create("versions/0000000000.msgpack", b"x")

@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 from fsspec.callbacks import Callback
 
-from artifactfs import backend as storage
+from artifactfs import backend_base as storage
 from artifactfs import codec, layout
-from artifactfs.backend import Backend
+from artifactfs.backend import Backend, open_backend
 from artifactfs.errors import (
     ArtifactFSError,
     FormatError,
@@ -43,25 +43,25 @@ from artifactfs.hashing import Digest, hash_bytes
 from artifactfs.records import StoreDescriptor
 from tests.requests import Requests
 
-LOCAL_ONLY = "refresh, modified, temp_path, adopt and discard are local-only primitives (Backend.is_local)"
+LOCAL_ONLY = "refresh, modified, temp_path, adopt and discard are local-only primitives (Backend.local_files)"
 CLOCK_SLACK = 5.0  # seconds: object stores keep modified times to the second
 
 
 @pytest.fixture
 def backend(store_url: str) -> Backend:
-    return Backend.from_url(store_url)
+    return open_backend(store_url)
 
 
 @pytest.fixture
 def local(backend: Backend) -> Backend:
-    if not backend.is_local:
+    if not backend.local_files:
         pytest.skip(LOCAL_ONLY)
     return backend
 
 
 def remote(backend: Backend) -> bool:
     """Whether reads of ``backend`` go over HTTP (so the ``requests`` fixture sees them)."""
-    return backend.is_async
+    return backend.concurrent
 
 
 def data_of(size: int, seed: int = 0) -> bytes:
@@ -76,14 +76,14 @@ def digest_of(data: bytes) -> Digest:
 def test_what_opened_a_backend_reopens_it(backend: Backend) -> None:
     """``url`` and ``storage_options`` are all another process (a Dask worker) needs."""
     backend.write("k/x", b"value")
-    again = Backend.from_url(backend.url, **backend.storage_options)
+    again = open_backend(backend.url, **backend.storage_options)
     assert again.read("k/x") == b"value"
-    assert again.is_local == backend.is_local and again.is_async == backend.is_async
+    assert again.local_files == backend.local_files and again.concurrent == backend.concurrent
 
 
 def test_an_unknown_protocol_is_a_store_error() -> None:
     with pytest.raises(StoreError, match="nosuchproto"):
-        Backend.from_url("nosuchproto://bucket/store")
+        open_backend("nosuchproto://bucket/store")
 
 
 # ---------------------------------------------------------------------- single keys
@@ -198,7 +198,7 @@ def test_empty_batches_ask_for_nothing(backend: Backend) -> None:
 # ---------------------------------------------------------------------- batches
 def test_write_many_writes_every_key(backend: Backend) -> None:
     items = {f"many/{i:03d}": data_of(i, seed=i) for i in range(1, 81)}  # more than one batch of requests
-    backend = Backend.from_url(backend.url, concurrency=8, **backend.storage_options)
+    backend = open_backend(backend.url, concurrency=8, **backend.storage_options)
     counted = Callback()
     backend.write_many(items, callback=counted)
     assert counted.value == len(items)
@@ -310,16 +310,8 @@ def test_read_heads_reads_at_most_n_bytes(backend: Backend, requests: Requests) 
         backend.read_heads({"h/head-short.bin": 0})
 
 
-def test_read_heads_of_an_empty_key(backend: Backend, request: pytest.FixtureRequest) -> None:
-    if backend.url.startswith(("s3://", "gs://")):
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="S3 and GCS answer a range read of an empty object with 416, so read_heads "
-                "raises StoreError (callers skip empty blobs for now)",
-                raises=StoreError,
-                strict=True,
-            )
-        )
+def test_read_heads_of_an_empty_key(backend: Backend) -> None:
+    """S3 and GCS answer a range read of an empty object with 416: it is still b""."""
     backend.write("h/empty", b"")
     assert backend.read_heads({"h/empty": 1}) == {"h/empty": b""}
 
@@ -360,23 +352,9 @@ def test_open_sized_refuses_another_size_before_reading(backend: Backend, reques
 
 
 # ---------------------------------------------------------------------- verified uploads
-def local_upload_verified_is_broken(backend: Backend, request: pytest.FixtureRequest) -> None:
-    if backend.is_local:
-        request.applymarker(
-            pytest.mark.xfail(
-                reason="upload_verified on a local store writes in place with fsspec's pipe_file: no "
-                "parent folders are made and the key is not written atomically (commits of local "
-                "stores use temp_path and adopt instead)",
-                raises=KeyNotFoundError,
-                strict=True,
-            )
-        )
-
-
 def test_upload_verified_stores_the_bytes_it_was_told_of(
     backend: Backend, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
-    local_upload_verified_is_broken(backend, request)
     for size in (0, 1, 70_000):
         data = data_of(size, seed=size)
         local = tmp_path / f"file-{size}.bin"
@@ -409,7 +387,6 @@ def test_upload_verified_abandons_an_upload_of_several_parts(
 ) -> None:
     """The change is in the last part: the parts before it were sent (a multipart, resumable or
     block upload begun), and the upload is abandoned before the backend commits it."""
-    local_upload_verified_is_broken(backend, request)
     monkeypatch.setattr(storage, "UPLOAD_BLOCK", 5 << 20)  # S3's smallest part; a multiple of 256 KiB
     hashed = os.urandom(11 << 20)
     local = tmp_path / "large.bin"
@@ -476,7 +453,7 @@ def laid_out(request: pytest.FixtureRequest, backend: Backend) -> Iterator[Backe
     """A store whose descriptor names a blob layout, opened afresh (it reads the descriptor)."""
     flat = request.param == "flat"
     assert backend.create(layout.DESCRIPTOR, descriptor(flat))
-    opened = Backend.from_url(backend.url, **backend.storage_options)
+    opened = open_backend(backend.url, **backend.storage_options)
     assert opened.flat_blobs == flat
     yield opened
 
@@ -512,12 +489,7 @@ def test_every_writer_places_blobs_by_the_layout(laid_out: Backend, tmp_path: Pa
     laid_out.write_many({keys[2]: data[keys[2]]})
     laid_out.put_file(files[keys[3]], keys[3])
     laid_out.put_files([(str(files[keys[4]]), keys[4])])
-    if laid_out.is_local:  # what local stores stream into (see local_upload_verified_is_broken)
-        tmp = laid_out.temp_path()
-        Path(tmp).write_bytes(data[keys[5]])
-        laid_out.adopt(tmp, keys[5])
-    else:
-        laid_out.upload_verified(str(files[keys[5]]), keys[5], digest_of(data[keys[5]]), len(data[keys[5]]))
+    laid_out.upload_verified(str(files[keys[5]]), keys[5], digest_of(data[keys[5]]), len(data[keys[5]]))
     expected = hexes(keys) if laid_out.flat_blobs else [f"{i:02x}" for i in range(6)]
     assert laid_out.listdir("blobs/blake3/77") == expected
     assert laid_out.read_many(keys) == data
@@ -575,7 +547,7 @@ def test_an_unknown_layout_is_refused_not_guessed(backend: Backend, bad: bytes) 
         backend.set_layout(bad)
     assert not backend.flat_blobs  # unchanged
     backend.write(layout.DESCRIPTOR, bad)
-    opened = Backend.from_url(backend.url, **backend.storage_options)
+    opened = open_backend(backend.url, **backend.storage_options)
     with pytest.raises(FormatError):
         opened.path(BLOBS[0])  # no blob is placed (or collected) by a guess
 
@@ -603,7 +575,7 @@ _FS_CALLS = (
 @pytest.fixture
 def failing(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> Backend:
     """An object store whose every call fails with its library's own exception type."""
-    if not backend.is_async:
+    if not backend.concurrent:
         pytest.skip("local and memory stores do not go through a backend library's calls")
     _ = backend.flat_blobs  # the layout is read before the store goes down
 
@@ -655,17 +627,17 @@ def test_backend_failures_are_store_errors_naming_key_and_store(failing: Backend
 @pytest.fixture
 def unusable(backend: Backend, tmp_path: Path) -> Backend:
     """A store whose root lies below a file: no key can be written there."""
-    if backend.is_local:
+    if backend.local_files:
         blocker = tmp_path / "blocker"
         blocker.write_text("a file, not a folder")
-        return Backend.from_url(str(blocker / "store"))
-    if backend.is_async:
+        return open_backend(str(blocker / "store"))
+    if backend.concurrent:
         pytest.skip(
             "an object store has no path below which keys cannot be written: its failures are tested by "
             "test_backend_failures_are_store_errors_naming_key_and_store"
         )
     backend.write("blocker", b"a file, not a folder")
-    return Backend.from_url(f"{backend.url}/blocker/store")
+    return open_backend(f"{backend.url}/blocker/store")
 
 
 def test_writes_below_an_unusable_root_are_store_errors(unusable: Backend, tmp_path: Path) -> None:
