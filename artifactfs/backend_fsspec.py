@@ -201,7 +201,7 @@ class FsspecBackend(BaseBackend):
                 found = self.fs.find(base, detail=True)
             except FileNotFoundError:
                 return out
-            for path, info in found.items():
+            for path, info in _details(found).items():
                 key = self._relative(path)
                 if info.get("type") != "directory" and below(key, prefix):
                     out[key] = (int(info.get("size") or 0), _mtime(info))
@@ -217,7 +217,7 @@ class FsspecBackend(BaseBackend):
             if isinstance(found, FileNotFoundError):
                 continue
             with self.errors(prefix, "listing"):
-                for path, info in found.items():
+                for path, info in _details(found).items():
                     key = self._relative(path)
                     if info.get("type") != "directory" and below(key, prefix):
                         out[key] = int(info.get("size") or 0)
@@ -380,6 +380,11 @@ class _RangeReader(io.RawIOBase):
         while chunk := self.read(backend_base.UPLOAD_BLOCK):
             parts.append(chunk)
         return b"".join(parts)
+
+
+def _details(found: Any) -> dict[str, Any]:
+    """What ``find(..., detail=True)`` gave: path -> info (adlfs gives a list for a file)."""
+    return found if isinstance(found, dict) else {}
 
 
 def _abandon(out: Any) -> None:

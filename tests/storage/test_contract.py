@@ -704,3 +704,61 @@ def test_adopt_places_blobs_by_the_layout(local: Backend, laid_out: Backend) -> 
     assert laid_out.read(BLOBS[0]) == b"adopted"
     assert laid_out.listdir("blobs/blake3/ab") == (hexes(BLOBS[:1]) if laid_out.flat_blobs else ["cd"])
     assert set(laid_out.walk("blobs")) == {BLOBS[0]}
+
+
+# ---------------------------------------------------------------------- edges found by this suite
+def test_open_sized_read_all_asks_one_request_per_block(
+    backend: Backend, requests: Requests, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    block = 64 << 10
+    monkeypatch.setattr(storage, "UPLOAD_BLOCK", block)
+    data = data_of(200_000, seed=3)
+    backend.write("sized/all.bin", data)
+    requests.sent.clear()
+    with backend.open_sized("sized/all.bin", len(data)) as f:
+        assert f.read() == data  # read() with no size: not one request per 8 KiB buffer
+    if remote(backend):
+        ranges = [r for method, url, r in requests.sent if method == "GET" and "all.bin" in url and r is not None]
+        assert len(ranges) == math.ceil(len(data) / block)
+
+
+def test_uploading_a_missing_local_file_names_the_file(backend: Backend, tmp_path: Path) -> None:
+    gone = tmp_path / "gone.bin"
+    for upload in (
+        lambda: backend.put_file(gone, "up/one"),
+        lambda: backend.put_files([(str(gone), "up/two")]),
+    ):
+        with pytest.raises(LocalPathNotFoundError, match=r"gone\.bin"):
+            upload()
+    assert backend.sizes(["up/one", "up/two"]) == {}
+
+
+def test_listing_below_a_key_that_is_a_file_finds_nothing(backend: Backend) -> None:
+    backend.write("leaf/file", b"x")
+    backend.write("leaf/file2", b"y")
+    assert backend.walk("leaf/file") == {}
+    assert backend.sizes_below(["leaf/file"]) == {}
+    assert set(backend.walk("leaf")) == {"leaf/file", "leaf/file2"}
+
+
+def test_refresh_leaves_a_blob_of_another_size_alone(local: Backend) -> None:
+    local.write("blobs/x/aged", b"four")
+    old = time.time() - 3600
+    os.utime(local.path("blobs/x/aged"), (old, old))
+    assert not local.refresh("blobs/x/aged", 5)
+    assert local.modified("blobs/x/aged") == pytest.approx(old)
+    assert local.refresh("blobs/x/aged", 4)
+    assert local.modified("blobs/x/aged") > old + 3000
+
+
+def test_writing_to_a_bucket_that_does_not_exist_is_a_store_error(backend: Backend) -> None:
+    if not remote(backend):
+        pytest.skip("local folders and memory:// are made as they are written")
+    scheme, _, rest = backend.url.partition("://")
+    nowhere = open_backend(
+        f"{scheme}://no-such-bucket-{os.getpid()}/{rest.partition('/')[2]}", **backend.storage_options
+    )
+    for write in (lambda: nowhere.write("k/x", b"x"), lambda: nowhere.create("k/y", b"y")):
+        with pytest.raises(StoreError) as info:
+            write()
+        assert not isinstance(info.value, KeyNotFoundError) and nowhere.url in str(info.value)
