@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
-import shutil
-import stat
-import tempfile
-import warnings
-import weakref
-from collections.abc import Iterator
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import Any, Literal
 
 from fsspec.callbacks import Callback
 
@@ -20,45 +12,28 @@ from . import codec
 from .blobs import BlobReader
 from .catalog import Catalog, Found
 from .download import materialize
+from .draft import Draft, Staged, type_name
 from .errors import (
-    ArtifactFSError,
     ArtifactNotFoundError,
     ArtifactStateError,
     EntryNotFoundError,
     IntegrityError,
     InvalidInputError,
-    LocalPathNotFoundError,
     ReadOnlyError,
-    SkippedPathWarning,
-    local_file_error,
 )
 from .frozen import EMPTY
-from .hashing import BLOCK_SIZE, hash_blocks
 from .lineage import LineageGraph
-from .manifest import Entry, EntryKind, Manifest
-from .parts import Builder
+from .manifest import Entry, Manifest
 from .records import ArtifactVersionId, RunRecord, VersionRecord
 from .refs import ArtifactRef, check_entry_path, check_name
 from .table import PartitionedTable, Table
 from .uris import describe_uri
 from .walk import lineage
 
-__all__ = ["Artifact", "Staged", "logged", "resolved", "staged", "upstream"]
+__all__ = ["Artifact", "Staged", "logged", "resolved", "staged", "upstream"]  # Staged: see draft.py
 
 
-@dataclass(slots=True)
-class Staged:
-    """An entry of a draft artifact: a local file to hash and upload, or a ready entry."""
-
-    kind: EntryKind
-    local: str | None = None  # a string, not a Path: folders of many files stage quickly
-    extra: dict[str, Any] = field(default_factory=dict)
-    entry: Entry | None = None
-    user_file: bool = False  # the user's own file (not scratch): its digest may be remembered
-    build: Builder | None = None  # makes the entries at commit (partitioned tables)
-
-
-class Artifact:
+class Artifact(Draft):
     """A versioned collection of files, tables and references.
 
     Build a draft with :meth:`add_file`, :meth:`add_dir`, :meth:`add`, :meth:`new_file` and
@@ -144,123 +119,6 @@ class Artifact:
     def _check_draft(self) -> None:
         if self._record is not None:
             raise ArtifactStateError(f"{self.qualified_name} is logged and cannot be changed; create a new Artifact")
-
-    def _stage(self, path: str, staged: Staged) -> None:
-        self._check_draft()
-        path = check_entry_path(path)
-        if path in self._staged:
-            raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
-        self._staged[path] = staged
-
-    def _tmpdir(self) -> Path:
-        """Scratch space for tables and new files, removed when the draft is dropped."""
-        if self._tmp is None:
-            self._tmp = Path(tempfile.mkdtemp(prefix="artifactfs-"))
-            weakref.finalize(self, shutil.rmtree, self._tmp, ignore_errors=True)
-        return self._tmp
-
-    def add_file(self, local_path: str | os.PathLike[str], name: str | None = None) -> None:
-        """Add one local file, as ``name`` (default: its file name)."""
-        p = Path(local_path)
-        if not p.is_file():
-            if p.exists():
-                raise InvalidInputError(f"cannot add {os.fspath(local_path)!r}: not a regular file")
-            raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such file")
-        self._stage(name if name is not None else p.name, Staged("file", local=os.fspath(p), user_file=True))
-
-    def add_dir(self, local_path: str | os.PathLike[str], name: str | None = None, *, strict: bool = False) -> None:
-        """Add every file below a local folder, under the prefix ``name`` (default: the root).
-
-        Links to files are followed; links to folders are not (as ``os.walk``). What cannot be
-        logged (dangling links, links to folders, FIFOs, sockets, devices) is left out with a
-        :class:`~artifactfs.errors.SkippedPathWarning` naming it, or, with ``strict=True``,
-        refused with :class:`~artifactfs.errors.InvalidInputError`.
-        """
-        root = Path(local_path)
-        if not root.is_dir():
-            raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such folder")
-        prefix = check_entry_path(name.strip("/")) + "/" if name else ""
-        found: list[tuple[str, str]] = []
-        skipped: list[tuple[str, str]] = []
-        # os.scandir and plain strings: pathlib's per-file objects cost more than the walk itself
-        # on folders of many small files.
-        stack = [(os.fspath(root), prefix)]
-        while stack:
-            folder, rel = stack.pop()
-            try:
-                with os.scandir(folder) as it:
-                    children = sorted(it, key=lambda d: d.name)
-            except OSError as e:  # silently skipping a folder would log an incomplete artifact
-                raise local_file_error(e, "read the folder", folder) from e
-            for d in reversed(children):
-                if d.is_dir(follow_symlinks=False):  # as os.walk: links to folders are not followed
-                    stack.append((d.path, f"{rel}{d.name}/"))
-            for d in children:
-                if d.is_file():
-                    found.append((rel + d.name, d.path))
-                elif not d.is_dir(follow_symlinks=False):
-                    skipped.append((d.path, _unloggable(d)))
-        if skipped:
-            shown = ", ".join(f"{p} ({why})" for p, why in skipped[:10])
-            more = f" and {len(skipped) - 10} more" if len(skipped) > 10 else ""
-            what = f"add_dir({os.fspath(local_path)!r}): {len(skipped)} path(s) cannot be logged: {shown}{more}"
-            if strict:
-                raise InvalidInputError(what)
-            warnings.warn(SkippedPathWarning(f"{what}; they were left out"), stacklevel=2)
-        for path, full in sorted(found):
-            self._stage(path, Staged("file", local=full, user_file=True))
-
-    def add(self, obj: Table, name: str) -> None:
-        """Add a :class:`Table` as ``name`` (stored as Parquet; ``.parquet`` is appended if missing).
-
-        A partitioned table (``Table.from_dask(ddf)``, ``Table.from_parquet(path)``) is stored as
-        ``name/part-00000.parquet``, ...; its parts are written when the artifact is logged.
-        """
-        if not isinstance(obj, Table):
-            raise InvalidInputError(f"Artifact.add takes a Table, got {type_name(obj)}")
-        check_entry_path(name)
-        self._check_draft()
-        if isinstance(obj, PartitionedTable):
-            if not obj.is_draft:
-                raise InvalidInputError("a partitioned table read from a store cannot be added again; log its parts")
-            name = name.removesuffix(".parquet")
-            clash = [p for p in self._staged if p == name or p.startswith(name + "/") or name.startswith(p + "/")]
-            if clash:
-                raise InvalidInputError(f"artifact {self.name!r} already has an entry at {clash[0]!r}")
-            assert obj.builder is not None
-            self._stage(name, Staged("table", build=obj.builder))
-            return
-        path = name if name.endswith(".parquet") else name + ".parquet"
-        if path in self._staged:
-            raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
-        try:
-            local = self._tmpdir() / f"table-{len(self._staged)}.parquet"
-            extra = obj.write_parquet(local)
-            with open(local, "rb") as f:
-                # Lets readers verify the row groups they fetch without reading the whole table.
-                extra["blocks"] = {"size": BLOCK_SIZE, "digests": hash_blocks(f)}
-        except OSError as e:
-            if isinstance(e, ArtifactFSError):
-                raise
-            raise local_file_error(
-                e, "write the table to the temporary folder", e.filename or tempfile.gettempdir()
-            ) from e
-        self._stage(path, Staged("table", local=os.fspath(local), extra=extra))
-
-    @contextlib.contextmanager
-    def new_file(self, name: str, mode: str = "w", encoding: str | None = "utf-8") -> Iterator[IO[Any]]:
-        """Open a new file to write into the artifact as ``name``; it is added when closed."""
-        check_entry_path(name)
-        self._check_draft()
-        if mode not in ("w", "wb", "x", "xb"):
-            raise InvalidInputError(f"new_file mode must be 'w' or 'wb', got {mode!r}")
-        if name in self._staged:
-            raise InvalidInputError(f"artifact {self.name!r} already has an entry at {name!r}")
-        local = self._tmpdir() / f"new-{len(self._staged)}"
-        binary = "b" in mode
-        with open(local, "wb" if binary else "w", encoding=None if binary else encoding) as f:
-            yield f
-        self._stage(name, Staged("file", local=os.fspath(local)))
 
     def add_reference(self, target: Artifact | str, name: str | None = None, *, checksum: bool = True) -> None:
         """Record where this artifact came from.
@@ -477,28 +335,6 @@ class Artifact:
         return hash(self.version_id) if self._record is not None else id(self)
 
 
-def _unloggable(d: os.DirEntry[str]) -> str:
-    """Why a folder entry that is neither a file nor a folder cannot be logged."""
-    if d.is_symlink():
-        return "a link to a folder, not followed" if os.path.isdir(d.path) else "a dangling link"
-    try:
-        mode = d.stat(follow_symlinks=False).st_mode
-    except OSError:
-        return "gone, or cannot be read"
-    if stat.S_ISFIFO(mode):
-        return "a FIFO"
-    if stat.S_ISSOCK(mode):
-        return "a socket"
-    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
-        return "a device"
-    return "not a regular file"
-
-
-def type_name(obj: object) -> str:
-    return type(obj).__name__
-
-
-# ---------------------------------------------------------------------- logged versions
 def logged(
     catalog: Catalog,
     blobs: BlobReader,

@@ -30,8 +30,8 @@ from .errors import (
 from .hashing import Digest, hash_bytes, hash_file
 from .leases import NODE, Held, commit_lease, gone
 from .manifest import Entry, Manifest
+from .markers import ContentClaim
 from .records import (
-    ContentClaim,
     VersionRecord,
 )
 from .statcache import StatKey, stat_key

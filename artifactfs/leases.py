@@ -34,7 +34,7 @@ from collections.abc import Iterator
 from . import codec, layout
 from .backend import Backend
 from .errors import FormatError, StoreError
-from .records import Lease
+from .markers import Lease
 
 __all__ = ["LEASE_TTL", "NODE", "Held", "alive", "commit_lease", "gc_lock", "gone", "live_leases"]
 

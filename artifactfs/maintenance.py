@@ -20,13 +20,11 @@ from .errors import (
 from .hashing import Digest, hash_bytes, matches
 from .leases import LEASE_TTL, gc_lock, live_leases
 from .manifest import Manifest
+from .markers import ClaimResolution, ReferencedByMarker, UsedByMarker
 from .records import (
     AliasEvent,
-    ClaimResolution,
-    ReferencedByMarker,
     RunRecord,
     Tombstone,
-    UsedByMarker,
     VersionRecord,
 )
 

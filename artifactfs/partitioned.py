@@ -6,15 +6,16 @@ index and its row count and per-column statistics. Every part is a content-addre
 any other, so dedup, verification, gc, copies between stores and downloads need nothing new,
 and a downloaded ``events/`` folder is itself a Parquet dataset any engine reads.
 
-Writing (:mod:`artifactfs.parts`): ``Table.from_dask`` runs one task per partition on the Dask cluster in
-use; each worker writes its part straight to the store and returns only the part's
-description. The commit is the usual one (blobs, then one manifest, then one version record),
+Writing (:mod:`artifactfs.parts`): ``Table.from_dask`` runs one task per partition on the
+Dask cluster in use; each worker writes its part straight to the store and returns only the
+part's description. The commit is the usual one (blobs, then one manifest, then one version record),
 so a job that fails leaves no version, only unreferenced blobs for gc.
 
-Reading (:mod:`artifactfs.engines`): :meth:`PartitionedTable.to_dataset` is a ``pyarrow.dataset`` over the parts whose
-bytes are verified as they are read, with each part's statistics attached as its partition
-expression, so a filter skips the parts that cannot match without opening them. DuckDB,
-Polars and pyarrow scan it with projection and predicate pushdown.
+Reading (:mod:`artifactfs.engines`): :meth:`PartitionedTable.to_dataset` is a
+``pyarrow.dataset`` over the parts whose bytes are verified as they are read, with each
+part's statistics attached as its partition expression, so a filter skips the parts that
+cannot match without opening them. DuckDB, Polars and pyarrow scan it with projection and
+predicate pushdown.
 
 The class itself is :class:`artifactfs.table.PartitionedTable`; this module names the pieces.
 """

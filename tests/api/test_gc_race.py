@@ -16,7 +16,7 @@ import artifactfs as afs
 from artifactfs import codec, layout
 from artifactfs.errors import StoreError
 from artifactfs.leases import NODE
-from artifactfs.records import Lease
+from artifactfs.markers import Lease
 
 CONTENTS = 6
 DAY = dt.timedelta(days=1)

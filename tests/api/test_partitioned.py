@@ -42,25 +42,6 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[distributed.Cl
         yield client
 
 
-def wait_for_restarted_workers(client: distributed.Client, n: int = 2) -> None:
-    """Wait until the nannies have restarted the workers a test killed.
-
-    A loaded machine can take minutes to start a worker process (it imports pandas, pyarrow
-    and artifactfs), so there is no deadline to miss; a nanny that gave up closes itself, and
-    that fails the wait at once instead.
-    """
-    from distributed.core import Status
-
-    while True:
-        closed = [name for name, nanny in client.cluster.workers.items() if nanny.status != Status.running]
-        assert not closed, f"the nannies of workers {closed} gave up restarting them"
-        try:
-            client.wait_for_workers(n, timeout=5)
-            return
-        except TimeoutError:  # (distributed's WorkerStartTimeoutError): still starting
-            continue
-
-
 def frame(n: int = ROWS) -> pd.DataFrame:
     return pd.DataFrame(
         {
@@ -188,7 +169,7 @@ def test_a_worker_killed_mid_job_leaves_no_version(cluster: distributed.Client, 
         log_dask(store, ddf)
     assert store.projects() == [] or store.artifacts("p") == []
     assert store.verify(deep=True) == []
-    wait_for_restarted_workers(cluster)
+    cluster.wait_for_workers(2, timeout=HANG)  # the nanny restarts the killed workers
 
 
 def test_a_retried_partition_gives_a_complete_version(cluster: distributed.Client, tmp_path: Path) -> None:
@@ -198,7 +179,7 @@ def test_a_retried_partition_gives_a_complete_version(cluster: distributed.Clien
     art = log_dask(store, dd.from_map(_explode_on, [str(marker)] * PARTS, range(PARTS)))
     assert art.get_table("events").num_rows == PARTS * 1000
     assert store.verify(deep=True) == []
-    wait_for_restarted_workers(cluster)
+    cluster.wait_for_workers(2, timeout=HANG)  # the nanny restarts the killed workers
 
 
 def test_workers_that_cannot_reach_the_store_are_an_error(cluster: distributed.Client, memory_store: afs.Store) -> None:

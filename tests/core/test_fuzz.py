@@ -24,17 +24,13 @@ from artifactfs import codec
 from artifactfs.errors import FormatError
 from artifactfs.hashing import ALGORITHMS, BLOCK_SIZE, DIGEST_BYTES, Digest, hash_bytes
 from artifactfs.manifest import Entry, Manifest
+from artifactfs.markers import ClaimResolution, ContentClaim, Lease, ReferencedByMarker, UsedByMarker
 from artifactfs.records import (
     AliasEvent,
     ArtifactVersionId,
-    ClaimResolution,
-    ContentClaim,
-    Lease,
-    ReferencedByMarker,
     RunRecord,
     StoreDescriptor,
     Tombstone,
-    UsedByMarker,
     VersionRecord,
 )
 
