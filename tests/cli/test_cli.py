@@ -95,9 +95,9 @@ def test_copy_command(tmp_path: Path, files: Path) -> None:
 def test_progress_bar_draws_on_a_terminal() -> None:
     import io
 
-    from artifactfs.cli import _Bar
+    from artifactfs.cli_output import ProgressBar
 
-    bar = _Bar("copying")
+    bar = ProgressBar("copying")
     out = io.StringIO()
     bar.set_size(4)
     bar.bar.file = out  # type: ignore[union-attr]

@@ -1,0 +1,230 @@
+"""The commands that read a store and change nothing in it: info, ls, show, get, cat, diff,
+lineage, runs and reproduce. ``cli`` adds them to its group; ``cli_output`` draws what they
+print."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from . import __version__
+from .cli_output import (
+    artifact_rows,
+    diff_text,
+    echo_info,
+    echo_json,
+    echo_rows,
+    echo_version,
+    emit,
+    lineage_text,
+    progress,
+    project_rows,
+    run_rows,
+    runs_text,
+    version_data,
+    version_rows,
+)
+from .diff import diff as diff_versions
+from .settings import CACHE_ENV, STORE_ENV, default_cache_dir, default_store_url
+from .store import open_store
+
+
+def _store(ctx: click.Context) -> Any:
+    return open_store(ctx.obj["store"])
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def info(ctx: click.Context, as_json: bool) -> None:
+    """Show the store and local cache in use.
+
+    \b
+    Example:
+      artifactfs info
+      ARTIFACTFS_STORE=gs://bucket/prefix artifactfs info --json
+    """
+    data = {
+        "version": __version__,
+        "store": ctx.obj["store"] or default_store_url(),
+        "default_store": default_store_url(),
+        "cache_dir": str(default_cache_dir()),
+        "store_env": STORE_ENV,
+        "cache_env": CACHE_ENV,
+    }
+    if as_json:
+        echo_json(data)
+        return
+    echo_info(data)
+
+
+@click.command("ls")
+@click.argument("path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def ls(ctx: click.Context, path: str | None, as_json: bool) -> None:
+    """List projects, the artifacts of PROJECT, or the versions of PROJECT/NAME.
+
+    \b
+    Examples:
+      artifactfs ls
+      artifactfs ls sentiment-analysis
+      artifactfs ls sentiment-analysis/processed-dataset
+    """
+    store = open_store(ctx.obj["store"])
+    rows: list[dict[str, Any]]
+    if not path:
+        rows = project_rows(store.projects())
+    elif "/" not in path:
+        rows = artifact_rows(store.artifacts(path))
+    else:
+        project, name = path.split("/", 1)
+        rows = version_rows(store.versions(project, name))
+    if as_json:
+        echo_json(rows)
+        return
+    echo_rows(rows)
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def show(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Show one version: manifest, metadata, aliases, logged-by run and references.
+
+    \b
+    Example:
+      artifactfs show sentiment-analysis/sentiment-model:candidate
+    """
+    art = _store(ctx).artifact(ref)
+    run = art.logged_by()
+    data = version_data(art, run)
+    if as_json:
+        emit(data, True)
+        return
+    echo_version(art, run, data)
+
+
+@click.command()
+@click.argument("ref")
+@click.argument("dest", required=False)
+@click.option("--copy", is_flag=True, help="Write private, writable copies instead of read-only links to the cache.")
+@click.pass_context
+def get(ctx: click.Context, ref: str, dest: str | None, copy: bool) -> None:
+    """Download a version to DEST (default ./artifacts/<name>-v<N>); every byte is verified.
+
+    Files are read-only hard links into the local blob cache when both are on one
+    filesystem, so downloading the same bytes again writes nothing.
+
+    \b
+    Example:
+      artifactfs get sentiment-analysis/processed-dataset:latest ./data
+    """
+    art = _store(ctx).artifact(ref)
+    with progress("downloading") as cb:
+        path = art.download(dest, copy=copy, callback=cb)
+    click.echo(path)
+
+
+@click.command()
+@click.argument("ref")
+@click.argument("path")
+@click.pass_context
+def cat(ctx: click.Context, ref: str, path: str) -> None:
+    """Write the bytes of one file of a version to stdout.
+
+    \b
+    Example:
+      artifactfs cat sentiment-analysis/sentiment-model:v3 config.json
+    """
+    import tempfile
+    from pathlib import Path
+
+    art = _store(ctx).artifact(ref)
+    with tempfile.TemporaryDirectory() as tmp:
+        local = art.get_path(path, root=tmp)
+        sys.stdout.buffer.write(Path(local).read_bytes())
+        sys.stdout.flush()
+
+
+@click.command()
+@click.argument("a")
+@click.argument("b")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def diff(ctx: click.Context, a: str, b: str, as_json: bool) -> None:
+    """Entries added, removed and changed between two versions (B may be name:vN of A's project).
+
+    \b
+    Example:
+      artifactfs diff sentiment-analysis/processed-dataset:v0 v1
+    """
+    store = _store(ctx)
+    left = store.artifact(a)
+    right = store.artifact(
+        b if "/" in b else f"{left.project}/{left.name}:{b}" if ":" not in b else f"{left.project}/{b}"
+    )
+    d = diff_versions(left, right)
+    emit(d.to_dict(), as_json, diff_text(d))
+
+
+@click.command()
+@click.argument("ref")
+@click.option("--up", is_flag=True, help="What it was made from (the default).")
+@click.option("--down", is_flag=True, help="What was made from it.")
+@click.option("--both", is_flag=True, help="Both directions.")
+@click.option("--depth", type=click.IntRange(min=0), help="Follow at most this many edges.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["tree", "dot", "mermaid", "json"]), default="tree", show_default=True
+)
+@click.pass_context
+def lineage(ctx: click.Context, ref: str, up: bool, down: bool, both: bool, depth: int | None, fmt: str) -> None:
+    """Show the runs and versions a version came from (--up) or led to (--down).
+
+    \b
+    Examples:
+      artifactfs lineage sentiment-analysis/sentiment-model:v3
+      artifactfs lineage sentiment-analysis/processed-dataset:v0 --down --format mermaid
+    """
+    chosen = [name for name, on in (("--up", up), ("--down", down), ("--both", both)) if on]
+    if len(chosen) > 1:
+        raise click.UsageError(f"{' and '.join(chosen)} conflict: pick one direction (--both shows both)")
+    direction = "downstream" if down else "both" if both else "upstream"
+    graph = _store(ctx).lineage(ref, direction, depth)
+    click.echo(lineage_text(graph, fmt), nl=False)
+
+
+@click.command()
+@click.argument("project")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def runs(ctx: click.Context, project: str, as_json: bool) -> None:
+    """List the runs of PROJECT, oldest first.
+
+    \b
+    Example:
+      artifactfs runs sentiment-analysis --json
+    """
+    rows = run_rows(_store(ctx).runs(project))
+    emit(rows, as_json, runs_text(rows))
+
+
+@click.command()
+@click.argument("ref")
+@click.argument("dest")
+@click.pass_context
+def reproduce(ctx: click.Context, ref: str, dest: str) -> None:
+    """Fetch the exact data, code and config that produced REF into DEST, with lineage.json.
+
+    \b
+    Example:
+      artifactfs reproduce sentiment-analysis/sentiment-model:v3 ./repro
+    """
+    from .reproduce import reproduce as run_reproduce
+
+    with progress("downloading") as cb:
+        out = run_reproduce(ref, dest, store=_store(ctx), callback=cb)
+    click.echo(f"{out}  (see {out / 'lineage.json'})")

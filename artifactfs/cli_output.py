@@ -1,0 +1,257 @@
+"""What the command line prints: JSON, the rows of projects, artifacts, versions, runs and
+problems, the text of a version, a diff, a lineage graph and the store reports, and progress
+bars on stderr. Nothing here opens a store: the commands hand in what they read."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import sys
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import click
+from fsspec.callbacks import Callback
+
+if TYPE_CHECKING:
+    from .artifact import Artifact
+    from .copy import CopyReport
+    from .diff import VersionDiff
+    from .lineage import LineageGraph
+    from .maintenance import GcReport, Problem
+    from .records import RunRecord
+    from .store import ArtifactSummary
+
+
+def echo_json(data: Any) -> None:
+    """Print ``data`` (JSON values only) as indented JSON."""
+    click.echo(json.dumps(data, indent=2))
+
+
+def emit(rows: Any, as_json: bool, text: Any = None) -> None:
+    """Print ``rows`` as JSON (other values as their strings) with --json, else ``text`` if given."""
+    if as_json:
+        click.echo(json.dumps(rows, indent=2, default=str))
+    elif text is not None:
+        click.echo(text)
+
+
+def echo_rows(rows: list[dict[str, Any]]) -> None:
+    """One line a row: its values two spaces apart, a list's items joined with commas."""
+    for row in rows:
+        click.echo("  ".join(", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in row.values()))
+
+
+def echo_info(data: dict[str, Any]) -> None:
+    """The store, cache and version in use, and how to change them."""
+    for k in ("version", "store", "cache_dir"):
+        click.echo(f"{k:10} {data[k]}")
+    click.echo(f"(set ${data['store_env']} or --store to use another store, ${data['cache_env']} to move the cache)")
+
+
+def project_rows(projects: Iterable[str]) -> list[dict[str, Any]]:
+    return [{"project": p} for p in projects]
+
+
+def artifact_rows(artifacts: Iterable[ArtifactSummary]) -> list[dict[str, Any]]:
+    return [
+        {
+            "name": a.name,
+            "type": a.type,
+            "versions": a.version_count,
+            "latest": f"v{a.latest_version}",
+            "updated_at": a.updated_at,
+        }
+        for a in artifacts
+    ]
+
+
+def version_rows(versions: Iterable[Artifact]) -> list[dict[str, Any]]:
+    return [
+        {
+            "version": v.version,
+            "aliases": v.aliases,
+            "size": v.size,
+            "files": len(v.entries),
+            "created_at": v.created_at,
+            "digest": v.digest,
+        }
+        for v in versions
+    ]
+
+
+def version_data(art: Artifact, run: RunRecord | None) -> dict[str, Any]:
+    """One version in full: manifest, metadata, aliases, the run that logged it, references."""
+    return {
+        "ref": art.qualified_name,
+        "type": art.type,
+        "aliases": art.aliases,
+        "digest": art.digest,
+        "manifest": art.manifest_digest,
+        "size": art.size,
+        "created_at": art.created_at,
+        "description": art.description,
+        "metadata": art.metadata,
+        "logged_by": {"id": run.id, "name": run.name, "job_type": run.job_type} if run else None,
+        "references": [a.qualified_name for a in art.references()],
+        "entries": [
+            {
+                "path": e.path,
+                "kind": e.kind,
+                "size": e.size,
+                "digest": str(e.digest) if e.digest else None,
+                "verified": e.extra.get("checksum") is not False,
+            }
+            for e in art.entries.values()
+        ],
+    }
+
+
+def echo_version(art: Artifact, run: RunRecord | None, data: dict[str, Any]) -> None:
+    """``version_data`` as text, one entry a line."""
+    click.echo(f"{art.qualified_name}  ({art.type})  aliases: {', '.join(art.aliases) or '-'}")
+    for k in ("digest", "manifest", "size", "created_at", "description"):
+        click.echo(f"  {k:12} {data[k]}")
+    click.echo(f"  {'metadata':12} {json.dumps(art.metadata, default=str)}")
+    click.echo(f"  {'logged by':12} {f'{run.name} ({run.job_type})' if run else '-'}")
+    click.echo(f"  {'references':12} {', '.join(data['references']) or '-'}")
+    click.echo(f"  entries ({len(art.entries)}):")
+    for e in art.entries.values():
+        unverified = "  (unverified: logged with checksum=False)" if e.extra.get("checksum") is False else ""
+        click.echo(f"    {e.kind:9} {e.size:>12,}  {e.path}{unverified}")
+
+
+def diff_text(d: VersionDiff) -> str:
+    """Added (+), removed (-) and changed (~) paths with their notes, then the counts."""
+    return "\n".join(
+        [f"{d.a} -> {d.b}"]
+        + [f"+ {p}" for p in d.added]
+        + [f"- {p}" for p in d.removed]
+        + [f"~ {p}" for p in d.changed]
+        + [f"    {n}" for n in d.notes]
+        + [f"{len(d.added)} added, {len(d.removed)} removed, {len(d.changed)} changed"]
+    )
+
+
+def lineage_text(graph: LineageGraph, fmt: str) -> str:
+    """The graph as a tree, Graphviz dot, Mermaid or JSON."""
+    if fmt == "tree":
+        return graph.to_tree()
+    return {"dot": graph.to_dot, "mermaid": graph.to_mermaid, "json": graph.to_json}[fmt]()
+
+
+def run_rows(runs: Iterable[RunRecord]) -> list[dict[str, Any]]:
+    return [
+        {
+            "id": r.id,
+            "name": r.name,
+            "job_type": r.job_type,
+            "status": r.status,
+            "started_at": r.started_at,
+            "duration": r.duration,
+            "config": r.config,
+            "inputs": [i.qualified_name for i in r.inputs],
+            "outputs": [o.qualified_name for o in r.outputs],
+        }
+        for r in runs
+    ]
+
+
+def runs_text(rows: list[dict[str, Any]]) -> str:
+    """One line a run: start, id, job type, status, and the versions it used and logged."""
+    return "\n".join(
+        f"{r['started_at'][:19]}  {r['id']}  {r['job_type'] or '-':14} {r['status']:9} "
+        f"in: {', '.join(r['inputs']) or '-'}  out: {', '.join(r['outputs']) or '-'}"
+        for r in rows
+    )
+
+
+def problem_rows(problems: Iterable[Problem]) -> list[dict[str, Any]]:
+    return [{"kind": p.kind, "key": p.key, "message": p.message} for p in problems]
+
+
+def echo_problems(problems: list[Problem]) -> None:
+    """Each problem on stdout, then their count on stderr (or that all is well on stdout)."""
+    for p in problems:
+        click.echo(str(p))
+    click.echo(f"{len(problems)} problem(s) found" if problems else "ok: no problems found", err=bool(problems))
+
+
+def gc_data(report: GcReport) -> dict[str, Any]:
+    return {
+        "dry_run": report.dry_run,
+        "blobs": report.blobs,
+        "manifests": report.manifests,
+        "temp_files": report.temp_files,
+        "bytes": report.bytes,
+        "kept_young": report.kept_young,
+    }
+
+
+def echo_gc(report: GcReport, grace: str) -> None:
+    """What was freed (or would be, on a dry run) and what was kept as younger than ``grace``."""
+    verb = "would free" if report.dry_run else "freed"
+    click.echo(
+        f"{verb} {report.count} object(s), {report.bytes:,} bytes ({report.blobs} blobs, "
+        f"{report.manifests} manifests, {report.temp_files} temp files); "
+        f"kept {report.kept_young} younger than {grace}"
+    )
+    if report.dry_run and report.count:
+        click.echo("run again with --delete to free them")
+
+
+def copy_data(report: CopyReport) -> dict[str, Any]:
+    return {
+        "versions": report.versions,
+        "new_versions": report.new_versions,
+        "blobs": report.blobs,
+        "bytes": report.bytes,
+        "runs": report.runs,
+        "deleted": report.deleted,
+        "missing": report.missing,
+    }
+
+
+def echo_copy(report: CopyReport) -> None:
+    """What was copied, and the versions that were not, with why."""
+    click.echo(
+        f"copied {', '.join(report.versions)}: {report.new_versions} new version(s), "
+        f"{report.blobs} blob(s), {report.bytes:,} bytes, {report.runs} run record(s)"
+    )
+    if report.deleted:
+        click.echo(f"not copied, deleted in the source: {', '.join(report.deleted)}")
+    if report.missing:
+        click.echo(f"not copied, not in the source: {', '.join(report.missing)}")
+
+
+class ProgressBar(Callback):  # type: ignore[misc]
+    """Draws fsspec progress as a click progress bar on stderr (only on a terminal)."""
+
+    def __init__(self, label: str) -> None:
+        super().__init__()
+        self.label = label
+        self.bar: Any = None
+
+    def call(self, *args: Any, **kwargs: Any) -> None:
+        if self.bar is None and self.size:
+            self.bar = click.progressbar(length=self.size, label=self.label, file=sys.stderr)
+            self.bar.__enter__()
+        if self.bar is not None:
+            self.bar.update(self.value - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.__exit__(None, None, None)
+
+
+@contextlib.contextmanager
+def progress(label: str) -> Iterator[Callback | None]:
+    """A progress callback when stderr is a terminal, else None."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    bar = ProgressBar(label)
+    try:
+        yield bar
+    finally:
+        bar.close()
