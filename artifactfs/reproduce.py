@@ -42,14 +42,14 @@ def reproduce(
         root.mkdir(parents=True, exist_ok=True)
         for node in sorted(graph.artifacts(), key=lambda n: n.label):
             a = node.attrs
-            name = f"{a['project']}/{a['name']}:v{a['version']}"
+            ident = ArtifactVersionId(a["project"], a["name"], a["version"], Digest.parse(a["manifest"]))
+            name = ident.qualified_name
             entry: dict[str, Any] = {"ref": name, **a, "path": None}
             if a.get("missing"):
                 missing.append(f"{name} (not in this store)")
             elif a["deleted"]:
                 missing.append(f"{name} (deleted)")
             else:
-                ident = ArtifactVersionId(a["project"], a["name"], a["version"], Digest.parse(a["manifest"]))
                 target = root / a["project"] / a["name"] / f"v{a['version']}"
                 try:
                     st.resolve(ident).download(target, callback=callback)

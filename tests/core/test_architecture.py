@@ -17,6 +17,33 @@ MAX_LINES = 420
 FOREIGN_PRIVATE = {"_cat_file", "_pipe_file", "_info", "_find", "_strip_protocol", "_meta_nonempty", "_exit"}
 
 
+# The layers of docs/architecture.md, bottom up: a module imports its own layer or lower ones.
+LAYERS = [
+    # pure core (no store I/O)
+    "errors hashing codec refs frozen fields records markers manifest layout lineage settings statcache places"
+    " sources verified",
+    # backends
+    "backend_base backend_local backend_fsspec backend uris",
+    # records, blobs, transfers
+    "catalog_lineage catalog walk leases cache blobs transfer storage",
+    # the API
+    "parquet parts engines table draft artifact download commit maintenance store diff run copy reproduce"
+    " partitioned __init__",
+    # front-ends
+    "cli cli_commands_read cli_commands_write cli_output __main__",
+]
+
+
+def layer(module: str) -> int:
+    if module.startswith("tui"):
+        return len(LAYERS) - 1
+    leaf = module.removeprefix("artifactfs").removeprefix(".") or "__init__"
+    for i, names in enumerate(LAYERS):
+        if leaf in names.split():
+            return i
+    raise AssertionError(f"{module} is in no layer: place it in LAYERS (and docs/architecture.md)")
+
+
 def modules(package: str) -> dict[str, Path]:
     out = {}
     for path in sorted((ROOT / package).rglob("*.py")):
@@ -77,6 +104,16 @@ def test_no_import_circle() -> None:
 
     for n in sorted(g):
         visit(n)
+
+
+def test_arrows_point_down_only() -> None:
+    upward = [
+        f"{n} (layer {layer(n)}) imports {d} (layer {layer(d)})"
+        for n, deps in graph().items()
+        for d in deps
+        if layer(d) > layer(n)
+    ]
+    assert upward == []
 
 
 def test_the_browser_reaches_artifactfs_through_its_data_layer_only() -> None:
