@@ -60,7 +60,7 @@ def patch_remote_put(at: int, after: bool = False) -> None:
 
 def patch_large_upload() -> None:
     """Die while a large file is streamed to a remote store, after its first block is read."""
-    from artifactfs import backend_fsspec as storage
+    from artifactfs import sources as storage
 
     original = storage.read_at_most
 
