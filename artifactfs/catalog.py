@@ -237,14 +237,23 @@ class Catalog(LineageRecords):
             raise ArtifactNotFoundError(f"alias {ref.tag!r} is not set on {project}/{name} (aliases: {known})")
         return self._located(project, name, number, aliases, latest)
 
-    def live_versions(self, project: str, name: str) -> list[Located]:
-        """Every live version of ``project/name``, oldest first (records read in one batch)."""
+    def live_versions(
+        self, project: str, name: str, *, limit: int | None = None, before: int | None = None
+    ) -> list[Located]:
+        """The live versions of ``project/name`` numbered below ``before`` (if given): all of
+        them oldest first, or with ``limit`` the newest ``limit`` of them, newest first. Only
+        the records and manifests returned are read (in one batch)."""
         numbers, _ = self.live_numbers(project, name)
         if not numbers:
             raise ArtifactNotFoundError(f"artifact {project}/{name} not found in store {self.url}")
+        latest = numbers[-1]
+        if before is not None:
+            numbers = [n for n in numbers if n < before]
+        if limit is not None:
+            numbers = numbers[::-1][:limit]
         aliases = self.aliases(project, name)
         self.versions(project, name, numbers)
-        return [self._located(project, name, n, aliases, numbers[-1]) for n in numbers]
+        return [self._located(project, name, n, aliases, latest) for n in numbers]
 
     def _located(self, project: str, name: str, number: int, aliases: dict[str, int], latest: int) -> Located:
         rec = self.version(project, name, number)

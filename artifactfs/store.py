@@ -122,12 +122,18 @@ class Store:
             out.append(ArtifactSummary(project, name, rec.type, len(numbers), numbers[-1], rec.created_at))
         return out
 
-    def versions(self, project: str, name: str) -> list[Artifact]:
-        """Every live (not deleted) version of ``project/name``, oldest first."""
+    def versions(self, project: str, name: str, limit: int | None = None, before: int | None = None) -> list[Artifact]:
+        """The live (not deleted) versions of ``project/name``: every one, oldest first; or a
+        page of them with ``limit``, newest first. ``before`` (a version number) continues from
+        where a page ended: ``versions(p, n, 50, before=page[-1].version_number)``."""
         check_name(project, "project")
         check_name(name, "artifact name")
+        if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or limit < 1):
+            raise InvalidInputError(f"limit must be a positive integer (or None), got {limit!r}")
+        if before is not None and (not isinstance(before, int) or isinstance(before, bool) or before < 0):
+            raise InvalidInputError(f"before must be a version number (or None), got {before!r}")
         self.catalog.require_store()
-        return [self._artifact(v) for v in self.catalog.live_versions(project, name)]
+        return [self._artifact(v) for v in self.catalog.live_versions(project, name, limit=limit, before=before)]
 
     def artifact(self, ref: str, type: str | None = None, *, project: str | None = None) -> Artifact:
         """The version named by ``"project/name:v3"``, ``":latest"`` or ``":alias"``.

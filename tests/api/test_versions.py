@@ -150,3 +150,61 @@ def test_large_file_to_a_remote_store_is_not_read_into_memory(memory_store: afs.
         tracemalloc.stop()
     assert entry.size == 48 << 20 and sources == {entry.digest: Source(str(big), 48 << 20)}  # no bytes kept
     assert peak < 24 << 20  # hashed in blocks, not read whole (48 MiB)
+
+
+def log_many(store: afs.Store, n: int) -> None:
+    with afs.init(project="p", store=store) as run:
+        for i in range(n):
+            art = afs.Artifact("ckpt", type="model")
+            with art.new_file("epoch.txt") as f:
+                f.write(str(i))
+            run.log_artifact(art)
+
+
+def test_versions_come_in_pages_newest_first(store: afs.Store) -> None:
+    log_many(store, 7)
+    store.delete_version("p/ckpt:v4")
+    assert [a.version for a in store.versions("p", "ckpt")] == ["v0", "v1", "v2", "v3", "v5", "v6"]
+    first = store.versions("p", "ckpt", limit=3)
+    assert [a.version for a in first] == ["v6", "v5", "v3"]  # the deleted v4 is skipped
+    assert first[0].aliases == ["latest"]
+    rest = store.versions("p", "ckpt", limit=3, before=first[-1].version_number)
+    assert [a.version for a in rest] == ["v2", "v1", "v0"]
+    assert store.versions("p", "ckpt", limit=3, before=0) == []
+    assert [a.version for a in store.versions("p", "ckpt", before=2)] == ["v0", "v1"]
+
+
+def test_a_page_reads_only_its_versions(store: afs.Store) -> None:
+    log_many(store, 12)
+    fresh = afs.Store(store.backend, cache=store.cache)
+    asked: list[str] = []
+    read, read_many = fresh.backend.read, fresh.backend.read_many
+
+    def counting_read(key: str) -> bytes:
+        asked.append(key)
+        return read(key)
+
+    def counting_read_many(keys: object) -> dict[str, bytes | None]:
+        keys = list(keys)  # type: ignore[call-overload]
+        asked.extend(keys)
+        return read_many(keys)
+
+    fresh.backend.read = counting_read  # type: ignore[method-assign]
+    fresh.backend.read_many = counting_read_many  # type: ignore[method-assign]
+    try:
+        page = fresh.versions("p", "ckpt", limit=2)
+    finally:
+        del fresh.backend.read, fresh.backend.read_many
+    assert [a.version for a in page] == ["v11", "v10"]
+    assert sorted({k.rsplit("/", 1)[1] for k in asked if "/versions/" in k}) == [
+        "0000000010.msgpack",
+        "0000000011.msgpack",
+    ]
+    assert len({k for k in asked if k.startswith("manifests/")}) == 2
+
+
+@pytest.mark.parametrize("bad", [{"limit": 0}, {"limit": -1}, {"limit": True}, {"limit": "5"}, {"before": -1}])
+def test_bad_page_arguments_are_refused(store: afs.Store, bad: dict[str, object]) -> None:
+    log_many(store, 1)
+    with pytest.raises(afs.errors.InvalidInputError, match=next(iter(bad))):
+        store.versions("p", "ckpt", **bad)  # type: ignore[arg-type]
