@@ -181,12 +181,16 @@ class BaseBackend:
         Its size is asked first: a key of another size is refused before any of its bytes is
         read (:class:`IntegrityError` naming it), and no read goes past ``size``.
         """
+        self.check_size(key, size)
+        return self.open(key)
+
+    def check_size(self, key: str, size: int) -> None:
+        """Refuse ``key`` unless it holds ``size`` bytes (one size request; none of its bytes)."""
         found = self.sizes([key]).get(key)
         if found is None:
             raise KeyNotFoundError(f"{key} not found in store {self.url}")
         if found != size:
             raise IntegrityError(f"{key} in store {self.url} holds {found} bytes, not the {size} recorded")
-        return self.open(key)
 
     # ------------------------------------------------------------------ writes
     def write(self, key: str, data: bytes) -> None:

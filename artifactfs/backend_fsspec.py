@@ -232,10 +232,9 @@ class FsspecBackend(BaseBackend):
     def open_sized(self, key: str, size: int) -> IO[bytes]:
         """As :meth:`BaseBackend.open_sized`; remote keys are read in ranges of
         :data:`UPLOAD_BLOCK`, one request each."""
-        opened = super().open_sized(key, size)
         if not self.concurrent:
-            return opened
-        opened.close()
+            return super().open_sized(key, size)
+        self.check_size(key, size)  # (opening the file would ask its size a second time)
         return io.BufferedReader(_RangeReader(self, key, size), buffer_size=backend_base.UPLOAD_BLOCK)
 
     # ------------------------------------------------------------------ writes

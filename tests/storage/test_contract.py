@@ -762,3 +762,14 @@ def test_writing_to_a_bucket_that_does_not_exist_is_a_store_error(backend: Backe
         with pytest.raises(StoreError) as info:
             write()
         assert not isinstance(info.value, KeyNotFoundError) and nowhere.url in str(info.value)
+
+
+def test_open_sized_asks_the_size_once(backend: Backend, requests: Requests) -> None:
+    data = data_of(70_000, seed=5)
+    backend.write("sized/once.bin", data)
+    requests.sent.clear()
+    with backend.open_sized("sized/once.bin", len(data)) as f:
+        assert f.read() == data
+    if remote(backend):
+        unranged = [(m, u) for m, u, r in requests.sent if "once.bin" in u and r is None]
+        assert len(unranged) == 1, unranged  # the size request; every read is a range
