@@ -35,13 +35,16 @@ __all__ = ["SourceFiles", "describe_uri", "open_uri"]
 _VALIDATORS = ("ETag", "etag", "md5Hash", "crc32c", "Content-MD5", "content_md5", "Digest", "generation")
 
 
-def _uri_fs(uri: str) -> tuple[fsspec.AbstractFileSystem, str]:
+def _uri_fs(
+    uri: str, options: dict[str, Any] | None = None, what: str = "reference"
+) -> tuple[fsspec.AbstractFileSystem, str]:
+    """The filesystem of ``uri`` and its path there (``options`` over $ARTIFACTFS_STORAGE_OPTIONS)."""
     if uri.startswith(("gs://", "gcs://")):
         os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
     try:
-        return fsspec.core.url_to_fs(uri, **storage_options_for(uri))  # type: ignore[no-any-return]
+        return fsspec.core.url_to_fs(uri, **{**storage_options_for(uri), **(options or {})})  # type: ignore[no-any-return]
     except (ImportError, ValueError, TypeError, OSError) as e:
-        raise StoreError(f"cannot open reference {uri}: {e}") from e
+        raise StoreError(f"cannot open {what} {uri}: {e}") from e
 
 
 def _validator(info: dict[str, Any]) -> str | None:
@@ -130,12 +133,12 @@ class SourceFiles:
 
     def __init__(self, source: str, storage_options: dict[str, Any], suffix: str) -> None:
         try:
-            self.fs, root = fsspec.core.url_to_fs(source, **storage_options)
+            self.fs, root = _uri_fs(source, storage_options, "files at")
             if self.fs.isdir(root):
                 found = [p for p in self.fs.find(root) if p.endswith(suffix)]
             else:
                 found = self.fs.glob(root) if any(c in root for c in "*?[") else [root]
-        except (ImportError, OSError, ValueError) as e:
+        except (OSError, ValueError) as e:  # (a StoreError is an OSError: refused as input too)
             raise InvalidInputError(f"cannot list the files at {source!r}: {e}") from e
         self.files: list[str] = sorted(found)
         self.local = isinstance(self.fs, LocalFileSystem)

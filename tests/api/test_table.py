@@ -177,3 +177,13 @@ def test_diff_reports_table_schema_and_rows(store: afs.Store) -> None:
         "t.parquet: column x int64 -> double",
         "t.parquet: rows 2 -> 3",
     }
+
+
+def test_parquet_parts_at_an_unknown_url_are_refused_naming_it(store: afs.Store) -> None:
+    art = afs.Artifact("events", type="dataset")
+    art.add(afs.Table.from_parquet("nosuchproto://bucket/events/"), "events")
+    with (
+        afs.init(project="p", store=store) as run,
+        pytest.raises(InvalidInputError, match="nosuchproto://bucket/events/"),
+    ):
+        run.log_artifact(art)
