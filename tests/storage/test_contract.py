@@ -38,6 +38,7 @@ from artifactfs.errors import (
     LocalPathNotFoundError,
     SourceChangedError,
     StoreError,
+    UnsupportedBackendError,
 )
 from artifactfs.hashing import Digest, hash_bytes
 from artifactfs.records import StoreDescriptor
@@ -773,3 +774,19 @@ def test_open_sized_asks_the_size_once(backend: Backend, requests: Requests) -> 
     if remote(backend):
         unranged = [(m, u) for m, u, r in requests.sent if "once.bin" in u and r is None]
         assert len(unranged) == 1, unranged  # the size request; every read is a range
+
+
+def test_local_only_primitives_elsewhere_name_the_store(backend: Backend) -> None:
+    if backend.local_files:
+        pytest.skip("a store of local files has them")
+    for call in (
+        backend.temp_path,
+        lambda: backend.modified("k"),
+        lambda: backend.adopt("/x", "k"),
+        lambda: backend.discard("/x"),
+    ):
+        with pytest.raises(UnsupportedBackendError, match="store of local files") as info:
+            call()
+        assert backend.url in str(info.value)
+    backend.write("aged/key", b"four")
+    assert backend.refresh("aged/key", 4) and not backend.refresh("aged/key", 5)  # refresh works everywhere
