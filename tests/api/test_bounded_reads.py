@@ -54,7 +54,7 @@ def test_an_entry_backed_by_a_larger_blob_is_refused_cheaply(
     digest = art.entries["w.bin"].digest
     assert digest is not None
     key = layout.blob(digest)
-    if store.backend.is_local:
+    if store.backend.local_files:
         os.truncate(store.backend.path(key), 1 << 40)  # a sparse TiB: read to the end, it never ends
     else:
         store.backend.write(key, data + os.urandom(24 << 20))
@@ -67,7 +67,7 @@ def test_an_entry_backed_by_a_larger_blob_is_refused_cheaply(
     nothing_left(tmp_path / "out", store.cache.root)
     with pytest.raises(IntegrityError):
         afs.copy("p/ds:v0", store, afs.open_store(str(tmp_path / "other")))
-    if store.backend.is_local:
+    if store.backend.local_files:
         os.truncate(store.backend.path(key), declared)  # (so the test folder can be removed fast)
 
 

@@ -64,7 +64,7 @@ def seed_garbage(store: afs.Store, root: Path) -> None:
 def test_gc_racing_commits_that_reuse_garbage(shared_store_url: str, tmp_path: Path) -> None:
     store = afs.open_store(shared_store_url)
     seed_garbage(store, tmp_path / "data")
-    if store.backend.is_local:
+    if store.backend.local_files:
         # Garbage older than the grace period: only its re-use by a commit keeps it young.
         old = time.time() - 2 * DAY.total_seconds()
         for key in [*store.backend.walk("blobs"), *store.backend.walk("manifests")]:
@@ -109,11 +109,11 @@ def test_a_commit_made_while_gc_marks_keeps_what_it_reuses(
         art = afs.Artifact("other", type="dataset")
         art.add_dir(tmp_path / "data" / "c0")
         run.log_artifact(art)  # a live version, so gc reads a manifest while it marks
-    if store.backend.is_local:
+    if store.backend.local_files:
         old = time.time() - 2 * DAY.total_seconds()
         for key in [*store.backend.walk("blobs"), *store.backend.walk("manifests")]:
             os.utime(store.backend.path(key), (old, old))
-    grace = DAY if store.backend.is_local else dt.timedelta(0)
+    grace = DAY if store.backend.local_files else dt.timedelta(0)
     elsewhere = afs.Store(afs.open_store(store.url).backend, cache=store.cache)  # another writer
     marking = store.catalog.manifest
     made: list[afs.Artifact] = []

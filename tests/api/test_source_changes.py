@@ -57,11 +57,11 @@ def test_file_rewritten_between_hashing_and_upload(
         logged = log(store, path)
     except SourceChangedError as e:
         assert str(path) in str(e) and "changed while it was being logged" in str(e)
-        assert not store.backend.is_local and case != "kept"
+        assert not store.backend.local_files and case != "kept"
         assert store.backend.listdir(layout.versions_dir("p", "ckpt")) == []
     else:
         # A local store hashes the copy it keeps; a kept small file sends the bytes it hashed.
-        assert store.backend.is_local or case == "kept"
+        assert store.backend.local_files or case == "kept"
         out = Path(logged.get_path("ckpt.bin", root=tmp_path / "out"))
         assert out.read_bytes() == original
     every_blob_matches_its_key(store)
