@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import io
 import os
 import threading
@@ -28,6 +27,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from . import backend_base
 from .backend_base import BaseBackend, below, check_heads
+from .backend_calls import details, mtime, names_below, size_of, whole
 from .backend_local import LocalBackend
 from .errors import StoreError, UnsupportedBackendError
 from .hashing import Digest
@@ -65,6 +65,9 @@ def open_filesystem(url: str, concurrency: int, options: dict[str, Any]) -> Base
     return FsspecBackend(fs, root, url=url, concurrency=concurrency)
 
 
+_CREATE_CHECKED: set[tuple[type, str]] = set()  # (filesystem class, store root) proven
+
+
 class FsspecBackend(BaseBackend):
     """A store root on an fsspec filesystem."""
 
@@ -78,22 +81,23 @@ class FsspecBackend(BaseBackend):
         return self.key_of(path.rstrip("/")[len(self.fs._strip_protocol(self.root)) + 1 :])
 
     # ------------------------------------------------------------------ batches
-    def _gather(self, keys: list[str], action: str, make: Callable[[str], Any]) -> list[Any]:
-        """Run ``make(key)`` coroutines on the filesystem's loop, ``concurrency`` at a time.
+    def _gather(self, keys: list[str], action: str, make: Callable[[str, str], Any]) -> list[Any]:
+        """Run ``make(key, path)`` coroutines on the filesystem's loop, ``concurrency`` at a time.
 
         FileNotFoundError results are returned in place; any other failure raises StoreError.
         """
-        if any(k.startswith("blobs/") for k in keys):
-            self.blob_levels()  # known before the loop runs: path() cannot read the descriptor there
+        # Placed before the loop runs: placing a blob key may read the descriptor, which
+        # cannot be done from within the loop.
+        paths = [self.path(k) for k in keys]
 
         async def run() -> list[Any]:
             sem = asyncio.Semaphore(self.concurrency)
 
-            async def one(key: str) -> Any:
+            async def one(key: str, path: str) -> Any:
                 async with sem:
-                    return await make(key)
+                    return await make(key, path)
 
-            return await asyncio.gather(*(one(k) for k in keys), return_exceptions=True)
+            return await asyncio.gather(*(one(k, p) for k, p in zip(keys, paths, strict=True)), return_exceptions=True)
 
         results = fsspec.asyn.sync(self.fs.loop, run)
         for key, r in zip(keys, results, strict=True):
@@ -104,8 +108,14 @@ class FsspecBackend(BaseBackend):
 
     # ------------------------------------------------------------------ reads
     def read(self, key: str) -> bytes:
-        with self.errors(key, "reading"):
-            return bytes(self.fs.cat_file(self.path(key)))
+        if not self.concurrent:
+            with self.errors(key, "reading"):
+                return bytes(self.fs.cat_file(self.path(key)))
+        got = self._gather([key], "reading", lambda k, path: whole(self.fs, path))[0]
+        if isinstance(got, FileNotFoundError):
+            with self.errors(key, "reading"):
+                raise got
+        return bytes(got)
 
     def read_first(self, key: str) -> bytes:
         """The whole call, the backend library's own retries included, is bounded by
@@ -117,7 +127,7 @@ class FsspecBackend(BaseBackend):
         path = self.path(key)
 
         async def bounded() -> Any:
-            return await asyncio.wait_for(self.fs._cat_file(path), timeout)
+            return await asyncio.wait_for(whole(self.fs, path), timeout)
 
         try:
             with self.errors(key, "reading"):
@@ -136,7 +146,7 @@ class FsspecBackend(BaseBackend):
         keys = list(keys)
         if not self.concurrent or not keys:
             return super().read_many(keys)
-        got = self._gather(keys, "reading", lambda k: self.fs._cat_file(self.path(k)))
+        got = self._gather(keys, "reading", lambda k, path: whole(self.fs, path))
         return {k: None if isinstance(v, FileNotFoundError) else bytes(v) for k, v in zip(keys, got, strict=True)}
 
     def read_heads(self, items: dict[str, int]) -> dict[str, bytes | None]:
@@ -144,8 +154,7 @@ class FsspecBackend(BaseBackend):
             return super().read_heads(items)
         check_heads(items)
 
-        async def head(key: str) -> Any:
-            path = self.path(key)
+        async def head(key: str, path: str) -> Any:
             try:
                 return await self.fs._cat_file(path, start=0, end=items[key])
             except FileNotFoundError:
@@ -153,8 +162,7 @@ class FsspecBackend(BaseBackend):
             except Exception:
                 # An empty object has no byte 0 to range over (HTTP 416); any other failure
                 # is raised as it was.
-                info = await self.fs._info(path)
-                if int(info.get("size") or 0) == 0:
+                if await size_of(self.fs, path) == 0:
                     return b""
                 raise
 
@@ -172,24 +180,29 @@ class FsspecBackend(BaseBackend):
                 with self.errors(k, "checking"), contextlib.suppress(FileNotFoundError):
                     out[k] = int(self.fs.size(self.path(k)))
             return out
-        found = self._gather(keys, "checking", lambda k: self.fs._info(self.path(k)))
-        return {
-            k: int(r.get("size") or 0) for k, r in zip(keys, found, strict=True) if not isinstance(r, FileNotFoundError)
-        }
+        found = self._gather(keys, "checking", lambda k, path: size_of(self.fs, path))
+        return {k: int(r) for k, r in zip(keys, found, strict=True) if not isinstance(r, FileNotFoundError)}
 
     def exists(self, key: str) -> bool:
+        if self.concurrent:
+            return bool(self.sizes([key]))
         with self.errors(key, "checking"):
             return bool(self.fs.exists(self.path(key)))
 
     def listdir(self, prefix: str) -> list[str]:
         path = self.path(prefix)
-        with self.errors(prefix, "listing"):
-            self.fs.invalidate_cache(path)
-            try:
-                found = self.fs.ls(path, detail=False)
-            except FileNotFoundError:
-                return []
-            names = {p.rstrip("/").rsplit("/", 1)[-1] for p in found if p.rstrip("/") != path.rstrip("/")}
+        if self.concurrent:
+            found = self._gather([prefix], "listing", lambda k, p: names_below(self.fs, p))[0]
+            found = [] if isinstance(found, FileNotFoundError) else found
+        else:
+            with self.errors(prefix, "listing"):
+                self.fs.invalidate_cache(path)
+                try:
+                    found = self.fs.ls(path, detail=False)
+                except FileNotFoundError:
+                    return []
+        base = self.fs._strip_protocol(path).rstrip("/")
+        names = {p.rstrip("/").rsplit("/", 1)[-1] for p in found if self.fs._strip_protocol(p).rstrip("/") != base}
         return sorted(n for n in names if n and ".tmp-" not in n)
 
     def walk(self, prefix: str) -> dict[str, tuple[int, float]]:
@@ -201,10 +214,10 @@ class FsspecBackend(BaseBackend):
                 found = self.fs.find(base, detail=True)
             except FileNotFoundError:
                 return out
-            for path, info in _details(found).items():
+            for path, info in details(found).items():
                 key = self._relative(path)
                 if info.get("type") != "directory" and below(key, prefix):
-                    out[key] = (int(info.get("size") or 0), _mtime(info))
+                    out[key] = (int(info.get("size") or 0), mtime(info))
         return out
 
     def sizes_below(self, prefixes: list[str]) -> dict[str, int]:
@@ -212,12 +225,12 @@ class FsspecBackend(BaseBackend):
             return super().sizes_below(prefixes)
         out: dict[str, int] = {}
         for prefix, found in zip(
-            prefixes, self._gather(prefixes, "listing", lambda p: self.fs._find(self.path(p), detail=True)), strict=True
+            prefixes, self._gather(prefixes, "listing", lambda p, path: self.fs._find(path, detail=True)), strict=True
         ):
             if isinstance(found, FileNotFoundError):
                 continue
             with self.errors(prefix, "listing"):
-                for path, info in _details(found).items():
+                for path, info in details(found).items():
                     key = self._relative(path)
                     if info.get("type") != "directory" and below(key, prefix):
                         out[key] = int(info.get("size") or 0)
@@ -246,8 +259,8 @@ class FsspecBackend(BaseBackend):
         if not self.concurrent or not items:
             return super().write_many(items, callback)
 
-        async def pipe(key: str) -> None:
-            await self.fs._pipe_file(self.path(key), items[key])
+        async def pipe(key: str, path: str) -> None:
+            await self.fs._pipe_file(path, items[key])
             if callback is not None:
                 callback.relative_update(1)
 
@@ -264,8 +277,8 @@ class FsspecBackend(BaseBackend):
                 return False
 
     def _check_create(self) -> None:
-        """Once per backend: prove that a second create of the same key fails."""
-        if self._create_checked:
+        """Once per process and store root: prove that a second create of the same key fails."""
+        if self._create_checked or (type(self.fs), self.root) in _CREATE_CHECKED:
             return
         path = self.path(f"tmp/create-probe-{uuid.uuid4().hex}")
         self.fs.pipe_file(path, b"1", mode="create")
@@ -273,6 +286,7 @@ class FsspecBackend(BaseBackend):
             self.fs.pipe_file(path, b"2", mode="create")
         except FileExistsError:
             self._create_checked = True
+            _CREATE_CHECKED.add((type(self.fs), self.root))
             return
         finally:
             with contextlib.suppress(Exception):
@@ -381,11 +395,6 @@ class _RangeReader(io.RawIOBase):
         return b"".join(parts)
 
 
-def _details(found: Any) -> dict[str, Any]:
-    """What ``find(..., detail=True)`` gave: path -> info (adlfs gives a list for a file)."""
-    return found if isinstance(found, dict) else {}
-
-
 def _abandon(out: Any) -> None:
     """Throw away a write-mode fsspec file without committing it (no key appears)."""
     with contextlib.suppress(Exception):
@@ -393,22 +402,3 @@ def _abandon(out: Any) -> None:
     out.forced = True  # so close() does not flush the rest; Azure's staged blocks stay uncommitted
     with contextlib.suppress(Exception):
         out.close()
-
-
-def _mtime(info: dict[str, Any]) -> float:
-    """Modified time from an fsspec info dict, whatever the backend calls it (0 if unknown)."""
-    for k in ("mtime", "LastModified", "last_modified", "updated", "created", "timeCreated"):
-        v = info.get(k)
-        if v is None:
-            continue
-        if isinstance(v, int | float):
-            return float(v)
-        if isinstance(v, dt.datetime):
-            return (v if v.tzinfo else v.replace(tzinfo=dt.UTC)).timestamp()
-        if isinstance(v, str):
-            try:
-                parsed = dt.datetime.fromisoformat(v.replace("Z", "+00:00"))
-            except ValueError:
-                continue
-            return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
-    return 0.0

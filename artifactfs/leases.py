@@ -79,6 +79,8 @@ def live_leases(backend: Backend, folder: str) -> list[Lease]:
     """The leases in ``folder`` whose holders may still be at work (unreadable ones protect
     nothing: nobody can renew them)."""
     names = backend.listdir(folder)
+    if not names:
+        return []
     found = backend.read_many(f"{folder}/{n}" for n in names)
     out = []
     for name, (key, data) in zip(names, found.items(), strict=True):

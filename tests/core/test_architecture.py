@@ -15,17 +15,19 @@ MAX_LINES = 420
 
 # Private names of other libraries' documented interfaces (fsspec's async methods are named so).
 FOREIGN_PRIVATE = {"_cat_file", "_pipe_file", "_info", "_find", "_strip_protocol", "_meta_nonempty", "_exit"}
+# fsspec's async libraries name their coroutines with a leading underscore: their API, not private
+FOREIGN_PRIVATE |= {"_call_s3", "_get_object", "_lsdir", "_do_list_objects", "_ls"}
 
 
 # The layers of docs/architecture.md, bottom up: a module imports its own layer or lower ones.
 LAYERS = [
     # pure core (no store I/O)
-    "errors hashing codec refs frozen fields records markers manifest layout lineage settings statcache places"
-    " sources verified",
+    "errors hashing codec refs frozen fields records markers hints manifest layout lineage settings statcache"
+    " places sources verified",
     # backends
-    "backend_base backend_local backend_fsspec backend uris",
+    "backend_calls backend_base backend_local backend_fsspec backend uris",
     # records, blobs, transfers
-    "catalog_lineage catalog walk leases cache blobs transfer storage",
+    "catalog_lineage catalog_heads catalog walk leases cache blobs transfer storage",
     # the API
     "parquet parts engines table draft artifact download commit maintenance store diff run copy reproduce"
     " partitioned __init__",

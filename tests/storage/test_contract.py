@@ -589,7 +589,19 @@ def failing(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> Backend:
     for name in _FS_CALLS:  # sync methods and the coroutines behind them
         monkeypatch.setattr(backend.fs, name, fail)
         monkeypatch.setattr(backend.fs, f"_{name}", afail, raising=False)
+    # The one-request size lookups go below fsspec's info (see FsspecBackend._size_of).
+    for name in ("_call_s3", "_get_object", "_lsdir", "_do_list_objects"):
+        monkeypatch.setattr(backend.fs, name, afail, raising=False)
+    if hasattr(backend.fs, "service_client"):
+        monkeypatch.setattr(backend.fs, "service_client", _Failing())
     return backend
+
+
+class _Failing:
+    """An Azure service client whose every call fails."""
+
+    def __getattr__(self, name: str) -> Any:
+        raise SDKError("injected: the service is unavailable")
 
 
 def test_backend_failures_are_store_errors_naming_key_and_store(failing: Backend, tmp_path: Path) -> None:
