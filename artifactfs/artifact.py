@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -17,7 +18,6 @@ from .errors import (
     ArtifactNotFoundError,
     ArtifactStateError,
     EntryNotFoundError,
-    IntegrityError,
     InvalidInputError,
     ReadOnlyError,
 )
@@ -25,7 +25,7 @@ from .frozen import EMPTY
 from .lineage import LineageGraph
 from .manifest import Entry, Manifest
 from .records import ArtifactVersionId, RunRecord, VersionRecord
-from .refs import ArtifactRef, check_entry_path, check_name
+from .refs import check_entry_path, check_name
 from .table import PartitionedTable, Table
 from .uris import describe_uri
 from .walk import lineage
@@ -61,7 +61,7 @@ class Artifact(Draft):
         self._catalog: Catalog | None = None
         self._blobs: BlobReader | None = None
         self._manifest: Manifest | None = None
-        self._aliases: list[str] = []
+        self._aliases: list[str] | Callable[[], list[str]] = []
         self._deleted_at: str | None = None
 
     # ------------------------------------------------------------------ fields
@@ -198,7 +198,10 @@ class Artifact(Draft):
 
     @property
     def aliases(self) -> list[str]:
-        """Aliases pointing at this version when it was read, ``latest`` included."""
+        """Aliases pointing at this version, ``latest`` included: read from the store when
+        first asked for (resolving a version does not pay for them), then kept."""
+        if callable(self._aliases):
+            self._aliases = self._aliases()
         return list(self._aliases)
 
     @property
@@ -294,6 +297,13 @@ class Artifact(Draft):
         catalog, _ = self._require_catalog()
         return [resolved(catalog, blobs, u) for u in man.upstream]
 
+    @property
+    def logged_run(self) -> tuple[str, str] | None:
+        """(project, run id) of the run that logged this version, from its record (nothing is
+        read); None if it was logged without a run. :meth:`logged_by` reads the run itself."""
+        rec = self._require_record()[1]
+        return None if rec.run_id is None or rec.run_project is None else (rec.run_project, rec.run_id)
+
     def logged_by(self) -> RunRecord | None:
         """The run that logged this version (None if it was logged without a run)."""
         catalog, rec = self._require_catalog()
@@ -324,7 +334,7 @@ class Artifact(Draft):
             return f"<Artifact {self.name!r} type={self.type!r} draft, {len(self._staged)} entries>"
         if self._deleted_at:
             return f"<Artifact {self.qualified_name} type={self.type!r} deleted>"
-        return f"<Artifact {self.qualified_name} type={self.type!r} aliases={self._aliases}>"
+        return f"<Artifact {self.qualified_name} type={self.type!r} aliases={self.aliases}>"
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, Artifact) or self._record is None or other._record is None:
@@ -340,7 +350,7 @@ def logged(
     blobs: BlobReader,
     record: VersionRecord,
     manifest: Manifest | None,
-    aliases: list[str],
+    aliases: list[str] | Callable[[], list[str]],
     deleted_at: str | None = None,
 ) -> Artifact:
     """The logged version ``record`` names; ``manifest`` may be None only for a deleted one."""
@@ -363,10 +373,10 @@ def resolved(catalog: Catalog, blobs: BlobReader, ident: ArtifactVersionId) -> A
     rec = found.record
     if found.deleted_at is not None:
         return logged(catalog, blobs, rec, found.manifest, [], deleted_at=found.deleted_at)
-    located = catalog.locate(ArtifactRef(rec.project, rec.name, f"v{rec.version}"))
-    if located.record.manifest != ident.manifest:
-        raise IntegrityError(f"{ident.qualified_name} in store {catalog.url} is not the version that was referenced")
-    return logged(catalog, blobs, located.record, located.manifest, located.aliases)
+    assert found.manifest is not None  # only a deleted version's may be gone
+    return logged(
+        catalog, blobs, rec, found.manifest, lambda: catalog.version_aliases(rec.project, rec.name, rec.version)
+    )
 
 
 def staged(draft: Artifact) -> list[tuple[str, Staged]]:

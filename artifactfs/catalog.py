@@ -8,18 +8,23 @@ lineage markers in :mod:`artifactfs.catalog_lineage`, which the catalog extends)
 not records: they are moved by :mod:`artifactfs.transfer` and read by :mod:`artifactfs.blobs`.
 
 Records are immutable once written (a run record has one writer, its run), so what was read
-is cached for the life of the catalog; the folders that grow (versions, tombstones, alias
-events, claims) are listed again on every question.
+is cached for the life of the catalog, and manifests (named by their digest) for the life of
+the process. Finding the newest version and an alias's target reads hints and the few
+records they name, never a whole history (:mod:`artifactfs.catalog_heads`).
 """
 
 from __future__ import annotations
 
 import threading
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import codec, layout
 from .backend import Backend
-from .catalog_lineage import LineageRecords
+from .catalog_heads import HeadRecords, Newest
 from .errors import (
     ArtifactNotFoundError,
     FormatError,
@@ -31,16 +36,16 @@ from .errors import (
 from .hashing import DEFAULT_ALGORITHM, Digest, hash_bytes
 from .manifest import Manifest
 from .markers import ClaimResolution, ContentClaim
-from .records import (
-    AliasEvent,
-    ArtifactVersionId,
-    StoreDescriptor,
-    Tombstone,
-    VersionRecord,
-)
+from .records import ArtifactVersionId, StoreDescriptor, VersionRecord
 from .refs import LATEST, ArtifactRef
 
-__all__ = ["Catalog", "Claims", "Found", "Located"]
+__all__ = ["Catalog", "Claims", "Found", "Located", "Newest"]
+
+# Manifests kept in memory per store for the life of the process: a manifest is named by the
+# digest of its bytes, so a kept one is the only value it can correctly have.
+MANIFESTS_KEPT = 256
+_kept: dict[str, OrderedDict[Digest, Manifest]] = {}
+_kept_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,21 +70,21 @@ class Found:
 @dataclass(frozen=True, slots=True)
 class Located:
     """A live version a reference names: its record, manifest and aliases (``latest`` first
-    when it is the newest, then its custom aliases, sorted)."""
+    when it is the newest, then its custom aliases, sorted), or a function reading them
+    when first asked (a resolve does not pay for them)."""
 
     record: VersionRecord
     manifest: Manifest
-    aliases: list[str]
+    aliases: list[str] | Callable[[], list[str]]
 
 
-class Catalog(LineageRecords):
+class Catalog(HeadRecords):
     """The records of the store behind ``backend``."""
 
     def __init__(self, backend: Backend) -> None:
         super().__init__(backend)
         self._desc: StoreDescriptor | None = None
-        self._records: dict[tuple[str, str, int], VersionRecord] = {}
-        self._manifests: dict[Digest, Manifest] = {}
+        self._manifests: OrderedDict[Digest, Manifest] = OrderedDict()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ the store descriptor
@@ -95,6 +100,10 @@ class Catalog(LineageRecords):
             except KeyNotFoundError:
                 return None
             self._desc = self.backend.set_layout(raw)
+            # Stores made before ids were given one are known by their descriptor's bytes.
+            store_id = self._desc.id or f"bytes-{hash_bytes(raw, DEFAULT_ALGORITHM).hex[:32]}"
+            with _kept_lock:
+                self._manifests = _kept.setdefault(store_id, self._manifests)
         return self._desc
 
     def require_store(self) -> StoreDescriptor:
@@ -112,7 +121,7 @@ class Catalog(LineageRecords):
         """The descriptor, written first if the store has none (create-if-absent, so writers agree)."""
         if (desc := self.descriptor()) is not None:
             return desc
-        made = StoreDescriptor(codec.STORE_FORMAT, DEFAULT_ALGORITHM, 1, codec.utcnow())
+        made = StoreDescriptor(codec.STORE_FORMAT, DEFAULT_ALGORITHM, 1, codec.utcnow(), uuid.uuid4().hex)
         self.backend.create(layout.DESCRIPTOR, made.to_bytes())
         return self.require_store()
 
@@ -145,50 +154,20 @@ class Catalog(LineageRecords):
         deleted = set(_seqs(self.backend.listdir(layout.tombstones_dir(project, name))))
         return [n for n in numbers if n not in deleted], deleted
 
-    def version(self, project: str, name: str, number: int) -> VersionRecord:
-        """The record of ``project/name:v<number>``; :class:`ArtifactNotFoundError` if absent."""
-        at = (project, name, number)
-        rec = self._records.get(at)
-        if rec is None:
-            key = layout.version_record(project, name, number)
-            try:
-                data = self.backend.read(key)
-            except KeyNotFoundError:
-                raise ArtifactNotFoundError(f"{project}/{name}:v{number} not found in store {self.url}") from None
-            rec = VersionRecord.from_bytes(data, f"version record {key}", at=at)
-            self._records[at] = rec
-        return rec
-
-    def versions(self, project: str, name: str, numbers: list[int]) -> dict[int, VersionRecord]:
-        """The records of ``numbers`` that exist, those not read yet read in one batch."""
-        missing = [n for n in numbers if (project, name, n) not in self._records]
-        keys = [layout.version_record(project, name, n) for n in missing]
-        for n, (key, data) in zip(missing, self.backend.read_many(keys).items(), strict=True):
-            if data is not None:
-                self._records[(project, name, n)] = VersionRecord.from_bytes(
-                    data, f"version record {key}", at=(project, name, n)
-                )
-        return {n: rec for n in numbers if (rec := self._records.get((project, name, n))) is not None}
-
-    def create_version(self, record: VersionRecord) -> bool:
-        """Write a new version record if its number is free; True if this call made it."""
-        key = layout.version_record(record.project, record.name, record.version)
-        if not self.backend.create(key, record.to_bytes()):
-            return False
-        self._records[(record.project, record.name, record.version)] = record
-        return True
-
     def find_version(self, ident: ArtifactVersionId) -> int | None:
         """This store's number for the version ``ident`` names: the same number if it holds
-        the same manifest, else any version with that manifest (versions copied from another
-        store keep their manifest but not always their number)."""
-        numbers = self.version_numbers(ident.project, ident.name)
-        same = ident.version in numbers and self.version(ident.project, ident.name, ident.version)
-        if same and same.manifest == ident.manifest:
+        the same manifest (one read), else any version with that manifest (versions copied
+        from another store keep their manifest but not always their number: every record is
+        read, newest first)."""
+        same = self.versions(ident.project, ident.name, [ident.version]).get(ident.version)
+        if same is not None and same.manifest == ident.manifest:
             return ident.version
-        for n, rec in self.versions(ident.project, ident.name, numbers).items():
-            if rec.manifest == ident.manifest:
-                return n
+        top = self.newest(ident.project, ident.name).version
+        for hi in range(top, -1, -256):
+            numbers = list(range(hi, max(hi - 256, -1), -1))
+            for n, rec in self.versions(ident.project, ident.name, numbers).items():
+                if rec.manifest == ident.manifest:
+                    return n
         return None
 
     def find(self, ident: ArtifactVersionId) -> Found:
@@ -211,76 +190,130 @@ class Catalog(LineageRecords):
 
     def locate(self, ref: ArtifactRef) -> Located:
         """The live version ``project/name:tag`` names (``latest``, ``v<N>`` or a custom alias);
-        :class:`ArtifactNotFoundError` naming why not."""
+        :class:`ArtifactNotFoundError` naming why not.
+
+        Three rounds of requests at most, whatever the history: ``v<N>`` reads its record and
+        tombstone together; ``latest`` and an alias read their hint first (checked, see
+        :meth:`newest`). Then the manifest. Its aliases are read when first asked for.
+        """
         assert ref.project is not None
         project, name = ref.project, ref.name
-        numbers, deleted = self.live_numbers(project, name)
-        if not numbers:
-            what = "has only deleted versions" if deleted else "not found"
-            raise ArtifactNotFoundError(f"artifact {project}/{name} {what} in store {self.url}")
-        latest = numbers[-1]
-        aliases = {a: v for a, v in self.aliases(project, name).items() if v not in deleted}
-        if ref.tag == LATEST:
-            number = latest
-        elif ref.version is not None:
+        if ref.version is not None:
             number = ref.version
-            if number in deleted:
-                stone = self.tombstone(project, name, number)
-                when = f" at {stone.deleted_at}" if stone else ""
-                raise ArtifactNotFoundError(f"{ref} was deleted{when} from store {self.url}")
-            if number not in numbers:
-                raise ArtifactNotFoundError(f"{ref} not found in store {self.url}: the newest version is v{latest}")
-        elif ref.tag in aliases:
-            number = aliases[ref.tag]
+            self._read(project, name, [number], [number])
+            if self.deleted_known(project, name, number):
+                raise ArtifactNotFoundError(
+                    f"{ref} was deleted{self._when(project, name, number)} from store {self.url}"
+                )
+            if number not in self.versions(project, name, [number]):
+                newest = self.newest(project, name)
+                if newest.live is None:
+                    raise self._no_versions(project, name, newest)
+                raise ArtifactNotFoundError(
+                    f"{ref} not found in store {self.url}: the newest version is v{newest.live}"
+                )
+        elif ref.tag == LATEST:
+            newest = self.newest(project, name)
+            if newest.live is None:
+                raise self._no_versions(project, name, newest)
+            number = newest.live
         else:
-            known = ", ".join(sorted(aliases)) or "none"
-            raise ArtifactNotFoundError(f"alias {ref.tag!r} is not set on {project}/{name} (aliases: {known})")
-        return self._located(project, name, number, aliases, latest)
+            target = self.alias_target(project, name, ref.tag)
+            if target is None:
+                known = ", ".join(sorted(self.aliases(project, name))) or "none"
+                if known == "none" and (newest := self.newest(project, name)).live is None:
+                    raise self._no_versions(project, name, newest)
+                raise ArtifactNotFoundError(f"alias {ref.tag!r} is not set on {project}/{name} (aliases: {known})")
+            number = target
+        rec = self.version(project, name, number)
+        return Located(rec, self.version_manifest(rec), lambda: self.version_aliases(project, name, number))
+
+    def _when(self, project: str, name: str, number: int) -> str:
+        stone = self.tombstone(project, name, number)
+        return f" at {stone.deleted_at}" if stone else ""
+
+    def _no_versions(self, project: str, name: str, newest: Newest) -> ArtifactNotFoundError:
+        what = "has only deleted versions" if newest.version >= 0 else "not found"
+        return ArtifactNotFoundError(f"artifact {project}/{name} {what} in store {self.url}")
+
+    def version_aliases(self, project: str, name: str, number: int) -> list[str]:
+        """The aliases of ``project/name:v<number>``: ``latest`` if it is the newest live
+        version, then its custom aliases, sorted."""
+        latest = self.newest(project, name).live
+        custom = sorted(a for a, v in self.aliases(project, name).items() if v == number)
+        return ([LATEST] if number == latest else []) + custom
 
     def live_versions(
         self, project: str, name: str, *, limit: int | None = None, before: int | None = None
     ) -> list[Located]:
         """The live versions of ``project/name`` numbered below ``before`` (if given): all of
         them oldest first, or with ``limit`` the newest ``limit`` of them, newest first. Only
-        the records and manifests returned are read (in one batch)."""
-        numbers, _ = self.live_numbers(project, name)
-        if not numbers:
-            raise ArtifactNotFoundError(f"artifact {project}/{name} not found in store {self.url}")
-        latest = numbers[-1]
-        if before is not None:
-            numbers = [n for n in numbers if n < before]
-        if limit is not None:
-            numbers = numbers[::-1][:limit]
+        the records and manifests returned are read, each kind in one round of requests,
+        after the newest version and one listing of the tombstones."""
+        newest = self.newest(project, name)
+        if newest.live is None:
+            raise self._no_versions(project, name, newest)
+        deleted = set(_seqs(self.backend.listdir(layout.tombstones_dir(project, name))))
+        top = newest.live if before is None else min(newest.live, before - 1)
+        numbers = [n for n in range(top, -1, -1) if n not in deleted]
+        numbers = numbers[:limit] if limit is not None else numbers[::-1]
         aliases = self.aliases(project, name)
-        self.versions(project, name, numbers)
-        return [self._located(project, name, n, aliases, latest) for n in numbers]
+        recs = self.versions(project, name, numbers)
+        manifests = self.manifests([recs[n].manifest for n in numbers if n in recs])
+        out = []
+        for n in numbers:
+            rec = self.version(project, name, n)
+            names = ([LATEST] if n == newest.live else []) + sorted(a for a, v in aliases.items() if v == n)
+            man = manifests.get(rec.manifest) or self.version_manifest(rec)
+            self._check_manifest(rec, man)
+            out.append(Located(rec, man, names))
+        return out
 
-    def _located(self, project: str, name: str, number: int, aliases: dict[str, int], latest: int) -> Located:
-        rec = self.version(project, name, number)
-        names = ([LATEST] if number == latest else []) + sorted(a for a, v in aliases.items() if v == number)
-        return Located(rec, self.version_manifest(rec), names)
+    def summaries(self, project: str, names: list[str], workers: int = 16) -> dict[str, tuple[Newest, int]]:
+        """For each artifact of ``names``: its newest version and how many are live, every
+        artifact at once (each is a few rounds of requests)."""
 
-    # ------------------------------------------------------------------ tombstones
-    def tombstone(self, project: str, name: str, number: int) -> Tombstone | None:
-        key = layout.tombstone(project, name, number)
-        try:
-            return Tombstone.from_bytes(self.backend.read(key), f"tombstone {key}", version=number)
-        except KeyNotFoundError:
-            return None
+        def one(name: str) -> tuple[Newest, int]:
+            newest = self.newest(project, name)
+            if newest.live is None:
+                return newest, 0
+            deleted = [
+                n for n in _seqs(self.backend.listdir(layout.tombstones_dir(project, name))) if n <= newest.version
+            ]
+            return newest, newest.version + 1 - len(deleted)
 
-    def add_tombstone(self, project: str, name: str, stone: Tombstone) -> bool:
-        """Mark ``project/name:v<stone.version>`` deleted; True if this call did."""
-        return self.backend.create(layout.tombstone(project, name, stone.version), stone.to_bytes())
+        with ThreadPoolExecutor(max(1, min(workers, len(names)))) as pool:
+            return dict(zip(names, pool.map(one, names), strict=True))
 
     # ------------------------------------------------------------------ manifests
     def manifest(self, digest: Digest) -> Manifest:
         """The manifest with ``digest``, its bytes checked against it (:class:`IntegrityError`)."""
-        man = self._manifests.get(digest)
+        with _kept_lock:
+            man = self._manifests.get(digest)
         if man is None:
             key = layout.manifest(digest)
             man = Manifest.from_bytes(self.manifest_bytes(digest), f"manifest {key}")
-            self._manifests[digest] = man
+            self._keep(digest, man)
         return man
+
+    def manifests(self, digests: list[Digest]) -> dict[Digest, Manifest]:
+        """Several manifests, those not in memory read in one round of requests."""
+        with _kept_lock:
+            out = {d: m for d in digests if (m := self._manifests.get(d)) is not None}
+        todo = {layout.manifest(d): d for d in digests if d not in out}
+        for key, data in (self.backend.read_many(list(todo)) if todo else {}).items():
+            d = todo[key]
+            if data is not None and hash_bytes(data, d.algorithm) == d:
+                out[d] = Manifest.from_bytes(data, f"manifest {key}")
+                self._keep(d, out[d])
+        return out
+
+    def _keep(self, digest: Digest, man: Manifest) -> None:
+        with _kept_lock:
+            self._manifests[digest] = man
+            self._manifests.move_to_end(digest)
+            while len(self._manifests) > MANIFESTS_KEPT:
+                self._manifests.popitem(last=False)
 
     def manifest_bytes(self, digest: Digest) -> bytes:
         """The encoded manifest with ``digest``, checked against it."""
@@ -296,56 +329,22 @@ class Catalog(LineageRecords):
     def version_manifest(self, rec: VersionRecord) -> Manifest:
         """The manifest of ``rec``, which must name the same artifact and type."""
         man = self.manifest(rec.manifest)
+        self._check_manifest(rec, man)
+        return man
+
+    def _check_manifest(self, rec: VersionRecord, man: Manifest) -> None:
         if (man.name, man.type) != (rec.name, rec.type):
             raise MisplacedRecordError(
                 f"{rec.qualified_name} in store {self.url}: its manifest {rec.manifest.short} is of "
                 f"{man.name!r} (type {man.type!r}), not {rec.name!r} (type {rec.type!r})"
             )
-        return man
 
     def put_manifest(self, manifest: Manifest, data: bytes) -> Digest:
-        """Store an encoded manifest (if absent) and return its digest."""
+        """Store an encoded manifest (create-if-absent: one request) and return its digest."""
         digest = hash_bytes(data, manifest.algorithm)
-        key = layout.manifest(digest)
-        if not self.backend.exists(key):
-            self.backend.write(key, data)
-        self._manifests.setdefault(digest, manifest)  # read back at once by log_artifact
+        self.backend.create(layout.manifest(digest), data)
+        self._keep(digest, manifest)  # read back at once by log_artifact
         return digest
-
-    # ------------------------------------------------------------------ aliases
-    def aliases(self, project: str, name: str) -> dict[str, int]:
-        """Custom alias -> version, from the newest event of each alias (removed ones left out)."""
-        adir = layout.aliases_dir(project, name)
-        tops: dict[str, str] = {}
-        for alias in self.backend.listdir(adir):
-            seqs = _seqs(self.backend.listdir(f"{adir}/{alias}"))
-            if seqs:
-                tops[alias] = layout.alias_event(project, name, alias, seqs[-1])
-        out: dict[str, int] = {}
-        found = self.backend.read_many(tops.values())
-        for alias, key in tops.items():
-            data = found[key]
-            if data is None:
-                continue
-            ev = AliasEvent.from_bytes(data, f"alias event {key}", alias=alias)
-            if ev.version is not None:
-                out[ev.alias] = ev.version
-        return out
-
-    def set_alias(self, project: str, name: str, alias: str, version: int | None, run_id: str | None) -> None:
-        """Append an alias event pointing ``alias`` at ``version`` (None removes the alias);
-        nothing is written when it already points there."""
-        seqs = _seqs(self.backend.listdir(layout.alias_dir(project, name, alias)))
-        seq = seqs[-1] + 1 if seqs else 0
-        if seqs:
-            key = layout.alias_event(project, name, alias, seq - 1)
-            if AliasEvent.from_bytes(self.backend.read(key), f"alias event {key}", alias=alias).version == version:
-                return
-        while True:
-            event = AliasEvent(alias, version, codec.utcnow(), run_id)
-            if self.backend.create(layout.alias_event(project, name, alias, seq), event.to_bytes()):
-                return
-            seq += 1
 
     # ------------------------------------------------------------------ content claims
     def claims(self, project: str, name: str, content: Digest) -> Claims:

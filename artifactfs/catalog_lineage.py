@@ -76,6 +76,17 @@ class LineageRecords:
             self._finished_runs[(project, run_id)] = run
         return run
 
+    def run_records(self, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], RunRecord]:
+        """The records of the runs ``wanted`` ((project, id) pairs) that exist, in one round."""
+        out = {w: self._finished_runs[w] for w in wanted if w in self._finished_runs}
+        keys = {layout.run_record(p, i): (p, i) for p, i in dict.fromkeys(wanted) if (p, i) not in out}
+        for key, data in (self.backend.read_many(list(keys)) if keys else {}).items():
+            if data is not None:
+                run = out[keys[key]] = RunRecord.from_bytes(data, f"run record {key}", at=keys[key])
+                if run.status != "running":  # a finished run's record no longer changes
+                    self._finished_runs[keys[key]] = run
+        return out
+
     def runs(self, project: str) -> list[RunRecord]:
         """The runs of a project, oldest first."""
         suffix = ".msgpack"

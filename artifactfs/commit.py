@@ -199,6 +199,10 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
     catalog = store.catalog
     deadline: float | None = None
     token = uuid.uuid4().hex
+    # Every version is made under a claim, and claims are numbered from 0: if claim 0 is free,
+    # no writer ever committed this content, and taking it spares listing the claims.
+    if catalog.claim(project, name, content, 0, ContentClaim(token, time.time(), NODE, os.getpid())):
+        return None, 0
     while True:
         found = catalog.claims(project, name, content)
         claims, done = found.claimed, found.resolved
@@ -232,13 +236,19 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
 
 def _version_with_content(store: Store, project: str, name: str, content: Digest, since: float) -> int | None:
     """A live version with this content created after ``since`` (epoch seconds), newest first."""
-    live, _ = store.catalog.live_numbers(project, name)
-    for n in reversed(live):
-        rec = store.catalog.version(project, name, n)
-        if rec.content == content:
-            return n
-        if codec.timestamp(rec.created_at) < since - 1:
-            break
+    catalog = store.catalog
+    top = catalog.newest(project, name).version
+    for hi in range(top, -1, -64):
+        numbers = list(range(hi, max(hi - 64, -1), -1))
+        recs = catalog.versions(project, name, numbers)
+        deleted = catalog.deleted(project, name, numbers)
+        for n in numbers:
+            if (rec := recs.get(n)) is None:
+                continue
+            if rec.content == content and n not in deleted:
+                return n
+            if codec.timestamp(rec.created_at) < since - 1:
+                return None
     return None
 
 
@@ -258,7 +268,7 @@ def commit(
     had a version, which is then returned).
     """
     store.catalog.ensure_store()
-    check_type(store.catalog, project, draft.name, draft.type)
+    number = check_type(store.catalog, project, draft.name, draft.type)
     # Held from before the first look at what the store has until the version exists, so a gc
     # never deletes a blob or manifest this commit re-uses (leases.py).
     with commit_lease(store.backend, store.lease_ttl) as lease:
@@ -283,6 +293,7 @@ def commit(
             aliases=aliases,
             content=content,
             lease=lease,
+            number=number,
         )
 
 
@@ -298,12 +309,14 @@ def publish(
     origin: dict[str, object] | None = None,
     content: Digest | None = None,
     lease: Held,
+    number: int | None = None,
 ) -> tuple[VersionRecord, bool]:
     """Make a version of a manifest whose blobs are already in the store.
 
     Writes the manifest, claims its content digest, allocates the version record, then moves
     the aliases. Returns the record and whether it is new. ``lease`` is the commit lease held
-    since the blobs were found or sent; it is checked before the version is made.
+    since the blobs were found or sent; it is checked before the version is made. ``number``
+    is the version number to try first (from :func:`check_type`).
     """
     catalog = store.catalog
     name = manifest.name
@@ -317,8 +330,14 @@ def publish(
         record = catalog.version(project, name, existing)
         is_new = False
     else:
-        record = _allocate_version(store, project, manifest, manifest_digest, content, run_project, run_id, origin)
-        catalog.resolve_claim(project, name, content, seq, record.version)
+        record = _allocate_version(
+            store, project, manifest, manifest_digest, content, run_project, run_id, origin, number
+        )
+        # After the version record, the hint and the claim's resolution are independent: sent together.
+        with ThreadPoolExecutor(1) as pool:
+            hinted = pool.submit(catalog.committed, record)
+            catalog.resolve_claim(project, name, content, seq, record.version)
+            hinted.result()
         is_new = True
         _index_references(catalog, manifest, record)
     for alias in aliases:
@@ -334,13 +353,13 @@ def _index_references(catalog: Catalog, manifest: Manifest, record: VersionRecor
             catalog.mark_referenced(up.project, up.name, target, record.version_id)
 
 
-def check_type(catalog: Catalog, project: str, name: str, type_: str) -> None:
-    """Refuse a version of another type than the artifact's newest (:class:`ArtifactTypeError`)."""
-    numbers = catalog.version_numbers(project, name)
-    if numbers:
-        existing = catalog.version(project, name, numbers[-1]).type
-        if existing != type_:
-            raise ArtifactTypeError(f"{project}/{name} has type {existing!r}; cannot log a version of type {type_!r}")
+def check_type(catalog: Catalog, project: str, name: str, type_: str) -> int:
+    """Refuse a version of another type than the artifact's (:class:`ArtifactTypeError`);
+    return the number a new version should try (every version has the type of the first)."""
+    number, below = catalog.next_number(project, name)
+    if below is not None and below.type != type_:
+        raise ArtifactTypeError(f"{project}/{name} has type {below.type!r}; cannot log a version of type {type_!r}")
+    return number
 
 
 def _allocate_version(
@@ -352,11 +371,11 @@ def _allocate_version(
     run_project: str | None,
     run_id: str | None,
     origin: dict[str, object] | None,
+    number: int | None = None,
 ) -> VersionRecord:
-    """Create ``versions/<N+1>`` with create-if-absent, retrying on conflict."""
+    """Create ``versions/<N+1>`` with create-if-absent; after a conflict, find the new end."""
     name = manifest.name
-    numbers = store.catalog.version_numbers(project, name)
-    n = numbers[-1] + 1 if numbers else 0
+    n = number if number is not None else store.catalog.next_number(project, name)[0]
     for _ in range(10_000):
         record = VersionRecord(
             project=project,
@@ -374,5 +393,5 @@ def _allocate_version(
         )
         if store.catalog.create_version(record):
             return record
-        n += 1
+        n = store.catalog.next_number(project, name, after=n)[0]
     raise StoreError(f"could not allocate a version of {project}/{name} in store {store.url}")

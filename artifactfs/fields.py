@@ -34,6 +34,8 @@ MAX_BYTES = {
     "used-by": 4 << 10,
     "referenced-by": 4 << 10,
     "lease": 4 << 10,
+    "hint": 4 << 10,
+    "tail": 4 << 10,
     "run": 16 << 20,
     "manifest": 1 << 30,  # until manifests are sharded; see docs/format.md
 }

@@ -41,7 +41,10 @@ __all__ = [
     "used_by_dir",
     "used_by_marker",
     "version_record",
+    "version_hint",
     "versions_dir",
+    "alias_hint",
+    "deleted_tail",
 ]
 
 DESCRIPTOR = "artifactfs.msgpack"
@@ -121,6 +124,11 @@ def version_record(project: str, name: str, number: int) -> str:
     return f"{versions_dir(project, name)}/{_seq(number)}.msgpack"
 
 
+def version_hint(project: str, name: str) -> str:
+    """The newest version number its writer saw: a hint, overwritten, never trusted (hints.py)."""
+    return f"{artifact_dir(project, name)}/hints/latest.msgpack"
+
+
 def tombstones_dir(project: str, name: str) -> str:
     return f"{artifact_dir(project, name)}/tombstones"
 
@@ -128,6 +136,11 @@ def tombstones_dir(project: str, name: str) -> str:
 def tombstone(project: str, name: str, number: int) -> str:
     """Marks version ``number`` deleted; the version record itself is never rewritten."""
     return f"{tombstones_dir(project, name)}/{_seq(number)}.msgpack"
+
+
+def deleted_tail(project: str, name: str, number: int) -> str:
+    """Says which versions up to ``number`` are all deleted (hints.DeletedTail)."""
+    return f"{artifact_dir(project, name)}/hints/tail-{_seq(number)}.msgpack"
 
 
 def claim_dir(project: str, name: str, content: Digest) -> str:
@@ -155,6 +168,11 @@ def aliases_dir(project: str, name: str) -> str:
 
 def alias_event(project: str, name: str, alias: str, seq: int) -> str:
     return f"{alias_dir(project, name, alias)}/{_seq(seq)}.msgpack"
+
+
+def alias_hint(project: str, name: str, alias: str) -> str:
+    """The alias's newest event its writer saw: a hint, overwritten, never trusted (hints.py)."""
+    return f"{artifact_dir(project, name)}/hints/alias-{alias}.msgpack"
 
 
 def runs_dir(project: str) -> str:

@@ -44,17 +44,21 @@ class StoreDescriptor:
     algorithm: str
     blob_levels: int  # 1: blobs/<alg>/<ab>/<hex> (format 2); 2: blobs/<alg>/<ab>/<cd>/<hex> (format 1)
     created_at: str | None = None
+    # A random id given when the store is made: what process-wide caches are keyed by, as a
+    # store deleted and made again at the same URL is another store. None in older stores.
+    id: str | None = None
 
     def to_bytes(self) -> bytes:
-        return codec.encode(
-            {
-                "format": self.format,
-                "kind": "store",
-                "algorithm": self.algorithm,
-                "blob_levels": self.blob_levels,
-                "created_at": self.created_at,
-            }
-        )
+        d: dict[str, object] = {
+            "format": self.format,
+            "kind": "store",
+            "algorithm": self.algorithm,
+            "blob_levels": self.blob_levels,
+            "created_at": self.created_at,
+        }
+        if self.id is not None:
+            d["id"] = self.id
+        return codec.encode(d)
 
     @classmethod
     def from_bytes(cls, data: bytes, what: str) -> StoreDescriptor:
@@ -71,7 +75,8 @@ class StoreDescriptor:
                 f"{what} keeps its blobs in {levels!r} levels of folders, a layout this artifactfs does not "
                 "know: upgrade artifactfs before reading or collecting this store"
             )
-        return cls(fmt, algorithm, levels, codec.get_str(d, "created_at", what, optional=True))
+        store_id = codec.get_str(d, "id", what, optional=True)
+        return cls(fmt, algorithm, levels, codec.get_str(d, "created_at", what, optional=True), store_id)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import secrets
 import subprocess
 import time
 import traceback
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from types import TracebackType
@@ -142,7 +143,7 @@ class Run:
             aliases=checked,
             callback=callback,
         )
-        logged = self.store.artifact(record.qualified_name)
+        logged = self.store.logged_version(record)
         self._record = self._record.with_output(logged.version_id)
         self._save()
         return logged
@@ -156,8 +157,13 @@ class Run:
         art = self.store.artifact(ref, type=type, project=self.project)
         ident = art.version_id
         self._record = self._record.with_input(ident)
-        self._save()
-        self.store.catalog.mark_used(ident.project, ident.name, ident.version, self.project, self.id)
+        # Two independent writes, sent together: the run's record and the version's used-by index.
+        with ThreadPoolExecutor(1) as pool:
+            marked = pool.submit(
+                self.store.catalog.mark_used, ident.project, ident.name, ident.version, self.project, self.id
+            )
+            self._save()
+            marked.result()
         return art
 
     def log_code(

@@ -81,11 +81,13 @@ elif point == "blob-40":
 elif point == "large-blob":
     patch_backend("adopt", "blobs/", 1, 1) if local else patch_large_upload()
 elif point == "manifest":
-    patch_backend("write", "manifests/", 1, 0)
+    patch_backend("create", "manifests/", 1, 0)
 elif point == "claim":
     patch_backend("create", ".claim", 1, 0)
 elif point == "version-record":
     patch_backend("create", "versions/", 1, 0)
+elif point == "hint":
+    patch_backend("write", "hints/latest", 1, 0)
 elif point == "claim-resolution":
     patch_backend("create", "digests/", 2, 0)
 elif point == "alias":

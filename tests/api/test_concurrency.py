@@ -7,7 +7,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+import pytest
+
 import artifactfs as afs
+from artifactfs import layout
+from artifactfs.hints import VersionHint
 from tests.timeouts import HANG
 
 WRITER = textwrap.dedent(
@@ -97,3 +101,22 @@ def test_concurrent_alias_moves(shared_store_url: str, tmp_path: Path) -> None:
     assert st.verify() == []
     events = st.backend.listdir("projects/p/artifacts/ds/aliases/best")
     assert 1 <= len(events) <= 40 and len(events) == len(set(events))
+
+
+@pytest.mark.parametrize("hint", ["stale", "past-the-end"])
+def test_concurrent_writers_behind_a_wrong_hint(shared_store_url: str, tmp_path: Path, hint: str) -> None:
+    """A hint left behind by a writer (stale), or written by a hostile one past the end: the
+    writers that start from it still take dense, unique numbers, and readers see them all."""
+    store = shared_store_url
+    assert run_writers(store, ["first", "second", "third"][:1], tmp_path) == ["v0"]
+    assert run_writers(store, ["second"], tmp_path) == ["v1"]
+    assert run_writers(store, ["third"], tmp_path) == ["v2"]
+    st = afs.open_store(store)
+    wrong = VersionHint(0, 0) if hint == "stale" else VersionHint(10**6, 10**6)
+    st.backend.write(layout.version_hint("p", "ds"), wrong.to_bytes())
+    outs = run_writers(store, [f"payload {i}" for i in range(6)], tmp_path)
+    assert sorted(outs, key=lambda v: int(v[1:])) == [f"v{i}" for i in range(3, 9)]
+    fresh = afs.open_store(store)
+    assert fresh.catalog.version_numbers("p", "ds") == list(range(9))
+    assert fresh.artifact("p/ds:latest").version == "v8"
+    assert [v.version for v in fresh.versions("p", "ds", limit=3)] == ["v8", "v7", "v6"]

@@ -26,6 +26,7 @@ POINTS = {
     "manifest": False,
     "claim": False,
     "version-record": False,
+    "hint": True,  # killed after its version record, before the newest-version hint
     "claim-resolution": True,
     "alias": True,
 }
