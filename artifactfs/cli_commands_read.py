@@ -63,15 +63,28 @@ def info(ctx: click.Context, as_json: bool) -> None:
 @click.command("ls")
 @click.argument("path", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--limit",
+    type=click.IntRange(min=1),
+    default=50,
+    show_default=True,
+    help="Versions of PROJECT/NAME to list: the newest ones.",
+)
+@click.option("--before", metavar="VERSION", help="List the versions older than this one (v123 or 123).")
+@click.option("--all", "all_versions", is_flag=True, help="List every version (reads every record).")
 @click.pass_context
-def ls(ctx: click.Context, path: str | None, as_json: bool) -> None:
+def ls(ctx: click.Context, path: str | None, as_json: bool, limit: int, before: str | None, all_versions: bool) -> None:
     """List projects, the artifacts of PROJECT, or the versions of PROJECT/NAME.
+
+    Versions are listed a page at a time: the newest --limit of them (oldest of the page
+    first); --before continues with older ones.
 
     \b
     Examples:
       artifactfs ls
       artifactfs ls sentiment-analysis
       artifactfs ls sentiment-analysis/processed-dataset
+      artifactfs ls sentiment-analysis/processed-dataset --before v950
     """
     store = open_store(ctx.obj["store"])
     rows: list[dict[str, Any]]
@@ -81,11 +94,26 @@ def ls(ctx: click.Context, path: str | None, as_json: bool) -> None:
         rows = artifact_rows(store.artifacts(path))
     else:
         project, name = path.split("/", 1)
-        rows = version_rows(store.versions(project, name))
+        below = _version_number(before) if before is not None else None
+        if all_versions:
+            rows = version_rows(store.versions(project, name, before=below))
+        else:
+            page = store.versions(project, name, limit=limit + 1, before=below)
+            rows = version_rows(page[:limit][::-1])
+            if len(page) > limit:
+                oldest = page[limit - 1].version
+                click.echo(f"(the newest {limit} listed; older ones: artifactfs ls {path} --before {oldest})", err=True)
     if as_json:
         echo_json(rows)
         return
     echo_rows(rows)
+
+
+def _version_number(text: str) -> int:
+    digits = text.removeprefix("v")
+    if not digits.isdigit():
+        raise click.BadParameter(f"{text!r} is not a version (v123 or 123)", param_hint="--before")
+    return int(digits)
 
 
 @click.command()

@@ -47,8 +47,14 @@ class DataSource:
         found = sorted(self.store.artifacts(project), key=lambda a: (a.type, a.name))
         return [ArtifactItem(a.project, a.name, a.type, a.version_count, a.latest_version, a.updated_at) for a in found]
 
-    def versions(self, project: str, name: str) -> list[VersionItem]:
-        """The live versions of ``project/name``, oldest first."""
+    def versions(
+        self, project: str, name: str, limit: int | None = None, before: int | None = None
+    ) -> list[VersionItem]:
+        """The live versions of ``project/name``: all of them oldest first, or a page of
+        ``limit`` newest first (``before`` a version number to continue below). The runs that
+        logged them are read together, once per page."""
+        found = self.store.versions(project, name, limit=limit, before=before)
+        runs = self.store.logging_runs(found)
         return [
             VersionItem(
                 v.qualified_name,
@@ -57,9 +63,9 @@ class DataSource:
                 v.size,
                 len(v.entries),
                 v.created_at,
-                _logged_by(v),
+                _run_view(r) if (r := runs.get(v.qualified_name)) else None,
             )
-            for v in self.store.versions(project, name)
+            for v in found
         ]
 
     def version(self, ref: str) -> VersionView:

@@ -119,3 +119,26 @@ def test_cli_reference_matches_help(monkeypatch: pytest.MonkeyPatch) -> None:
     assert (root / "docs" / "cli.md").read_text() == mod.render(), (
         "run: COLUMNS=100 python scripts/cli_reference.py > docs/cli.md"
     )
+
+
+def test_ls_lists_versions_a_page_at_a_time(tmp_path: Path) -> None:
+    from tests.history import NEWEST_DELETED, grow
+
+    store = str(tmp_path / "s")
+    grow(store, tmp_path / "cache", (70, 3, 1), tmp_path / "w.bin")
+    live = [a.version for a in afs.open_store(store).versions("p", "ckpt")]
+    runner = CliRunner()
+
+    def listed(*args: str) -> tuple[list[str], str]:
+        res = runner.invoke(cli, ["--store", store, "ls", "p/ckpt", "--json", *args], obj={})
+        assert res.exit_code == 0, res.output
+        return [r["version"] for r in json.loads(res.stdout)], res.stderr
+
+    page, note = listed()
+    assert page == live[-50:]  # the newest 50, oldest of the page first
+    assert f"--before {live[-50]}" in note
+    assert listed("--before", live[-50])[0] == live[:-50]
+    assert listed("--limit", "5")[0] == live[-5:]
+    assert listed("--all")[0] == live and len(live) == 70 - NEWEST_DELETED - 1
+    res = runner.invoke(cli, ["--store", store, "ls", "p/ckpt", "--before", "vX"], obj={})
+    assert res.exit_code == 2 and "vX" in res.output

@@ -301,3 +301,28 @@ async def test_text_from_a_store_is_shown_as_text_never_markup(tmp_path: Path) -
         await settle(pilot)
         assert HOSTILE.replace('"', '\\"') in text_of(app.screen.query_one("#summary", Static))
         assert app.is_running  # [@click=app.quit] was never acted on
+
+
+async def test_versions_list_pages_through_a_long_history(tmp_path: Path) -> None:
+    from tests.history import NEWEST_DELETED, grow
+
+    url = str(tmp_path / "store")
+    grow(url, tmp_path / "cache", (130, 3, 5), tmp_path / "w.bin")
+    app = BrowserApp(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(VersionsScreen("p", "ckpt"))
+        await settle(pilot)
+        table = app.screen.query_one("#list", DataTable)
+        assert table.row_count == VersionsScreen.PAGE  # one page, newest first
+        assert str(table.get_row_at(0)[0]) == f"v{130 - NEWEST_DELETED - 1}"
+        await pilot.press("ctrl+end")  # onto the last row: the next page is fetched
+        await settle(pilot)
+        assert table.row_count == 2 * VersionsScreen.PAGE
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        await pilot.press("ctrl+end")
+        await settle(pilot)
+        live = len(afs.open_store(url).versions("p", "ckpt"))
+        assert table.row_count == live  # every live version, each once, and no more
+        assert str(table.get_row_at(live - 1)[0]) == "v0"

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from textual import work
 from textual.binding import Binding
-from textual.widgets import DataTable
+from textual.widgets import DataTable, Input
 
-from ..format import human, when
+from ..format import human, plain, when
 from ..messages import OpenArtifacts, OpenDiff, OpenRun, OpenRuns, OpenVersion, OpenVersions
+from ..views import VersionItem
 from .base import ListScreen, Row
 
 
@@ -45,31 +47,49 @@ class ArtifactsScreen(ListScreen):
 
 
 class VersionsScreen(ListScreen):
+    """The versions of an artifact, newest first, a page at a time: moving onto the last row
+    fetches the next page, so an artifact with 10,000 versions opens as fast as one with 10."""
+
     columns = ("version", "aliases", "size", "files", "created", "logged by")
     BINDINGS = [Binding("d", "diff", "Diff with previous")]
+    PAGE = 50
 
     def __init__(self, project: str, name: str) -> None:
         super().__init__(["projects", project, name])
         self.project, self.artifact_name = project, name
+        self.more = False  # whether older versions may remain to fetch
+        self.loading_more = False
 
     def fetch(self) -> list[Row]:
-        rows: list[Row] = []
-        for v in reversed(self.data.versions(self.project, self.artifact_name)):
-            run = v.logged_by
-            rows.append(
-                (
-                    v.qualified_name,
-                    (
-                        v.version,
-                        ", ".join(v.aliases),
-                        human(v.size),
-                        v.files,
-                        when(v.created_at),
-                        f"{run.name} ({run.job_type})" if run else "",
-                    ),
-                )
-            )
-        return rows
+        page = self.data.versions(self.project, self.artifact_name, limit=self.PAGE)
+        self.more = len(page) == self.PAGE
+        return [_version_row(v) for v in page]
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if self.more and not self.loading_more and self.rows and event.cursor_row >= event.data_table.row_count - 1:
+            self.loading_more = True
+            self.set_status("loading older versions…")
+            self._fetch_more(int(self.rows[-1][0].rsplit(":v", 1)[1]))
+
+    @work(thread=True, exclusive=True, group="more")
+    def _fetch_more(self, before: int) -> None:
+        try:
+            page = self.data.versions(self.project, self.artifact_name, limit=self.PAGE, before=before)
+        except Exception as e:  # shown to the user; the rows already shown stay
+            self.app.call_from_thread(self._failed, e)
+            self.loading_more = False
+            return
+        self.app.call_from_thread(self._append, [_version_row(v) for v in page], len(page) == self.PAGE)
+
+    def _append(self, rows: list[Row], more: bool) -> None:
+        self.rows += rows
+        self.more, self.loading_more = more, False
+        table = self.query_one("#list", DataTable)
+        needle = self.query_one("#filter", Input).value.lower()
+        for key, cells in rows:
+            if not needle or any(needle in str(c).lower() for c in cells):
+                table.add_row(*(plain(c) for c in cells), key=key)
+        self.set_status("")
 
     def open(self, key: str) -> None:
         self.post_message(OpenVersion(key))
@@ -81,6 +101,21 @@ class VersionsScreen(ListScreen):
             self.post_message(OpenDiff(keys[row + 1], keys[row]))
         else:
             self.notify("the oldest version has nothing before it")
+
+
+def _version_row(v: VersionItem) -> Row:
+    run = v.logged_by
+    return (
+        v.qualified_name,
+        (
+            v.version,
+            ", ".join(v.aliases),
+            human(v.size),
+            v.files,
+            when(v.created_at),
+            f"{run.name} ({run.job_type})" if run else "",
+        ),
+    )
 
 
 class RunsScreen(ListScreen):
