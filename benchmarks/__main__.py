@@ -3,6 +3,7 @@
     python -m benchmarks                   W1-W5, start-up and listing, 5 rounds, full sizes
     python -m benchmarks --peers           ... and pins, DVC and wandb (installed into .bench/venvs)
     python -m benchmarks --cloud           ... and W6 against the S3, GCS and Azure emulators
+    python -m benchmarks --history         ... and H1 and L40 (history at scale, behind a 40 ms proxy)
     python -m benchmarks --quick           tiny sizes, one round: checks that the suite still runs
     python -m benchmarks --results benchmarks/RESULTS.md    also write the report there
 
@@ -13,6 +14,8 @@ Workloads (generated deterministically under --workdir, nothing is downloaded):
   W4  a 1,000,000 × 10 DataFrame as a Table, written and read back    vs  raw pyarrow zstd Parquet
   W5  download W1 into an empty folder, cold then warm cache          vs  cp -r
   W6  W1 and one 1 GiB file against each cloud emulator               vs  fsspec put / get
+  H1  resolve and commit at 10 and 10,000 versions, each backend      requests and rounds per call
+  L40 the example pipeline and every browser query, 40 ms per request time per call
   I   python -c "import artifactfs"                                   vs  python -c pass
   L   artifactfs ls on a name with 1,000 versions                     vs  python -c pass
 
@@ -28,7 +31,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import cloud, suite
+from . import cloud, history, suite
 from .harness import Results, machine
 
 
@@ -47,6 +50,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cloud-big-mib", type=int, help="size of W6's large file (default 1024)")
     ap.add_argument("--backends", default="s3,gcs,azure", help="emulators for W6 (default s3,gcs,azure)")
     ap.add_argument("--cloud-workloads", default="small,big", help="W6 workloads (default small,big)")
+    ap.add_argument(
+        "--history", action="store_true", help="also run H1 and L40 (history at scale; 40 ms latency) on --backends"
+    )
     ap.add_argument("--workdir", type=Path, help="scratch folder, kept for reuse (default: a new temp folder)")
     ap.add_argument("--results", type=Path, help="also write the report to this markdown file")
     args = ap.parse_args(argv)
@@ -80,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
             workloads=tuple(args.cloud_workloads.split(",")),
         )
         targets += cloud.targets(backends)
+    if args.history:
+        if args.quick:
+            history.SIZES = {"10 versions": (10, 10, 2), "300 versions": (300, 60, 10)}
+        history.run(results, work, backends)
+        targets += history.targets(backends, big=list(history.SIZES)[-1])
 
     report = "\n".join(
         [

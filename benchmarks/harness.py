@@ -147,6 +147,8 @@ class Results:
             return statistics.median(m.seconds for m in ms)
         if target.metric == "rss_mib":
             return max(m.rss_kib for m in ms) / 1024
+        if target.metric.startswith("abs:"):  # a figure of its own, not a ratio
+            return statistics.median(m.extra[target.metric[4:]] for m in ms)
         rs = self.ratios(target.workload, target.tool, "seconds" if target.metric == "ratio" else target.metric)
         return statistics.median(rs) if rs else None
 

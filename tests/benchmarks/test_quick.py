@@ -13,7 +13,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_quick_benchmarks_run_and_report_every_workload(tmp_path: Path) -> None:
     report = tmp_path / "RESULTS.md"
-    args = ["--quick", "--cloud", "--workdir", str(tmp_path / "work"), "--results", str(report)]
+    args = ["--quick", "--cloud", "--history", "--workdir", str(tmp_path / "work"), "--results", str(report)]
     res = subprocess.run(
         [sys.executable, "-m", "benchmarks", *args],
         cwd=REPO,
@@ -29,5 +29,10 @@ def test_quick_benchmarks_run_and_report_every_workload(tmp_path: Path) -> None:
     for backend in ("s3", "gcs", "azure"):
         for op in ("put", "get"):
             assert f"| W6 {backend} small {op} " in text and f"| W6 {backend} big {op} " in text
+    for backend in ("local", "s3", "gcs", "azure"):
+        for op in ("latest", "v0", "best", "log"):
+            assert f"| H1 {backend} {op} " in text, (backend, op)
+    for backend in ("s3", "gcs", "azure"):
+        assert f"| L40 {backend} use_artifact " in text
     assert "| target | measured | met |" in text and "not measured" not in text
     assert text.startswith("Machine: ")
