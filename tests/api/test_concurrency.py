@@ -103,17 +103,21 @@ def test_concurrent_alias_moves(shared_store_url: str, tmp_path: Path) -> None:
     assert 1 <= len(events) <= 40 and len(events) == len(set(events))
 
 
-@pytest.mark.parametrize("hint", ["stale", "past-the-end"])
+@pytest.mark.parametrize("hint", ["missing", "stale", "past-the-end"])
 def test_concurrent_writers_behind_a_wrong_hint(shared_store_url: str, tmp_path: Path, hint: str) -> None:
-    """A hint left behind by a writer (stale), or written by a hostile one past the end: the
-    writers that start from it still take dense, unique numbers, and readers see them all."""
+    """No hint (a store made before them), a hint left behind by a writer (stale), or one
+    written by a hostile writer past the end: the writers that start from it still take
+    dense, unique numbers, and readers see them all."""
     store = shared_store_url
     assert run_writers(store, ["first", "second", "third"][:1], tmp_path) == ["v0"]
     assert run_writers(store, ["second"], tmp_path) == ["v1"]
     assert run_writers(store, ["third"], tmp_path) == ["v2"]
     st = afs.open_store(store)
-    wrong = VersionHint(0, 0) if hint == "stale" else VersionHint(10**6, 10**6)
-    st.backend.write(layout.version_hint("p", "ds"), wrong.to_bytes())
+    if hint == "missing":
+        st.backend.delete(layout.version_hint("p", "ds"))
+    else:
+        wrong = VersionHint(0, 0) if hint == "stale" else VersionHint(10**6, 10**6)
+        st.backend.write(layout.version_hint("p", "ds"), wrong.to_bytes())
     outs = run_writers(store, [f"payload {i}" for i in range(6)], tmp_path)
     assert sorted(outs, key=lambda v: int(v[1:])) == [f"v{i}" for i in range(3, 9)]
     fresh = afs.open_store(store)

@@ -220,3 +220,71 @@ def test_a_writer_killed_before_its_hint_hides_nothing(
     assert log(afs.open_store(shared_store_url), "v3", tmp_path).version == "v3"
     assert latest_hint(store) == VersionHint(3, 3)
     assert afs.open_store(shared_store_url).verify() == []
+
+
+READER = """
+import sys
+import artifactfs as afs
+store = afs.open_store(sys.argv[1])
+assert store.artifact("p/ds:latest").version == "v2"
+assert store.artifact("p/ds:best").version == "v1"
+assert [a.version for a in store.versions("p", "ds", limit=2)] == ["v2", "v1"]
+assert [s.name for s in store.artifacts("p")] == ["ds"]
+assert store.lineage("p/ds:v2").nodes
+store.artifact("p/ds:v0").download(sys.argv[2])
+print("read", store.artifact("p/ds:v2").aliases)
+"""
+
+
+WRITER = """
+import sys
+import artifactfs as afs
+try:
+    afs.open_store(sys.argv[1]).set_alias("p/ds:v0", "other")
+except afs.errors.ArtifactFSError:
+    sys.exit(3)
+"""
+
+
+def test_a_read_only_store_folder_can_be_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every read works on a folder nobody can write to (made read-only by a read-only bind
+    mount when running as root, whom file modes do not stop)."""
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    url = tmp_path / "store"
+    store = afs.open_store(str(url))
+    for i in range(3):
+        log(store, f"v{i}", tmp_path)
+    store.set_alias("p/ds:v1", "best")
+    for key in (layout.version_hint("p", "ds"), layout.alias_hint("p", "ds", "best")):
+        store.backend.delete(key)  # hints a writer would refresh: a reader must not
+    script = tmp_path / "reader.py"
+    script.write_text(READER)
+    monkeypatch.setenv("ARTIFACTFS_CACHE_DIR", str(tmp_path / "reader-cache"))
+    monkeypatch.setenv("PYTHONPATH", str(Path(__file__).parents[2]))
+    reader = [sys.executable, str(script), str(url), str(tmp_path / "out")]
+    if os.geteuid() != 0:
+        for folder, _, names in os.walk(url):
+            for n in names:
+                os.chmod(os.path.join(folder, n), 0o444)
+            os.chmod(folder, 0o555)
+        command = reader
+    else:
+        if shutil.which("unshare") is None or subprocess.run(["unshare", "-m", "true"]).returncode != 0:
+            pytest.skip("running as root without unshare -m: no way to make a folder read-only here")
+        mount = f'mount --bind {url} {url} && mount -o remount,ro,bind {url} && exec "$@"'
+        command = ["unshare", "-m", "sh", "-c", mount, "sh", *reader]
+    writer = [*command[: len(command) - len(reader)], sys.executable, "-c", WRITER, str(url)]
+    try:
+        res = subprocess.run(command, capture_output=True, text=True, timeout=300)
+        refused = subprocess.run(writer, capture_output=True, text=True, timeout=300)
+    finally:
+        if os.geteuid() != 0:
+            for folder, _, _ in os.walk(url):
+                os.chmod(folder, 0o755)
+    assert res.returncode == 0, res.stderr[-3000:]
+    assert res.stdout.strip() == "read ['latest']"
+    assert refused.returncode == 3, refused.stderr[-3000:]  # the folder really is read-only
