@@ -249,15 +249,18 @@ class Catalog(HeadRecords):
         """The live versions of ``project/name`` numbered below ``before`` (if given): all of
         them oldest first, or with ``limit`` the newest ``limit`` of them, newest first. Only
         the records and manifests returned are read, each kind in one round of requests,
-        after the newest version and one listing of the tombstones."""
-        newest = self.newest(project, name)
+        after the newest version, one listing of the tombstones and the aliases (those three
+        read at once)."""
+        with ThreadPoolExecutor(2) as pool:
+            listed = pool.submit(self.backend.listdir, layout.tombstones_dir(project, name))
+            aliased = pool.submit(self.aliases, project, name)
+            newest = self.newest(project, name)
+            deleted, aliases = set(_seqs(listed.result())), aliased.result()
         if newest.live is None:
             raise self._no_versions(project, name, newest)
-        deleted = set(_seqs(self.backend.listdir(layout.tombstones_dir(project, name))))
         top = newest.live if before is None else min(newest.live, before - 1)
         numbers = [n for n in range(top, -1, -1) if n not in deleted]
         numbers = numbers[:limit] if limit is not None else numbers[::-1]
-        aliases = self.aliases(project, name)
         recs = self.versions(project, name, numbers)
         manifests = self.manifests([recs[n].manifest for n in numbers if n in recs])
         out = []
