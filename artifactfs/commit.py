@@ -6,6 +6,7 @@ readers, so a writer that dies at any point leaves no visible version.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import time
 import uuid
@@ -268,10 +269,15 @@ def commit(
     had a version, which is then returned).
     """
     store.catalog.ensure_store()
-    number = check_type(store.catalog, project, draft.name, draft.type)
-    # Held from before the first look at what the store has until the version exists, so a gc
-    # never deletes a blob or manifest this commit re-uses (leases.py).
-    with commit_lease(store.backend, store.lease_ttl) as lease:
+    # The newest version (its type, the number to try) is read while the lease is taken: two
+    # rounds of requests each, independent; no blob is sent before both are done.
+    with contextlib.ExitStack() as held:
+        with ThreadPoolExecutor(1) as pool:
+            checked = pool.submit(check_type, store.catalog, project, draft.name, draft.type)
+            # Held from before the first look at what the store has until the version exists,
+            # so a gc never deletes a blob or manifest this commit re-uses (leases.py).
+            lease = held.enter_context(commit_lease(store.backend, store.lease_ttl))
+            number = checked.result()
         entries = _ingest(store, draft, callback)
         manifest = Manifest(
             name=draft.name,

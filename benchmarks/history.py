@@ -99,7 +99,7 @@ class LatencyProxy:
                 await writer.drain()
             writer.close()
 
-        with contextlib.suppress(OSError, ConnectionError):
+        with contextlib.suppress(OSError, ConnectionError, asyncio.CancelledError):  # cancelled: closing
             await asyncio.gather(receive(), send(), reply())
         up_w.close()
         writer.close()
