@@ -2,11 +2,14 @@
 
 Upstream: the versions it references and the run that logged it, that run's inputs,
 recursively. Downstream: the runs that used it and what they logged, and the versions that
-reference it. Reads are proportional to the size of the graph returned, not of the project.
+reference it. Reads are proportional to the size of the graph returned, not of the project,
+and what one level of the walk needs is read at once (one round of requests per step, not
+one per node).
 """
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 from .catalog import Catalog, Found
@@ -16,6 +19,7 @@ from .records import ArtifactVersionId, RunRecord, VersionRecord
 
 __all__ = ["art_id", "check_walk", "lineage"]
 
+WALKERS = 16  # nodes of one level read at once
 Way = Literal["up", "down"]
 Item = tuple[Literal["artifact"], ArtifactVersionId] | tuple[Literal["run"], RunRecord]
 
@@ -54,24 +58,36 @@ def _walk(catalog: Catalog, graph: LineageGraph, start: ArtifactVersionId, way: 
     seen: set[str] = set()
     level = 0
     while frontier and (depth is None or level < depth):
-        nxt: list[Item] = []
+        todo: list[Item] = []
         for item in frontier:
             key = art_id(item[1]) if item[0] == "artifact" else _run_id(item[1])
-            if key in seen:
-                continue
-            seen.add(key)
+            if key not in seen:
+                seen.add(key)
+                todo.append(item)
+
+        def expand(item: Item) -> tuple[LineageGraph, list[Item]]:
+            # Each node of a level into a graph of its own, read at the same time as the
+            # others; merged in order, so the graph is the one a walk node by node makes.
+            part = LineageGraph(root=graph.root, direction=graph.direction)
             if item[0] == "run":
-                nxt.extend(_from_run(catalog, graph, item[1], way))
-            else:
-                nxt.extend(_from_version(catalog, graph, item[1], way))
+                return part, _from_run(catalog, part, item[1], way)
+            return part, _from_version(catalog, part, item[1], way)
+
+        nxt: list[Item] = []
+        with ThreadPoolExecutor(max(1, min(WALKERS, len(todo)))) as pool:
+            for part, found in pool.map(expand, todo):
+                for node in part.nodes.values():
+                    graph.add_node(node)
+                for edge in part.edges:
+                    graph.add_edge(edge.src, edge.dst, edge.kind)
+                nxt.extend(found)
         frontier = nxt
         level += 1
 
 
 def _from_run(catalog: Catalog, graph: LineageGraph, run: RunRecord, way: Way) -> list[Item]:
     out: list[Item] = []
-    for ident in run.inputs if way == "up" else run.outputs:
-        node, found = _version_node(catalog, graph, ident)
+    for node, found in _version_nodes(catalog, graph, list(run.inputs if way == "up" else run.outputs)):
         if way == "up":
             graph.add_edge(node, _run_id(run), "used")
         else:
@@ -87,8 +103,8 @@ def _from_version(catalog: Catalog, graph: LineageGraph, ident: ArtifactVersionI
     rec = found.record
     me = art_id(rec.version_id)
     if way == "up":
-        for up in found.manifest.upstream if found.manifest is not None else ():
-            node, there = _version_node(catalog, graph, up)
+        ups = list(found.manifest.upstream) if found.manifest is not None else []
+        for node, there in _version_nodes(catalog, graph, ups):
             graph.add_edge(node, me, "references")
             if there is not None:
                 out.append(("artifact", there))
@@ -102,8 +118,7 @@ def _from_version(catalog: Catalog, graph: LineageGraph, ident: ArtifactVersionI
         graph.add_node(_run_node(user))
         graph.add_edge(me, _run_id(user), "used")
         out.append(("run", user))
-    for down in catalog.referenced_by(rec.project, rec.name, rec.version):
-        node, there = _version_node(catalog, graph, down)
+    for node, there in _version_nodes(catalog, graph, catalog.referenced_by(rec.project, rec.name, rec.version)):
         graph.add_edge(me, node, "references")
         if there is not None:
             out.append(("artifact", there))
@@ -119,22 +134,37 @@ def _logged_by(catalog: Catalog, rec: VersionRecord) -> RunRecord | None:
         return None
 
 
-def _version_node(
-    catalog: Catalog, graph: LineageGraph, ident: ArtifactVersionId
-) -> tuple[str, ArtifactVersionId | None]:
-    """Add the node of the version ``ident`` names; (its id, the version to walk on from).
+def _version_nodes(
+    catalog: Catalog, graph: LineageGraph, idents: list[ArtifactVersionId]
+) -> list[tuple[str, ArtifactVersionId | None]]:
+    """Add the node of each version ``idents`` name (read at the same time, added in order);
+    for each, (its node id, the version to walk on from).
 
     A version this store does not hold (copied without its lineage, or from a store whose
     records were lost) is a node marked ``missing``, with nothing beyond it.
     """
-    try:
-        found = catalog.find(ident)
-    except ArtifactNotFoundError:
-        attrs = {**ident.to_dict(), "type": None, "deleted": False, "missing": True}
-        graph.add_node(Node(art_id(ident), "artifact", f"{ident.qualified_name} (not in this store)", attrs))
-        return art_id(ident), None
-    graph.add_node(_art_node(found))
-    return art_id(found.record.version_id), found.record.version_id
+
+    def find(ident: ArtifactVersionId) -> Found | None:
+        try:
+            return catalog.find(ident)
+        except ArtifactNotFoundError:
+            return None
+
+    if len(idents) > 1:
+        with ThreadPoolExecutor(min(WALKERS, len(idents))) as pool:
+            founds = list(pool.map(find, idents))
+    else:
+        founds = [find(i) for i in idents]
+    out: list[tuple[str, ArtifactVersionId | None]] = []
+    for ident, found in zip(idents, founds, strict=True):
+        if found is None:
+            attrs = {**ident.to_dict(), "type": None, "deleted": False, "missing": True}
+            graph.add_node(Node(art_id(ident), "artifact", f"{ident.qualified_name} (not in this store)", attrs))
+            out.append((art_id(ident), None))
+        else:
+            graph.add_node(_art_node(found))
+            out.append((art_id(found.record.version_id), found.record.version_id))
+    return out
 
 
 def _art_node(found: Found) -> Node:

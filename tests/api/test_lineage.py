@@ -184,3 +184,45 @@ def test_upstream_reads_do_not_grow_with_the_project(tmp_path: Path) -> None:
         counts.append(reads_for_upstream(store, ids["model"]))
     assert counts[0] == counts[1]
     assert Backend  # the counted methods are the storage layer's only reads
+
+
+def test_a_level_of_the_walk_is_read_at_once(tmp_path: Path) -> None:
+    """The inputs of a run, and the versions of one level, are read together: each of the
+    six inputs' reads waits until three are in flight at once (on a walk that reads them one
+    after another, the wait never ends and the test fails by its timeout)."""
+    import threading
+
+    from artifactfs.records import ArtifactVersionId
+    from tests.timeouts import HANG
+
+    store = afs.open_store(str(tmp_path / "s"))
+    with afs.init(project="p", job_type="prep", store=store) as run:
+        inputs = []
+        for i in range(6):
+            art = afs.Artifact(f"in{i}", type="dataset")
+            with art.new_file("x.txt") as f:
+                f.write(str(i))
+            inputs.append(run.log_artifact(art))
+    with afs.init(project="p", job_type="train", store=store) as run:
+        for a in inputs:
+            run.use_artifact(a.qualified_name)
+        model = afs.Artifact("model", type="model")
+        with model.new_file("w.bin") as f:
+            f.write("w")
+        run.log_artifact(model)
+
+    reader = afs.open_store(str(tmp_path / "s"))
+    together = threading.Barrier(3, timeout=HANG)
+    find = reader.catalog.find
+    waited: list[str] = []
+
+    def gathered(ident: ArtifactVersionId) -> object:
+        if ident.name.startswith("in") and len(waited) < 3:
+            waited.append(ident.name)
+            together.wait()
+        return find(ident)
+
+    reader.catalog.find = gathered  # type: ignore[method-assign]
+    graph = reader.lineage("p/model:v0", depth=3)
+    assert len(waited) == 3
+    assert {n.label for n in graph.artifacts()} >= {f"p/in{i}:v0" for i in range(6)}
