@@ -251,11 +251,10 @@ class Catalog(HeadRecords):
         the records and manifests returned are read, each kind in one round of requests,
         after the newest version, one listing of the tombstones and the aliases (those three
         read at once)."""
-        with ThreadPoolExecutor(2) as pool:
-            listed = pool.submit(self.backend.listdir, layout.tombstones_dir(project, name))
+        with ThreadPoolExecutor(1) as pool:
             aliased = pool.submit(self.aliases, project, name)
-            newest = self.newest(project, name)
-            deleted, aliases = set(_seqs(listed.result())), aliased.result()
+            newest, deleted = self._newest_and_deleted(project, name)
+            aliases = aliased.result()
         if newest.live is None:
             raise self._no_versions(project, name, newest)
         top = newest.live if before is None else min(newest.live, before - 1)
@@ -272,18 +271,23 @@ class Catalog(HeadRecords):
             out.append(Located(rec, man, names))
         return out
 
+    def _newest_and_deleted(self, project: str, name: str) -> tuple[Newest, set[int]]:
+        """The newest version of ``project/name`` and the numbers of its deleted versions (one
+        listing of the tombstones, which grow with deletions, not versions), read at once."""
+        with ThreadPoolExecutor(1) as pool:
+            listed = pool.submit(self.backend.listdir, layout.tombstones_dir(project, name))
+            newest = self.newest(project, name)
+            return newest, set(_seqs(listed.result()))
+
     def summaries(self, project: str, names: list[str], workers: int = 16) -> dict[str, tuple[Newest, int]]:
         """For each artifact of ``names``: its newest version and how many are live, every
         artifact at once (each is a few rounds of requests)."""
 
         def one(name: str) -> tuple[Newest, int]:
-            newest = self.newest(project, name)
+            newest, deleted = self._newest_and_deleted(project, name)
             if newest.live is None:
                 return newest, 0
-            deleted = [
-                n for n in _seqs(self.backend.listdir(layout.tombstones_dir(project, name))) if n <= newest.version
-            ]
-            return newest, newest.version + 1 - len(deleted)
+            return newest, newest.version + 1 - len([n for n in deleted if n <= newest.version])
 
         with ThreadPoolExecutor(max(1, min(workers, len(names)))) as pool:
             return dict(zip(names, pool.map(one, names), strict=True))
