@@ -26,7 +26,8 @@ from .harness import REPO, Measurement, Results, Target, fresh
 _requests = 0
 
 
-def _count_requests() -> None:
+def count_requests() -> None:
+    """Count every request the aiohttp client sends (s3fs, gcsfs and adlfs all use it)."""
     import aiohttp
 
     original = aiohttp.ClientSession._request
@@ -40,6 +41,11 @@ def _count_requests() -> None:
 
     counting._counting = True  # type: ignore[attr-defined]
     aiohttp.ClientSession._request = counting  # type: ignore[method-assign]
+
+
+def requests_sent() -> int:
+    """Requests sent since :func:`count_requests` (or the last :func:`measure`)."""
+    return _requests
 
 
 def measure(fn: Callable[[], object]) -> Measurement:
@@ -76,7 +82,7 @@ def run(
 
     from .workloads import make_big, make_small
 
-    _count_requests()
+    count_requests()
     small, big = work / f"cloud-small-{files}", work / f"cloud-big-{big_mib}"
     if not small.exists():
         make_small(small, files)

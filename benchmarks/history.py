@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
+from . import cloud
 from .harness import REPO, Measurement, Results, Target
 
 sys.path.insert(0, str(REPO))
@@ -130,37 +131,17 @@ def proxied(options: dict[str, Any], port: int, proxy: int) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------- counting
-_http = 0
-
-
-def _count_http() -> None:
-    import aiohttp
-
-    original = aiohttp.ClientSession._request
-    if getattr(original, "_h1", False):
-        return
-
-    async def counting(self: aiohttp.ClientSession, *args: Any, **kw: Any) -> Any:
-        global _http
-        _http += 1
-        return await original(self, *args, **kw)
-
-    counting._h1 = True  # type: ignore[attr-defined]
-    aiohttp.ClientSession._request = counting  # type: ignore[method-assign]
-
-
 def measure(fn: Callable[[], object], store: Any, *, local: bool) -> Measurement:
     """Time ``fn`` and count what it asks of ``store``'s backend: requests (at the HTTP
     client; for a local folder, the keys asked of the backend) and rounds (calls)."""
-    global _http
     from tests.history import counting
 
     counted = counting(store.backend)
-    _http = 0
+    before = cloud.requests_sent()
     t = time.perf_counter()
     fn()
     seconds = time.perf_counter() - t
-    requests = len(counted.keys) if local else _http
+    requests = len(counted.keys) if local else cloud.requests_sent() - before
     return Measurement(seconds, extra={"requests": requests, "rounds": counted.rounds})
 
 
@@ -318,7 +299,7 @@ def run(results: Results, work: Path, backends: list[str]) -> None:
     sys.path.insert(0, str(REPO))
     import artifactfs as afs
 
-    _count_http()
+    cloud.count_requests()
     os.environ["ARTIFACTFS_CACHE_DIR"] = str(work / "h1-cache")
     for name in ["local", *backends]:
         with backend_env(name, work) as (new_root, proxy):
