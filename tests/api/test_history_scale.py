@@ -288,3 +288,27 @@ def test_a_read_only_store_folder_can_be_read(tmp_path: Path, monkeypatch: pytes
     assert res.returncode == 0, res.stderr[-3000:]
     assert res.stdout.strip() == "read ['latest']"
     assert refused.returncode == 3, refused.stderr[-3000:]  # the folder really is read-only
+
+
+def test_a_hint_that_cannot_be_written_costs_a_search_not_the_commit(
+    store: afs.Store, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    log(store, "v0", tmp_path)
+    write = store.backend.write
+
+    def refuse_hints(key: str, data: bytes) -> None:
+        if key.startswith(layout.artifact_dir("p", "ds") + "/hints/"):
+            raise afs.errors.StoreError(f"writing {key} in store {store.url} failed: denied")
+        write(key, data)
+
+    store.backend.write = refuse_hints  # type: ignore[method-assign]
+    with caplog.at_level("WARNING", logger="artifactfs"):
+        assert log(store, "v1", tmp_path).version == "v1"
+        store.set_alias("p/ds:v1", "best")
+    warned = [r.getMessage() for r in caplog.records]
+    assert any("hints/latest.msgpack" in m and store.url in m for m in warned), warned
+    assert any("hints/alias-best.msgpack" in m for m in warned), warned
+    assert latest_hint(store) == VersionHint(0, 0)  # stale, and readers search past it
+    reader = afs.Store(open_backend(store.url), cache=store.cache)
+    assert reader.artifact("p/ds:latest").version == "v1"
+    assert reader.artifact("p/ds:best").version == "v1"
