@@ -23,7 +23,7 @@ from .errors import (
 )
 from .frozen import EMPTY
 from .lineage import LineageGraph
-from .manifest import Entry, Manifest
+from .manifest import Entry, Manifest, path_after
 from .records import ArtifactVersionId, RunRecord, VersionRecord
 from .refs import check_entry_path, check_name
 from .table import PartitionedTable, Table
@@ -225,18 +225,38 @@ class Artifact(Draft):
 
     @property
     def entries(self) -> dict[str, Entry]:
-        """Path -> :class:`Entry` (digest, size, kind) of a logged version."""
+        """Path -> :class:`Entry` (digest, size, kind) of a logged version: every entry (for a
+        large version, :meth:`get_entry` and :meth:`files` read only the part they need)."""
         return {e.path: e for e in self._require_logged()[2].entries}
+
+    @property
+    def file_count(self) -> int:
+        """The number of entries, known without reading them."""
+        return self._require_logged()[2].count
+
+    def get_entry(self, name: str) -> Entry:
+        """The entry ``name`` (``.parquet`` may be left off for a table); :class:`EntryNotFoundError`
+        if there is none. A sharded version reads only the shard that holds it."""
+        return self._entry(name)
+
+    def files(self, folder: str = "", *, start: str | None = None, limit: int | None = None) -> list[Entry]:
+        """The entries under ``folder`` (every entry for ``""``), in path order, reading only the
+        shards that hold them; ``start`` (a path) and ``limit`` page through them."""
+        man = self._require_logged()[2]
+        prefix = folder.strip("/") + "/" if folder.strip("/") else ""
+        if start is None or start < prefix:
+            start = prefix
+        return man.between(start, path_after(prefix)) if limit is None else _page(man, start, prefix, limit)
 
     @property
     def manifest(self) -> Manifest:
         return self._require_logged()[2]
 
     def _entry(self, name: str) -> Entry:
-        entries = self.entries
+        man = self._require_logged()[2]
         for candidate in (name, name + ".parquet"):
-            if candidate in entries:
-                return entries[candidate]
+            if (found := man.entry(candidate)) is not None:
+                return found
         raise EntryNotFoundError(f"{self.qualified_name} has no entry {name!r}")
 
     def download(
@@ -251,7 +271,7 @@ class Artifact(Draft):
         """
         blobs, rec, man = self._require_logged()
         dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
-        materialize(blobs, self.qualified_name, list(man.entries), dest, callback, copy=copy)
+        materialize(blobs, self.qualified_name, list(man.iter_entries()), dest, callback, copy=copy)
         return os.fspath(dest)
 
     def get_path(self, name: str, root: str | os.PathLike[str] | None = None, *, copy: bool = False) -> str:
@@ -267,13 +287,9 @@ class Artifact(Draft):
 
         For a partitioned table, a :class:`PartitionedTable` over all of its parts.
         """
-        blobs, _, _ = self._require_logged()
-        entries = self.entries
-        if name not in entries and name + ".parquet" not in entries:
-            parts = sorted(
-                (e for e in entries.values() if e.kind == "table" and e.extra.get("dataset") == name),
-                key=lambda e: e.path,
-            )
+        blobs, _, man = self._require_logged()
+        if man.entry(name) is None and man.entry(name + ".parquet") is None:
+            parts = [e for e in man.under(name + "/") if e.kind == "table" and e.extra.get("dataset") == name]
             if parts:
                 return PartitionedTable.stored_parts([(e, blobs.entry(self.qualified_name, e)) for e in parts])
         entry = self._entry(name)
@@ -285,7 +301,7 @@ class Artifact(Draft):
         """Names of the tables of this version (a partitioned table once, by its name)."""
         _, _, man = self._require_logged()
         names: dict[str, None] = {}
-        for e in man.entries:
+        for e in man.iter_entries():
             if e.kind == "table":
                 dataset = e.extra.get("dataset")
                 names[dataset if isinstance(dataset, str) else e.path] = None
@@ -387,3 +403,17 @@ def staged(draft: Artifact) -> list[tuple[str, Staged]]:
 def upstream(draft: Artifact) -> tuple[ArtifactVersionId, ...]:
     """The versions a draft references (``add_reference``)."""
     return tuple(draft._upstream)
+
+
+def _page(man: Manifest, start: str, prefix: str, limit: int) -> list[Entry]:
+    """Up to ``limit`` entries from ``start`` under ``prefix``, a shard at a time."""
+    end = path_after(prefix)
+    if not man.sharded:
+        return man.between(start, end)[:limit]
+    out: list[Entry] = []
+    for ref in man.shards:
+        if len(out) >= limit:
+            break
+        if ref.covers(start, end):
+            out += [e for e in man.shard_entries(ref) if e.path >= start and (end is None or e.path < end)]
+    return out[:limit]

@@ -138,6 +138,22 @@ class BaseBackend:
                 out[k] = None
         return out
 
+    def read_ranges(self, ranges: dict[str, list[tuple[int, int]]]) -> dict[str, list[bytes] | None]:
+        """Bytes ``[start, end)`` of keys, several ranges each, all at once (one request per
+        range on an object store); an absent key maps to None. Short reads are returned short."""
+        out: dict[str, list[bytes] | None] = {}
+        for key, spans in ranges.items():
+            try:
+                with self.open(key, exact_ranges=True) as f:
+                    got = []
+                    for a, b in spans:
+                        f.seek(a)
+                        got.append(f.read(b - a))
+                    out[key] = got
+            except KeyNotFoundError:
+                out[key] = None
+        return out
+
     def sizes(self, keys: list[str]) -> dict[str, int]:
         """key -> size of those of ``keys`` that exist."""
         raise NotImplementedError

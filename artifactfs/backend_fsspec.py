@@ -173,6 +173,20 @@ class FsspecBackend(BaseBackend):
             for k, v in zip(keys, got, strict=True)
         }
 
+    def read_ranges(self, ranges: dict[str, list[tuple[int, int]]]) -> dict[str, list[bytes] | None]:
+        if not self.concurrent or not ranges:
+            return super().read_ranges(ranges)
+
+        async def parts(key: str, path: str) -> Any:
+            return await asyncio.gather(*(self.fs._cat_file(path, start=a, end=b) for a, b in ranges[key]))
+
+        keys = list(ranges)
+        got = self._gather(keys, "reading", parts)
+        return {
+            k: None if isinstance(v, FileNotFoundError) else [bytes(b) for b in v]
+            for k, v in zip(keys, got, strict=True)
+        }
+
     def sizes(self, keys: list[str]) -> dict[str, int]:
         if not self.concurrent:
             out = {}

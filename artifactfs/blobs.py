@@ -20,7 +20,8 @@ from .backend import Backend, open_backend
 from .cache import BlobCache
 from .errors import ArtifactFSError, FormatError, IntegrityError, KeyNotFoundError, LocalFileError, local_file_error
 from .hashing import Digest, matches
-from .manifest import Entry
+from .manifest import Entry, Location
+from .packing import read_packed
 from .settings import CACHE_ENV, default_cache_dir
 from .statcache import StatCache
 from .verified import VerifiedReader
@@ -56,14 +57,19 @@ class BlobReader:
             return local_file_error(e, "write to the blob cache at", cache, f"{e.strerror or e}: {advice}")
         return local_file_error(e, "download into", e.filename or dest)
 
-    def source(self, digest: Digest, size: int, what: str) -> IO[bytes]:
+    def source(self, digest: Digest, size: int, what: str, where: Location | None = None) -> IO[bytes]:
         """A readable source of a blob of ``size`` bytes: the store itself when local, else its
-        cached copy, fetched (and verified, reading at most ``size + 1`` bytes) if absent."""
+        cached copy, fetched (and verified, reading at most ``size + 1`` bytes) if absent;
+        ``where`` is its place in a pack (one ranged read)."""
         key = layout.blob(digest)
         try:
             if self.backend.local_files:
                 return self.backend.open(key)
             path = self.cache.file(digest)
+            if not os.path.isfile(path) and where is not None and size:
+                got = dict(read_packed(self.backend, {digest: (where, what)}))[digest]
+                if got is not None:
+                    self.cache.add(io.BytesIO(got), digest, size, f"{what} (in pack {layout.pack(where.pack)})")
             if not os.path.isfile(path):
                 with self.backend.open_sized(key, size) as src:
                     self.cache.add(src, digest, size, f"{what} (store key {key})")
@@ -77,7 +83,7 @@ class BlobReader:
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob {key} is missing from store {self.url}") from None
 
-    def verified_file(self, digest: Digest, size: int, what: str) -> str:
+    def verified_file(self, digest: Digest, size: int, what: str, where: Location | None = None) -> str:
         """The blob as a local file, hashed whole just now: the store's own file when local,
         else the cached copy (fetched if absent; a corrupt one is evicted and fetched again)."""
         if self.backend.local_files:
@@ -91,7 +97,7 @@ class BlobReader:
                 raise IntegrityError(f"{what}: blob does not match its digest")
             return path
         for attempt in (0, 1):
-            with self.source(digest, size, what) as src:
+            with self.source(digest, size, what, where) as src:
                 if matches(src, digest, size):
                     return self.cache.file(digest)
             self.cache.evict(digest)  # changed since it was cached: fetch it again from the store
@@ -173,7 +179,7 @@ class EntrySource:
     def local_file(self) -> str:
         """The whole entry as a local file, hashed whole just now."""
         assert self.entry.digest is not None
-        return self.reader.verified_file(self.entry.digest, self.entry.size, self.what)
+        return self.reader.verified_file(self.entry.digest, self.entry.size, self.what, self.entry.where)
 
     @property
     def origin(self) -> tuple[str, dict[str, Any], str, dict[str, Any]]:

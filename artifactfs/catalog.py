@@ -15,16 +15,17 @@ records they name, never a whole history (:mod:`artifactfs.catalog_heads`).
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
-from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from . import codec, layout
 from .backend import Backend
-from .catalog_heads import HeadRecords, Newest
+from .catalog_heads import Newest
+from .catalog_manifests import ManifestRecords
 from .errors import (
     ArtifactNotFoundError,
     FormatError,
@@ -40,12 +41,6 @@ from .records import ArtifactVersionId, StoreDescriptor, VersionRecord
 from .refs import LATEST, ArtifactRef
 
 __all__ = ["Catalog", "Claims", "Found", "Located", "Newest"]
-
-# Manifests kept in memory per store for the life of the process: a manifest is named by the
-# digest of its bytes, so a kept one is the only value it can correctly have.
-MANIFESTS_KEPT = 256
-_kept: dict[str, OrderedDict[Digest, Manifest]] = {}
-_kept_lock = threading.Lock()
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,13 +73,12 @@ class Located:
     aliases: list[str] | Callable[[], list[str]]
 
 
-class Catalog(HeadRecords):
+class Catalog(ManifestRecords):
     """The records of the store behind ``backend``."""
 
     def __init__(self, backend: Backend) -> None:
         super().__init__(backend)
         self._desc: StoreDescriptor | None = None
-        self._manifests: OrderedDict[Digest, Manifest] = OrderedDict()
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ the store descriptor
@@ -102,8 +96,7 @@ class Catalog(HeadRecords):
             self._desc = self.backend.set_layout(raw)
             # Stores made before ids were given one are known by their descriptor's bytes.
             store_id = self._desc.id or f"bytes-{hash_bytes(raw, DEFAULT_ALGORITHM).hex[:32]}"
-            with _kept_lock:
-                self._manifests = _kept.setdefault(store_id, self._manifests)
+            self._share_kept(store_id)
         return self._desc
 
     def require_store(self) -> StoreDescriptor:
@@ -124,6 +117,19 @@ class Catalog(HeadRecords):
         made = StoreDescriptor(codec.STORE_FORMAT, DEFAULT_ALGORITHM, 1, codec.utcnow(), uuid.uuid4().hex)
         self.backend.create(layout.DESCRIPTOR, made.to_bytes())
         return self.require_store()
+
+    def require_format(self, fmt: int) -> None:
+        """Make the store format ``fmt`` or newer before writing what older releases would misread
+        (shards, packs): its descriptor is rewritten with the same id, algorithm and layout, so
+        those releases refuse the whole store instead of reading part of it."""
+        if self.require_store().format >= fmt:
+            return
+        current = StoreDescriptor.from_bytes(self.backend.read(layout.DESCRIPTOR), f"store descriptor of {self.url}")
+        if current.format < fmt:
+            current = dataclasses.replace(current, format=fmt)
+            # Every writer upgrading writes the same bytes, so racing upgrades agree.
+            self.backend.write(layout.DESCRIPTOR, current.to_bytes())
+        self._desc = self.backend.set_layout(current.to_bytes())
 
     @property
     def algorithm(self) -> str:
@@ -291,67 +297,6 @@ class Catalog(HeadRecords):
 
         with ThreadPoolExecutor(max(1, min(workers, len(names)))) as pool:
             return dict(zip(names, pool.map(one, names), strict=True))
-
-    # ------------------------------------------------------------------ manifests
-    def manifest(self, digest: Digest) -> Manifest:
-        """The manifest with ``digest``, its bytes checked against it (:class:`IntegrityError`)."""
-        with _kept_lock:
-            man = self._manifests.get(digest)
-        if man is None:
-            key = layout.manifest(digest)
-            man = Manifest.from_bytes(self.manifest_bytes(digest), f"manifest {key}")
-            self._keep(digest, man)
-        return man
-
-    def manifests(self, digests: list[Digest]) -> dict[Digest, Manifest]:
-        """Several manifests, those not in memory read in one round of requests."""
-        with _kept_lock:
-            out = {d: m for d in digests if (m := self._manifests.get(d)) is not None}
-        todo = {layout.manifest(d): d for d in digests if d not in out}
-        for key, data in (self.backend.read_many(list(todo)) if todo else {}).items():
-            d = todo[key]
-            if data is not None and hash_bytes(data, d.algorithm) == d:
-                out[d] = Manifest.from_bytes(data, f"manifest {key}")
-                self._keep(d, out[d])
-        return out
-
-    def _keep(self, digest: Digest, man: Manifest) -> None:
-        with _kept_lock:
-            self._manifests[digest] = man
-            self._manifests.move_to_end(digest)
-            while len(self._manifests) > MANIFESTS_KEPT:
-                self._manifests.popitem(last=False)
-
-    def manifest_bytes(self, digest: Digest) -> bytes:
-        """The encoded manifest with ``digest``, checked against it."""
-        key = layout.manifest(digest)
-        try:
-            data = self.backend.read(key)
-        except KeyNotFoundError:
-            raise IntegrityError(f"manifest {key} is missing from store {self.url}") from None
-        if hash_bytes(data, digest.algorithm) != digest:
-            raise IntegrityError(f"manifest {key} in store {self.url} does not match its digest")
-        return data
-
-    def version_manifest(self, rec: VersionRecord) -> Manifest:
-        """The manifest of ``rec``, which must name the same artifact and type."""
-        man = self.manifest(rec.manifest)
-        self._check_manifest(rec, man)
-        return man
-
-    def _check_manifest(self, rec: VersionRecord, man: Manifest) -> None:
-        if (man.name, man.type) != (rec.name, rec.type):
-            raise MisplacedRecordError(
-                f"{rec.qualified_name} in store {self.url}: its manifest {rec.manifest.short} is of "
-                f"{man.name!r} (type {man.type!r}), not {rec.name!r} (type {rec.type!r})"
-            )
-
-    def put_manifest(self, manifest: Manifest, data: bytes) -> Digest:
-        """Store an encoded manifest (create-if-absent: one request) and return its digest."""
-        digest = hash_bytes(data, manifest.algorithm)
-        self.backend.create(layout.manifest(digest), data)
-        self._keep(digest, manifest)  # read back at once by log_artifact
-        return digest
 
     # ------------------------------------------------------------------ content claims
     def claims(self, project: str, name: str, content: Digest) -> Claims:

@@ -15,7 +15,7 @@ import click
 
 from . import __version__
 from .cli_commands_read import cat, diff, get, info, lineage, ls, reproduce, runs, show
-from .cli_commands_write import alias, copy_cmd, delete, gc, put, verify
+from .cli_commands_write import alias, copy_cmd, delete, gc, put, upgrade, verify
 from .errors import ArtifactFSError
 from .settings import STORE_ENV
 
@@ -57,7 +57,24 @@ def cli(ctx: click.Context, store_url: str | None, debug: bool) -> None:
         logging.getLogger().addHandler(logging.NullHandler())
 
 
-for command in (info, ls, show, put, get, cat, alias, diff, lineage, runs, reproduce, verify, gc, delete, copy_cmd):
+for command in (
+    info,
+    ls,
+    show,
+    put,
+    get,
+    cat,
+    alias,
+    diff,
+    lineage,
+    runs,
+    reproduce,
+    verify,
+    gc,
+    upgrade,
+    delete,
+    copy_cmd,
+):
     cli.add_command(command)
 
 

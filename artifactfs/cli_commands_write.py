@@ -1,5 +1,5 @@
 """The commands that change what stores hold: put, alias set/rm, delete and copy, and the
-store's upkeep: verify and gc, with the durations gc's --grace takes. ``cli`` adds them to its
+store's upkeep: verify, gc and upgrade, with the durations gc's --grace takes. ``cli`` adds them to its
 group; ``cli_output`` draws what they print."""
 
 from __future__ import annotations
@@ -144,6 +144,30 @@ def gc(ctx: click.Context, grace: str, really: bool, as_json: bool) -> None:
         echo_json(gc_data(report))
         return
     echo_gc(report, grace)
+
+
+@click.command()
+@click.option("--check", is_flag=True, help="Only say what would change.")
+@click.pass_context
+def upgrade(ctx: click.Context, check: bool) -> None:
+    """Make the store the newest format (3) now, instead of when a version first needs it.
+
+    Releases that read an older format refuse the store afterwards (docs/format.md,
+    Compatibility); nothing stored is rewritten.
+
+    \b
+    Examples:
+      artifactfs upgrade --check
+      artifactfs --store gs://bucket/prefix upgrade
+    """
+    store = open_store(ctx.obj["store"])
+    before, after = store.upgrade(dry_run=check)
+    if before == after:
+        click.echo(f"{store.url} is already format {after}: nothing to do")
+    elif check:
+        click.echo(f"{store.url} is format {before}; upgrade would make it format {after}")
+    else:
+        click.echo(f"{store.url}: format {before} -> {after} (releases reading format {before} at most now refuse it)")
 
 
 @click.command()

@@ -72,7 +72,7 @@ def version_rows(versions: Iterable[Artifact]) -> list[dict[str, Any]]:
             "version": v.version,
             "aliases": v.aliases,
             "size": v.size,
-            "files": len(v.entries),
+            "files": v.file_count,
             "created_at": v.created_at,
             "digest": v.digest,
         }
@@ -115,7 +115,7 @@ def echo_version(art: Artifact, run: RunRecord | None, data: dict[str, Any]) -> 
     click.echo(f"  {'metadata':12} {json.dumps(art.metadata, default=str)}")
     click.echo(f"  {'logged by':12} {f'{run.name} ({run.job_type})' if run else '-'}")
     click.echo(f"  {'references':12} {', '.join(data['references']) or '-'}")
-    click.echo(f"  entries ({len(art.entries)}):")
+    click.echo(f"  entries ({art.file_count:,}):")
     for e in art.entries.values():
         unverified = "  (unverified: logged with checksum=False)" if e.extra.get("checksum") is False else ""
         click.echo(f"    {e.kind:9} {e.size:>12,}  {e.path}{unverified}")
@@ -183,6 +183,7 @@ def gc_data(report: GcReport) -> dict[str, Any]:
         "blobs": report.blobs,
         "manifests": report.manifests,
         "temp_files": report.temp_files,
+        "packs": report.packs,
         "bytes": report.bytes,
         "kept_young": report.kept_young,
     }
@@ -193,7 +194,7 @@ def echo_gc(report: GcReport, grace: str) -> None:
     verb = "would free" if report.dry_run else "freed"
     click.echo(
         f"{verb} {report.count} object(s), {report.bytes:,} bytes ({report.blobs} blobs, "
-        f"{report.manifests} manifests, {report.temp_files} temp files); "
+        f"{report.manifests} manifests, {report.packs} packs, {report.temp_files} temp files); "
         f"kept {report.kept_young} younger than {grace}"
     )
     if report.dry_run and report.count:

@@ -14,6 +14,7 @@ __all__ = [
     "FORMAT_VERSION",
     "READ_FORMAT",
     "STORE_FORMAT",
+    "WRITE_FORMAT",
     "Canonical",
     "canonical",
     "check_format",
@@ -27,7 +28,8 @@ __all__ = [
 
 FORMAT_VERSION = 1  # of the records and manifests this version writes (unchanged since format 1)
 STORE_FORMAT = 2  # of the store descriptor it writes: 2 = blobs in one level of folders (docs/format.md)
-READ_FORMAT = 2  # the newest format it reads
+READ_FORMAT = 3  # the newest format it reads (3: sharded manifests)
+WRITE_FORMAT = 3  # the newest store format it makes a store when it writes what needs it
 
 
 def encode(obj: Mapping[str, Any]) -> bytes:

@@ -11,32 +11,25 @@ import os
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from fsspec.callbacks import Callback
 
-from . import codec, layout
-from .artifact import Artifact, Staged
-from .artifact import staged as staged_items
+from . import codec
+from .artifact import Artifact
 from .artifact import upstream as draft_upstream
 from .errors import (
-    ArtifactFSError,
     ArtifactTypeError,
-    JobError,
-    LocalPathNotFoundError,
     StoreError,
-    local_file_error,
 )
-from .hashing import Digest, hash_bytes, hash_file
+from .hashing import Digest
+from .ingest import ingest
 from .leases import NODE, Held, commit_lease, gone
-from .manifest import Entry, Manifest
+from .manifest import Encoded, Manifest
 from .markers import ContentClaim
 from .records import (
     VersionRecord,
 )
-from .statcache import StatKey, stat_key
-from .transfer import SMALL_BLOB, Source, copy_into_store, upload_blobs
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -45,139 +38,6 @@ if TYPE_CHECKING:
 __all__ = ["commit"]
 
 _POLL = 0.05
-
-
-KEEP_BYTES = 64 << 20  # bytes of small files kept from hashing to upload (beyond: read again, checked)
-
-
-def _entry_for(
-    store: Store, path: str, staged: Staged, sources: dict[Digest, Source], known: Known, learned: Learned
-) -> Entry:
-    """Hash one staged file; on a local store also write its blob in the same pass.
-
-    ``known`` holds the remembered digests of unchanged files (see statcache), which are not
-    read again unless the store lacks their blob; digests computed here are added to ``learned``.
-    """
-    if staged.entry is not None:
-        e = staged.entry
-        return Entry(path, e.digest, e.size, e.kind, e.extra)
-    assert staged.local is not None
-    backend, algorithm = store.backend, store.algorithm
-    local = staged.local
-    stat = known.stats.get(local) if staged.user_file else None
-    remembered = known.trusted.get(local) if staged.user_file else None
-    if stat is not None and remembered is not None:
-        digest, size = remembered, stat[2]
-        if not backend.local_files:
-            sources[digest] = Source(local, size)
-            return Entry(path, digest, size, staged.kind, staged.extra)
-        if backend.refresh(layout.blob(digest), size):
-            return Entry(path, digest, size, staged.kind, staged.extra)
-    try:
-        large = os.path.getsize(local) > SMALL_BLOB
-        if large and backend.local_files:
-            digest, size = copy_into_store(backend, local, algorithm)
-        elif large:
-            # Hashed in bounded memory here; hashed again as it is streamed to the store, and
-            # the upload abandoned if the two differ (transfer.upload_blobs).
-            digest, size = hash_file(local, algorithm)
-            sources[digest] = Source(local, size)
-        else:
-            with open(local, "rb") as f:
-                data = f.read()
-            digest, size = hash_bytes(data, algorithm), len(data)
-            if backend.local_files:
-                key = layout.blob(digest)
-                if not backend.refresh(key, size):
-                    backend.write(key, data)
-            else:
-                # The very bytes hashed are the ones uploaded, while the budget lasts.
-                keep = known.kept + size <= KEEP_BYTES
-                known.kept += size if keep else 0
-                sources[digest] = Source(local, size, data if keep else None)
-    except FileNotFoundError as e:
-        raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
-    except ArtifactFSError:
-        raise
-    except OSError as e:  # the user's file cannot be read (the store's own errors are StoreError)
-        raise local_file_error(e, "read", local) from e
-    if stat is not None and stat[2] == size:
-        learned.append((local, stat, digest))
-    return Entry(path, digest, size, staged.kind, staged.extra)
-
-
-@dataclass
-class Known:
-    """Stat keys of the user's files, taken before any of them is read, and trusted digests."""
-
-    stats: dict[str, StatKey] = field(default_factory=dict)
-    trusted: dict[str, Digest] = field(default_factory=dict)
-    kept: int = 0  # bytes of small files held for upload (see KEEP_BYTES)
-
-
-Learned = list[tuple[str, StatKey, Digest]]
-
-
-def _known(store: Store, items: list[tuple[str, Staged]]) -> Known:
-    known = Known()
-    for _, staged in items:
-        if staged.user_file and staged.local is not None:
-            try:
-                known.stats[staged.local] = stat_key(os.stat(staged.local))
-            except FileNotFoundError as e:
-                raise LocalPathNotFoundError(f"{staged.local} was removed before it could be logged") from e
-    absolute = {p: os.path.abspath(p) for p in known.stats}
-    found = store.stat_cache.lookup(((absolute[p], k) for p, k in known.stats.items()), store.algorithm)
-    known.trusted = {p: found[a] for p, a in absolute.items() if a in found}
-    return known
-
-
-def _ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[Entry]:
-    """Entries for every staged item, with every blob the store lacks uploaded."""
-    items = staged_items(draft)
-    sources: dict[Digest, Source] = {}
-    started = time.time_ns()
-    known = _known(store, items)
-    learned: Learned = []
-    built = [e for p, s in items if s.build is not None for e in s.build(store.backend, store.algorithm, p)]
-    small: list[tuple[str, Staged]] = []
-    large: list[tuple[str, Staged]] = []
-    for p, s in items:
-        if s.build is None:
-            (large if s.local is not None and _size(s.local, known) > SMALL_BLOB else small).append((p, s))
-    # Small files in this thread alone: each is a handful of short system calls, and threads
-    # contending for the GIL made logging 10,000 of them 4x slower with 8 threads (3.4 s)
-    # than with one (0.8 s). Large files, where the time is in copying and hashing outside
-    # the GIL, go to the pool.
-    entries = [_entry_for(store, p, s, sources, known, learned) for p, s in small]
-    with ThreadPoolExecutor(store.workers) as pool:
-        entries += pool.map(lambda item: _entry_for(store, item[0], item[1], sources, known, learned), large)
-    upload_blobs(store.backend, sources, callback)
-    store.stat_cache.record(((os.path.abspath(p), k, d) for p, k, d in learned), started)
-    if built:
-        _check_built(store, built)
-    return sorted(entries + built, key=lambda e: e.path)
-
-
-def _size(local: str, known: Known) -> int:
-    stat = known.stats.get(local)
-    if stat is not None:
-        return stat[2]
-    try:
-        return os.path.getsize(local)
-    except FileNotFoundError as e:
-        raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
-
-
-def _check_built(store: Store, entries: list[Entry]) -> None:
-    """Entries written elsewhere (by Dask workers) must have their blobs in this store."""
-    keys = {layout.blob(e.digest) for e in entries if e.digest is not None}
-    missing = keys - store.backend.existing(sorted(keys))
-    if missing:
-        raise JobError(
-            f"{len(missing)} table parts written by workers are missing from store {store.url} "
-            f"(e.g. {sorted(missing)[0]}): do the workers reach the same store? (memory:// is per process)"
-        )
 
 
 def _claim_alive(claim: ContentClaim, lease: float) -> bool:
@@ -235,6 +95,18 @@ def _claim_content(store: Store, project: str, name: str, content: Digest) -> tu
             return None, seq
 
 
+def _legacy_version(store: Store, project: str, name: str, legacy: Digest) -> int | None:
+    """The live version logged with these entries as one manifest, by a release before shards
+    (its content digest is ``legacy``): the same content, so no new version is made."""
+    catalog = store.catalog
+    resolved = catalog.claims(project, name, legacy).resolved
+    for seq in reversed(resolved):
+        version = catalog.resolution(project, name, legacy, seq)
+        if catalog.tombstone(project, name, version) is None:
+            return version
+    return None
+
+
 def _version_with_content(store: Store, project: str, name: str, content: Digest, since: float) -> int | None:
     """A live version with this content created after ``since`` (epoch seconds), newest first."""
     catalog = store.catalog
@@ -278,7 +150,7 @@ def commit(
             # so a gc never deletes a blob or manifest this commit re-uses (leases.py).
             lease = held.enter_context(commit_lease(store.backend, store.lease_ttl))
             number = checked.result()
-        entries = _ingest(store, draft, callback)
+        entries = ingest(store, draft, callback)
         manifest = Manifest(
             name=draft.name,
             type=draft.type,
@@ -288,16 +160,14 @@ def commit(
             upstream=draft_upstream(draft),
             algorithm=store.algorithm,
         )
-        manifest_bytes, content = manifest.encoded()
         return publish(
             store,
             manifest,
-            manifest_bytes,
+            manifest.encode(),
             project=project,
             run_project=run_project,
             run_id=run_id,
             aliases=aliases,
-            content=content,
             lease=lease,
             number=number,
         )
@@ -306,7 +176,7 @@ def commit(
 def publish(
     store: Store,
     manifest: Manifest,
-    manifest_bytes: bytes,
+    enc: Encoded,
     *,
     project: str,
     run_project: str | None,
@@ -326,12 +196,15 @@ def publish(
     """
     catalog = store.catalog
     name = manifest.name
-    manifest_digest = catalog.put_manifest(manifest, manifest_bytes)
+    manifest_digest = catalog.put_manifest(manifest, enc)
     if content is None:
-        content = manifest.content_digest
+        content = enc.content
 
     lease.check()
-    existing, seq = _claim_content(store, project, name, content)
+    seq = -1
+    existing = _legacy_version(store, project, name, enc.legacy) if enc.legacy is not None else None
+    if existing is None:
+        existing, seq = _claim_content(store, project, name, content)
     if existing is not None:
         record = catalog.version(project, name, existing)
         is_new = False
@@ -391,7 +264,7 @@ def _allocate_version(
             manifest=manifest_digest,
             content=content,
             size=manifest.size,
-            file_count=len(manifest.entries),
+            file_count=manifest.count,
             created_at=codec.utcnow(),
             run_project=run_project,
             run_id=run_id,

@@ -10,7 +10,9 @@ from fsspec.callbacks import Callback
 from .artifact import Artifact
 from .commit import check_type, publish
 from .errors import ArtifactNotFoundError, IntegrityError, RunNotFoundError
+from .hashing import Digest
 from .leases import commit_lease
+from .manifest import Encoded, Location
 from .records import ArtifactVersionId, RunRecord
 from .store import Store, open_store
 from .transfer import copy_blobs
@@ -41,14 +43,22 @@ def _store(s: Store | str) -> Store:
 def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, callback: Callback | None) -> None:
     ident = art.version_id
     what = f"copy of {art.qualified_name}"
-    try:
-        manifest_bytes = src.catalog.manifest_bytes(ident.manifest)
+    manifest = art.manifest  # decoded from the bytes sent, and checked to be this version's
+    rec = src.catalog.version(ident.project, ident.name, ident.version)
+    try:  # the same bytes, root and shards, so the destination names it by the same digest
+        data = src.catalog.manifest_bytes(ident.manifest)
+        newer = manifest.sharded or any(e.where is not None for e in manifest.entries)
+        enc = Encoded(data, rec.content, src.catalog.shard_objects(manifest), format=3 if newer else 1)
     except IntegrityError as e:
         raise IntegrityError(f"{what}: {e}") from None
-    manifest = art.manifest  # decoded from these very bytes, and checked to be this version's
-    sizes = {e.digest: e.size for e in manifest.entries if e.kind != "reference" and e.digest is not None}
+    sizes: dict[Digest, int] = {}
+    where: dict[Digest, Location] = {}
+    for entry in manifest.iter_entries():
+        if entry.kind != "reference" and entry.digest is not None:
+            sizes[entry.digest] = entry.size
+            if entry.where is not None:
+                where[entry.digest] = entry.where
     check_type(dst.catalog, ident.project, ident.name, manifest.type)
-    rec = src.catalog.version(ident.project, ident.name, ident.version)
     origin = {
         "store": src.url,
         "project": ident.project,
@@ -57,13 +67,14 @@ def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, cal
         "manifest": str(ident.manifest),
     }
     with commit_lease(dst.backend, dst.lease_ttl) as lease:  # the blobs found in dst stay until published
-        n, nbytes = copy_blobs(src.backend, dst.backend, sizes, what, callback)
+        present = set(dst.packs.locations(src.algorithm)) if dst.catalog.require_store().format >= 3 else set()
+        n, nbytes = copy_blobs(src.backend, dst.backend, sizes, what, callback, where, present)
         report.blobs += n
         report.bytes += nbytes
         new, is_new = publish(
             dst,
             manifest,
-            manifest_bytes,
+            enc,
             project=ident.project,
             run_project=rec.run_project,
             run_id=rec.run_id,

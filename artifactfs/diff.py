@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .artifact import Artifact
-from .manifest import Entry
+from .manifest import Entry, Manifest
 
 __all__ = ["VersionDiff", "diff"]
 
@@ -35,8 +35,12 @@ class VersionDiff:
 
 
 def diff(a: Artifact, b: Artifact) -> VersionDiff:
-    """Compare two logged versions by their manifests (no blob is read)."""
-    ea, eb = a.entries, b.entries
+    """Compare two logged versions by their manifests (no blob is read).
+
+    Shards two sharded versions share (equal content digests) are skipped unread: only the
+    shards that differ are read and compared entry by entry.
+    """
+    ea, eb = _differing(a.manifest, b.manifest)
     out = VersionDiff(a.qualified_name, b.qualified_name)
     out.added = sorted(set(eb) - set(ea))
     out.removed = sorted(set(ea) - set(eb))
@@ -48,6 +52,19 @@ def diff(a: Artifact, b: Artifact) -> VersionDiff:
         if x.kind == y.kind == "table":
             out.notes.extend(_table_notes(path, x, y))
     return out
+
+
+def _differing(a: Manifest, b: Manifest) -> tuple[dict[str, Entry], dict[str, Entry]]:
+    """The entries of ``a`` and ``b`` outside the shards both have (equal content digests mean
+    equal entries, and a path is in one shard only, so no other entry can match them)."""
+    common = {r.content for r in a.shards} & {r.content for r in b.shards}
+
+    def rest(m: Manifest) -> dict[str, Entry]:
+        if not m.sharded:
+            return {e.path: e for e in m.entries}
+        return {e.path: e for r in m.shards if r.content not in common for e in m.shard_entries(r)}
+
+    return rest(a), rest(b)
 
 
 def _table_notes(path: str, x: Entry, y: Entry) -> list[str]:

@@ -100,7 +100,8 @@ def _place_all(
             d: (es[0].size, f"{qualified} entry {es[0].path!r}") for d, es in by_digest.items() if d not in trusted
         }
         try:
-            fresh = fetch_to_cache(blobs.backend, blobs.cache, wanted, callback)
+            packed = {d: at for d, es in by_digest.items() if (at := es[0].where) is not None}
+            fresh = fetch_to_cache(blobs.backend, blobs.cache, wanted, callback, packed)
         except KeyNotFoundError as missing:
             raise IntegrityError(f"{qualified}: a blob is missing from store {blobs.url}: {missing}") from None
         trusted |= _settle(blobs, fresh)
@@ -222,7 +223,7 @@ def _place_blob(
             else:
                 os.chmod(first, 0o644)  # not linked to the cache after all: an ordinary private file
     else:
-        blobs.verified_file(digest, entry.size, what)
+        blobs.verified_file(digest, entry.size, what, entry.where)
         placed = digest
         if copy or not link(cached, first):
             copy_into_place(cached, first)

@@ -37,7 +37,10 @@ MAX_BYTES = {
     "hint": 4 << 10,
     "tail": 4 << 10,
     "run": 16 << 20,
-    "manifest": 1 << 30,  # until manifests are sharded; see docs/format.md
+    "manifest": 1 << 30,  # one manifest written before shards existed could be this large
+    "shard": 1 << 28,
+    "pack-index": 64 << 20,
+    "pack-moved": 64 << 20,  # ~1 MiB, but one entry (a huge table's block digests) may pass that
 }
 MAX_ITEMS = 1_000_000  # values in all the lists and maps of one run record (see codec.decode)
 

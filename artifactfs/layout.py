@@ -100,6 +100,25 @@ def manifest(d: Digest) -> str:
     return f"manifests/{d.algorithm}/{d.hex[:2]}/{d.hex}.msgpack"
 
 
+def packs_dir(algorithm: str) -> str:
+    """The folder of every pack and pack index of ``algorithm`` (one listing names them all)."""
+    return f"packs/{algorithm}"
+
+
+def pack(d: Digest) -> str:
+    return f"packs/{d.algorithm}/{d.hex}.pack"
+
+
+def pack_index(d: Digest) -> str:
+    """The index of the pack ``d``: which blobs it holds, where."""
+    return f"packs/{d.algorithm}/{d.hex}.index"
+
+
+def pack_moved(d: Digest) -> str:
+    """Where the blobs of the pack ``d`` went when it was repacked or copied without it."""
+    return f"packs/{d.algorithm}/{d.hex}.moved"
+
+
 def projects_dir() -> str:
     return "projects"
 

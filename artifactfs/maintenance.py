@@ -13,14 +13,16 @@ from .errors import (
     ArtifactFSError,
     ArtifactNotFoundError,
     FormatError,
+    IntegrityError,
     KeyNotFoundError,
     MisplacedRecordError,
     StoreError,
 )
 from .hashing import Digest, hash_bytes, matches
 from .leases import LEASE_TTL, gc_lock, live_leases
-from .manifest import Manifest
+from .manifest import Entry, Location, Manifest
 from .markers import ClaimResolution, ReferencedByMarker, UsedByMarker
+from .packing import read_packed
 from .records import (
     AliasEvent,
     RunRecord,
@@ -52,6 +54,8 @@ class GcReport:
     blobs: int = 0
     manifests: int = 0
     temp_files: int = 0
+    packs: int = 0  # packs freed whole (none of their files is live)
+    pack_files: int = 0  # packs, their indexes and forwarding records
     bytes: int = 0
     kept_young: int = 0  # unreferenced but younger than the grace period
     deferred: int = 0  # commits still in flight after gc waited for them: nothing was deleted
@@ -59,7 +63,7 @@ class GcReport:
 
     @property
     def count(self) -> int:
-        return self.blobs + self.manifests + self.temp_files
+        return self.blobs + self.manifests + self.temp_files + self.pack_files
 
 
 def _live_versions(
@@ -86,7 +90,7 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False) -> 
     backend = catalog.backend
     problems: list[Problem] = []
     projects = [project] if project else catalog.projects()
-    blobs = backend.walk("blobs")
+    blobs, packs = backend.walk("blobs"), backend.walk("packs")
     hashed: dict[Digest, bool] = {}
     for at, key, data in _live_versions(catalog, projects):
         if data is None:
@@ -107,7 +111,7 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False) -> 
             problems.append(Problem("digest", mkey, f"manifest of {rec.qualified_name} is corrupt"))
             continue
         try:
-            manifest = Manifest.from_bytes(mdata, f"manifest {mkey}")
+            manifest = Manifest.from_bytes(mdata, f"manifest {mkey}", loader=catalog.shard)
         except FormatError as e:
             problems.append(_problem(e, mkey))
             continue
@@ -121,12 +125,20 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False) -> 
                 )
             )
             continue
-        for entry in manifest.entries:
+        in_packs: dict[Digest, tuple[Location, str]] = {}
+        for entry in _entries(catalog, manifest, rec, problems):
             if entry.digest is None:
                 continue  # external reference: checked when downloaded
             bkey = layout.blob(entry.digest)
             where = f"{rec.qualified_name} entry {entry.path!r}"
-            if bkey not in blobs:
+            pkey = layout.pack(entry.where.pack) if entry.where is not None else ""
+            if entry.where is not None and pkey in packs:
+                end = entry.where.offset + entry.where.length
+                if end > packs[pkey][0]:
+                    problems.append(Problem("size", pkey, f"{where} ends at byte {end:,}, past the pack's end"))
+                elif deep and entry.digest not in hashed:
+                    in_packs[entry.digest] = (entry.where, where)
+            elif bkey not in blobs:
                 problems.append(Problem("missing", bkey, f"blob of {where}"))
             elif blobs[bkey][0] != entry.size:
                 problems.append(
@@ -138,6 +150,11 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False) -> 
                         hashed[entry.digest] = matches(f, entry.digest, entry.size)
                 if not hashed[entry.digest]:
                     problems.append(Problem("digest", bkey, f"blob of {where} does not match its digest"))
+        for d, data in read_packed(backend, in_packs):
+            hashed[d] = data is not None and matches(data, d, in_packs[d][0].length)
+            if not hashed[d]:
+                pkey = layout.pack(in_packs[d][0].pack)
+                problems.append(Problem("digest", pkey, f"{in_packs[d][1]}: its bytes in the pack do not match"))
     for p in projects:
         problems.extend(_verify_records(catalog, p))
     return problems
@@ -225,6 +242,26 @@ def _verify_resolutions(catalog: Catalog, project: str, name: str) -> list[Probl
     return problems
 
 
+def _entries(catalog: Catalog, manifest: Manifest, rec: VersionRecord, problems: list[Problem]) -> Iterator[Entry]:
+    """The entries of ``manifest``, a shard at a time; a shard that is missing, corrupt or not
+    what its manifest lists is a problem, and its entries are skipped."""
+    if not manifest.sharded:
+        yield from manifest.entries
+        return
+    for ref in manifest.shards:
+        skey = layout.manifest(ref.shard)
+        try:
+            entries = manifest.shard_entries(ref)
+        except IntegrityError as e:
+            kind = "digest" if catalog.backend.exists(skey) else "missing"
+            problems.append(Problem(kind, skey, f"manifest shard of {rec.qualified_name}: {e}"))
+            continue
+        except FormatError as e:
+            problems.append(_problem(e, skey))
+            continue
+        yield from entries
+
+
 def _mark(catalog: Catalog, skip: set[str]) -> tuple[set[str], set[str]]:
     """(keys reachable from the live versions not in ``skip``, the version record keys read)."""
     reachable: set[str] = set()
@@ -246,8 +283,22 @@ def _mark(catalog: Catalog, skip: set[str]) -> tuple[set[str], set[str]]:
         except ArtifactFSError as e:
             # Without the manifest we cannot know which blobs it needs: sweep nothing.
             raise StoreError(f"gc stopped: manifest {mkey} is unreadable ({e}); run verify") from e
-        reachable.update(layout.blob(e.digest) for e in manifest.entries if e.digest is not None)
+        reachable.update(layout.manifest(ref.shard) for ref in manifest.shards)
+        try:
+            for entry in manifest.iter_entries():
+                if entry.digest is not None:
+                    # A packed entry keeps its pack (and its index), and a single blob of its
+                    # bytes if there is one (a copied version's, whose pack stayed behind).
+                    reachable.add(layout.blob(entry.digest))
+                    if entry.where is not None:
+                        reachable.update(_pack_keys(entry.where.pack))
+        except ArtifactFSError as e:
+            raise StoreError(f"gc stopped: a shard of manifest {mkey} is unreadable ({e}); run verify") from e
     return reachable, seen
+
+
+def _pack_keys(pack: Digest) -> tuple[str, str, str]:
+    return layout.pack(pack), layout.pack_index(pack), layout.pack_moved(pack)
 
 
 def _drain(catalog: Catalog, wait: float) -> int:
@@ -277,10 +328,11 @@ def gc(
     backend = catalog.backend
     report = GcReport(dry_run=dry_run)
     cutoff = time.time() - grace.total_seconds()
-    candidates = {**backend.walk("blobs"), **backend.walk("manifests"), **backend.walk("tmp")}
+    candidates = {**backend.walk("blobs"), **backend.walk("manifests"), **backend.walk("packs"), **backend.walk("tmp")}
     reachable, seen = _mark(catalog, set())
     doomed: list[tuple[str, int]] = []
-    for key, (size, mtime) in sorted(candidates.items()):
+    # A pack's index goes before its pack, so an index never names a pack that is gone.
+    for key, (size, mtime) in sorted(candidates.items(), key=lambda kv: (not kv[0].endswith(".index"), kv[0])):
         if key in reachable:
             continue
         if mtime > cutoff:
@@ -317,6 +369,9 @@ def _count(report: GcReport, key: str, size: int) -> None:
         report.blobs += 1
     elif key.startswith("manifests/"):
         report.manifests += 1
+    elif key.startswith("packs/"):
+        report.packs += int(key.endswith(".pack"))
+        report.pack_files += 1
     else:
         report.temp_files += 1
     report.bytes += size

@@ -2,126 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal
+import bisect
+import itertools
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
 
-from . import codec
+from . import codec, shards
+from .entry import Entry, EntryKind, Location, stat_kind
 from .errors import FormatError, InvalidNameError
-from .frozen import EMPTY, freeze
-from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, DIGEST_BYTES, Digest, hash_bytes
+from .frozen import freeze
+from .hashing import ALGORITHMS, DEFAULT_ALGORITHM, Digest, hash_bytes
+from .packs import encode_where
 from .records import MAX_BYTES, ArtifactVersionId, check_size
-from .refs import check_entry_path, check_name
+from .refs import check_name
+from .shards import ShardRef, check_order, decode_shard, entry_bytes
 
-__all__ = ["Entry", "EntryKind", "Manifest"]
-
-EntryKind = Literal["file", "table", "reference"]
-_KINDS = ("file", "table", "reference")
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """One path inside an artifact version.
-
-    ``digest`` names the blob holding the bytes (``None`` only for an external reference
-    whose bytes were not hashed); ``extra`` holds kind-specific fields: a table's
-    ``num_rows`` and ``schema``, a reference's ``uri`` and ``etag``.
-    """
-
-    path: str
-    digest: Digest | None
-    size: int
-    kind: EntryKind = "file"
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def __post_init__(self) -> None:
-        # Read-only: entries are shared by every reader of a cached manifest.
-        object.__setattr__(self, "extra", freeze(self.extra) if self.extra else EMPTY)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "path": self.path,
-            "digest": str(self.digest) if self.digest else None,
-            "size": self.size,
-            "kind": self.kind,
-            "extra": self.extra,
-        }
-
-    @classmethod
-    def from_dict(cls, d: object, what: str = "manifest entry") -> Entry:
-        if not isinstance(d, dict):
-            raise FormatError(f"{what} must be a map, got {type(d).__name__}")
-        path = codec.get_str(d, "path", what)
-        try:
-            check_entry_path(path)
-        except InvalidNameError as e:
-            raise FormatError(f"{what}: unsafe path: {e}") from None
-        kind = d.get("kind")
-        if kind not in _KINDS:
-            raise FormatError(f"{what} {path!r}: unknown kind {kind!r}")
-        digest_text = codec.get_str(d, "digest", what, optional=True)
-        digest = Digest.parse(digest_text) if digest_text is not None else None
-        if digest is None and kind != "reference":
-            raise FormatError(f"{what} {path!r}: a {kind} entry needs a digest")
-        size = codec.get_int(d, "size", what)
-        return cls(path, digest, size, kind, _extra(kind, codec.get_map(d, "extra", what), size, f"{what} {path!r}"))
-
-
-MAX_BLOCK = 64 << 20  # the largest block of a table's block digests a reader accepts
-
-
-def _extra(kind: str, extra: dict[str, Any], size: int, what: str) -> dict[str, Any]:
-    """Check the kind-specific fields readers rely on (unknown fields are kept, for newer writers)."""
-    if not extra and kind != "reference":
-        return extra
-    if kind == "reference":
-        uri = codec.get_str(extra, "uri", what)
-        if "://" not in uri:
-            raise FormatError(f"{what}: reference uri {uri!r:.60} is not a URL")
-        codec.get_str(extra, "etag", what, optional=True)
-        if extra.get("checksum") not in (None, True, False):
-            raise FormatError(f"{what}: field 'checksum' must be true or false")
-    elif kind == "table":
-        blocks = extra.get("blocks")
-        if blocks is not None:
-            if not isinstance(blocks, dict):
-                raise FormatError(f"{what}: block digests must be a map")
-            block = blocks.get("size")
-            digests = blocks.get("digests")
-            if not isinstance(block, int) or isinstance(block, bool) or not 1 <= block <= MAX_BLOCK:
-                raise FormatError(f"{what}: block size must be an integer in [1, {MAX_BLOCK}], got {block!r:.40}")
-            if not isinstance(digests, bytes) or len(digests) != -(-size // block) * DIGEST_BYTES:
-                raise FormatError(f"{what}: block digests do not cover its {size} bytes in blocks of {block}")
-        for key in ("num_rows", "num_row_groups", "part"):
-            codec.get_int(extra, key, what, optional=True)
-        codec.get_str(extra, "dataset", what, optional=True)
-        for column in codec.get_list(extra, "columns", what):
-            if not (isinstance(column, list) and len(column) == 2 and all(isinstance(c, str) for c in column)):
-                raise FormatError(f"{what}: columns must be [name, type] pairs of strings, got {column!r:.60}")
-        for name, triple in codec.get_map(extra, "stats", what).items():
-            _check_stats(name, triple, what)
-    return extra
-
-
-def _check_stats(name: str, triple: object, what: str) -> None:
-    """``[min, max, null count]`` of one column: comparable plain values of one kind."""
-    if not isinstance(triple, list) or len(triple) != 3:
-        raise FormatError(f"{what}: statistics of column {name!r} must be [min, max, nulls]")
-    lo, hi, nulls = triple
-    if not isinstance(nulls, int) or isinstance(nulls, bool) or nulls < 0:
-        raise FormatError(f"{what}: null count of column {name!r} must be a non-negative integer")
-    if stat_kind(lo) is None or stat_kind(lo) != stat_kind(hi):
-        raise FormatError(f"{what}: min and max of column {name!r} must be numbers, texts or booleans alike")
-    if lo > hi:
-        raise FormatError(f"{what}: min of column {name!r} is above its max")
-
-
-def stat_kind(value: object) -> str | None:
-    """Which values a statistic can be compared with: "number", "text", "bool" (None: none)."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int | float):
-        return "number" if value == value else None  # NaN compares with nothing
-    return "text" if isinstance(value, str) else None
+__all__ = [
+    "Encoded",
+    "Entry",
+    "EntryKind",
+    "Location",
+    "Manifest",
+    "ShardRef",
+    "decode_shard",
+    "entry_bytes",
+    "path_after",
+    "stat_kind",
+]
 
 
 def _name(d: dict[str, Any], key: str, what: str) -> str:
@@ -131,30 +39,140 @@ def _name(d: dict[str, Any], key: str, what: str) -> str:
         raise FormatError(f"{what}: {e}") from None
 
 
+ShardLoader = Callable[[ShardRef], tuple[Entry, ...]]
+
+
 @dataclass(frozen=True, slots=True)
+class Encoded:
+    """A manifest ready to store: its bytes (a root for a sharded one), its content digest,
+    its shards' bytes, and for a sharded one the digest its entries had as one manifest (what
+    releases before shards recorded, still recognised as the same content)."""
+
+    data: bytes
+    content: Digest
+    shards: tuple[tuple[ShardRef, bytes], ...] = ()
+    legacy: Digest | None = None
+    format: int = 1  # the store format it needs: 3 for shards and packs (docs/format.md)
+
+
 class Manifest:
-    """The immutable description of an artifact version; stored under the digest of its bytes."""
+    """The immutable description of an artifact version; stored under the digest of its bytes.
 
-    name: str
-    type: str
-    entries: tuple[Entry, ...]
-    description: str | None = None
-    metadata: dict[str, Any] = field(default_factory=dict)
-    upstream: tuple[ArtifactVersionId, ...] = ()
-    algorithm: str = DEFAULT_ALGORITHM
+    A version of more than :data:`~artifactfs.shards.SINGLE_MAX` entries is stored sharded
+    (docs/format.md): read from a store, its manifest holds only the list of shards and reads
+    one when an entry in it is asked for (:meth:`entry`, :meth:`under`); :attr:`entries`
+    reads them all.
+    """
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "metadata", freeze(self.metadata))
-        paths = [e.path for e in self.entries]
-        if paths != sorted(paths) or len(set(paths)) != len(paths):
-            raise FormatError("manifest entries must be unique and sorted by path")
-        files = set(paths)
-        for p in paths:
-            parts = p.split("/")
-            for i in range(1, len(parts)):
-                if "/".join(parts[:i]) in files:
-                    raise FormatError(f"entry {p!r} is below {'/'.join(parts[:i])!r}, which is a file")
+    __slots__ = ("_entries", "_loader", "algorithm", "description", "metadata", "name", "shards", "type", "upstream")
 
+    def __init__(
+        self,
+        name: str,
+        type: str,
+        entries: Sequence[Entry] = (),
+        description: str | None = None,
+        metadata: dict[str, Any] | None = None,
+        upstream: Sequence[ArtifactVersionId] = (),
+        algorithm: str = DEFAULT_ALGORITHM,
+        *,
+        shards: Sequence[ShardRef] = (),
+        loader: ShardLoader | None = None,
+    ) -> None:
+        self.name, self.type, self.description, self.algorithm = name, type, description, algorithm
+        self.metadata = freeze(metadata or {})
+        self.upstream = tuple(upstream)
+        self.shards = tuple(shards)
+        self._loader = loader
+        if self.shards:
+            if entries:
+                raise FormatError("a sharded manifest lists shards, not entries")
+            if any(a.last >= b.first for a, b in itertools.pairwise(self.shards)):
+                raise FormatError("manifest shards must be sorted and must not overlap")
+            self._entries: tuple[Entry, ...] | None = None
+        else:
+            self._entries = tuple(entries)
+            check_order(self._entries, "manifest")
+
+    def __setattr__(self, key: str, value: Any) -> None:
+        if hasattr(self, "_loader") and key != "_entries":
+            raise AttributeError(f"a manifest is read-only: cannot set {key!r}")
+        object.__setattr__(self, key, value)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Manifest):
+            return NotImplemented
+        return self._key() == other._key() and (
+            self.shards == other.shards if self.shards and other.shards else self.entries == other.entries
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def _key(self) -> tuple[Any, ...]:
+        return (self.name, self.type, self.description, self.metadata, self.upstream, self.algorithm)
+
+    def __repr__(self) -> str:
+        return f"Manifest({self.name!r}, {self.type!r}, {self.count:,} entries{', sharded' if self.shards else ''})"
+
+    # ------------------------------------------------------------------ entries
+    @property
+    def sharded(self) -> bool:
+        """Read from a store as a root and shards (entries are read when asked for)."""
+        return bool(self.shards)
+
+    @property
+    def entries(self) -> tuple[Entry, ...]:
+        """Every entry, sorted by path (for a sharded manifest, every shard is read once)."""
+        if self._entries is None:
+            self._entries = tuple(e for ref in self.shards for e in self.shard_entries(ref))
+        return self._entries
+
+    def iter_entries(self) -> Iterator[Entry]:
+        """Every entry in path order, a shard at a time (a sharded manifest keeps none of them)."""
+        if self._entries is not None:
+            yield from self._entries
+            return
+        for ref in self.shards:
+            yield from self.shard_entries(ref)
+
+    def shard_entries(self, ref: ShardRef) -> tuple[Entry, ...]:
+        if self._loader is None:
+            raise FormatError(f"manifest of {self.name!r} lists shards but has no store to read them from")
+        return self._loader(ref)
+
+    @property
+    def count(self) -> int:
+        """The number of entries (without reading any shard)."""
+        return sum(r.count for r in self.shards) if self._entries is None else len(self._entries)
+
+    @property
+    def size(self) -> int:
+        if self._entries is None:
+            return sum(r.size for r in self.shards)
+        return sum(e.size for e in self._entries)
+
+    def entry(self, path: str) -> Entry | None:
+        """The entry at ``path``, reading at most the one shard that may hold it."""
+        found = self.between(path, path + "\0")
+        return found[0] if found else None
+
+    def under(self, prefix: str) -> list[Entry]:
+        """The entries whose paths start with ``prefix`` (a folder: give its trailing ``/``),
+        reading only the shards that may hold them."""
+        return self.between(prefix, path_after(prefix))
+
+    def between(self, lo: str, hi: str | None) -> list[Entry]:
+        """The entries whose paths are in ``[lo, hi)`` (``hi`` None: to the end), reading only
+        the shards that may hold them."""
+        if self._entries is not None:
+            found = self._entries
+        else:
+            found = tuple(e for ref in self.shards if ref.covers(lo, hi) for e in self.shard_entries(ref))
+        i = bisect.bisect_left(found, lo, key=_path)
+        j = len(found) if hi is None else bisect.bisect_left(found, hi, key=_path)
+        return list(found[i:j])
+
+    # ------------------------------------------------------------------ identity and bytes
     @property
     def content_digest(self) -> Digest:
         """Digest of the entries and upstream references only.
@@ -162,42 +180,105 @@ class Manifest:
         Logging the same files (and the same upstream versions) again with another description
         or from another run gives the same content digest, so no new version is made.
         """
-        return self.encoded()[1]
+        if self._entries is None:
+            return shards.root_content(self.shards, self._upstream_bytes(), self.algorithm)
+        return self.encode().content
 
-    @property
-    def size(self) -> int:
-        return sum(e.size for e in self.entries)
+    def _upstream_bytes(self) -> bytes:
+        return codec.encode({"u": [u.to_dict() for u in self.upstream]})[3:]  # the array alone
 
     def to_bytes(self) -> bytes:
-        return self.encoded()[0]
+        return self.encode().data
 
     def encoded(self) -> tuple[bytes, Digest]:
         """The manifest's canonical bytes and its content digest, encoding the entries once."""
-        entries = codec.canonical([e.to_dict() for e in self.entries])
-        upstream = codec.canonical([u.to_dict() for u in self.upstream])
-        whole = codec.encode(
+        enc = self.encode()
+        return enc.data, enc.content
+
+    def encode(self) -> Encoded:
+        """Everything to store: one manifest of up to ``SINGLE_MAX`` entries, else a root and shards."""
+        if self._entries is None:
+            content = shards.root_content(self.shards, self._upstream_bytes(), self.algorithm)
+            return Encoded(self._root(self.shards), content, format=shards.SHARD_FORMAT)
+        if len(self._entries) <= shards.SINGLE_MAX:
+            return self._single()
+        encoded = [entry_bytes(e) for e in self._entries]
+        refs: list[tuple[ShardRef, bytes]] = []
+        start = 0
+        for end in shards.cuts((e.path, len(b)) for e, b in zip(self._entries, encoded, strict=True)):
+            part = encoded[start:end]
+            data = shards.shard_bytes(part, self.algorithm, encode_where(self._entries[start:end]))
+            ref = ShardRef(
+                self._entries[start].path,
+                self._entries[end - 1].path,
+                end - start,
+                sum(e.size for e in self._entries[start:end]),
+                hash_bytes(data, self.algorithm),
+                shards.shard_content(part, self.algorithm),
+            )
+            refs.append((ref, data))
+            start = end
+        up = self._upstream_bytes()
+        root = tuple(r for r, _ in refs)
+        return Encoded(
+            self._root(root),
+            shards.root_content(root, up, self.algorithm),
+            tuple(refs),
+            shards.legacy_content(encoded, up, self.algorithm),
+            shards.SHARD_FORMAT,
+        )
+
+    def _header(self, fmt: int) -> dict[str, Any]:
+        """The fields every stored form of a manifest has besides its entries."""
+        return {
+            "format": fmt,
+            "kind": "manifest",
+            "algorithm": self.algorithm,
+            "name": self.name,
+            "type": self.type,
+            "description": self.description,
+            "metadata": self.metadata,
+        }
+
+    def _root(self, refs: Sequence[ShardRef]) -> bytes:
+        data = codec.encode(
             {
-                "format": codec.FORMAT_VERSION,
-                "kind": "manifest",
-                "algorithm": self.algorithm,
-                "name": self.name,
-                "type": self.type,
-                "description": self.description,
-                "metadata": self.metadata,
-                "entries": codec.Canonical(entries),
-                "upstream": codec.Canonical(upstream),
+                **self._header(shards.SHARD_FORMAT),
+                "shards": [r.to_dict() for r in refs],
+                "upstream": [u.to_dict() for u in self.upstream],
             }
         )
-        check_size("manifest", whole, f"the manifest of {self.name!r} ({len(self.entries):,} entries)")
+        check_size("manifest", data, f"the manifest of {self.name!r} ({len(refs):,} shards)")
+        return data
+
+    def _single(self) -> Encoded:
+        assert self._entries is not None
+        entries = codec.canonical([e.to_dict() for e in self._entries])
+        upstream = codec.canonical([u.to_dict() for u in self.upstream])
+        packed = encode_where(self._entries)
+        # Format 1 (every release reads it) unless entries are packed, which older releases
+        # would look for as single blobs.
+        fields = {
+            **self._header(shards.SHARD_FORMAT if packed else codec.FORMAT_VERSION),
+            "entries": codec.Canonical(entries),
+            "upstream": codec.Canonical(upstream),
+        }
+        if packed:
+            fields["packed"] = packed
+        whole = codec.encode(fields)
+        check_size("manifest", whole, f"the manifest of {self.name!r} ({len(self._entries):,} entries)")
         body = codec.encode({"entries": codec.Canonical(entries), "upstream": codec.Canonical(upstream)})
-        return whole, hash_bytes(body, self.algorithm)
+        return Encoded(whole, hash_bytes(body, self.algorithm), format=fields["format"])
 
     def digest(self) -> Digest:
         return hash_bytes(self.to_bytes(), self.algorithm)
 
     @classmethod
-    def from_bytes(cls, data: bytes, what: str = "manifest") -> Manifest:
-        """Decode untrusted bytes; raise :class:`FormatError` naming what is wrong."""
+    def from_bytes(cls, data: bytes, what: str = "manifest", loader: ShardLoader | None = None) -> Manifest:
+        """Decode untrusted bytes; raise :class:`FormatError` naming what is wrong.
+
+        A sharded manifest's shards are read through ``loader`` when entries are asked for.
+        """
         d = codec.decode(data, what, max_bytes=MAX_BYTES["manifest"])
         codec.check_format(d, what)
         if d.get("kind", "manifest") != "manifest":
@@ -205,14 +286,40 @@ class Manifest:
         algorithm = codec.get_str(d, "algorithm", what)
         if algorithm not in ALGORITHMS:
             raise FormatError(f"{what}: unknown digest algorithm {algorithm!r}")
+        refs: tuple[ShardRef, ...] = ()
+        if "packed" in d and d["format"] < shards.SHARD_FORMAT:
+            raise FormatError(f"{what}: packed entries need format {shards.SHARD_FORMAT}")
+        if "shards" in d:
+            if d["format"] < shards.SHARD_FORMAT or "entries" in d:
+                raise FormatError(f"{what}: a sharded manifest is format {shards.SHARD_FORMAT} and lists no entries")
+            refs = tuple(ShardRef.from_dict(s, f"{what} shard") for s in codec.get_list(d, "shards", what))
+            if not refs:
+                raise FormatError(f"{what}: a sharded manifest lists at least one shard")
         return cls(
             name=_name(d, "name", what),
             type=_name(d, "type", what),
-            entries=tuple(Entry.from_dict(e, f"{what} entry") for e in codec.get_list(d, "entries", what)),
+            entries=shards.located(
+                tuple(Entry.from_dict(e, f"{what} entry") for e in codec.get_list(d, "entries", what)),
+                d.get("packed"),
+                what,
+            ),
             description=codec.get_str(d, "description", what, optional=True),
             metadata=codec.get_map(d, "metadata", what),
             upstream=tuple(
                 ArtifactVersionId.from_dict(u, f"{what} upstream") for u in codec.get_list(d, "upstream", what)
             ),
             algorithm=algorithm,
+            shards=refs,
+            loader=loader,
         )
+
+
+def _path(e: Entry) -> str:
+    return e.path
+
+
+def path_after(prefix: str) -> str | None:
+    """The first string after every string starting with ``prefix`` (None: there is none)."""
+    while prefix and prefix[-1] == "\U0010ffff":
+        prefix = prefix[:-1]
+    return prefix[:-1] + chr(ord(prefix[-1]) + 1) if prefix else None

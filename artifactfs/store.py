@@ -29,6 +29,7 @@ from .errors import (
 from .leases import LEASE_TTL
 from .lineage import LineageGraph
 from .maintenance import GcReport, Problem, gc, verify
+from .packing import PackSet
 from .records import ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .refs import LATEST, check_alias, check_name, parse_ref
 from .settings import default_cache_dir, default_concurrency, default_store_url
@@ -73,6 +74,7 @@ class Store:
         self.claim_lease = claim_lease
         self.lease_ttl = lease_ttl  # of commit leases and gc locks (see leases.py)
         self.catalog = Catalog(backend)
+        self.packs = PackSet(backend)
         self.blobs = BlobReader(backend, self.cache, stat_cache=self.stat_cache, workers=workers)
 
     @property
@@ -226,6 +228,20 @@ class Store:
         return lineage(self.catalog, Found(root.record, root.manifest), direction, depth)
 
     # ------------------------------------------------------------------ maintenance
+    @property
+    def format(self) -> int:
+        """The store's format (docs/format.md, *Compatibility*): 3 once it holds sharded manifests."""
+        return self.catalog.require_store().format
+
+    def upgrade(self, *, dry_run: bool = False) -> tuple[int, int]:
+        """Make the store the newest format this release writes, ahead of the first write that
+        needs it; return ``(before, after)``. Releases that read an older format only refuse it
+        afterwards; nothing else changes (records, manifests and blobs are read as they are)."""
+        before = self.format
+        if before < codec.WRITE_FORMAT and not dry_run:
+            self.catalog.require_format(codec.WRITE_FORMAT)
+        return before, max(before, codec.WRITE_FORMAT)
+
     def verify(self, project: str | None = None, deep: bool = False) -> list[Problem]:
         """Check that every live version's record, manifest and blobs are present and intact.
 

@@ -18,8 +18,11 @@ from fsspec.callbacks import Callback
 from . import layout
 from .backend import Backend
 from .cache import BlobCache
+from .entry import Location
 from .errors import IntegrityError, KeyNotFoundError, SourceChangedError, StoreError
 from .hashing import Digest, matches
+from .packing import Packing, read_packed, write_packs
+from .packs import PACK_FILE_MAX, PACK_MIN
 from .places import copy_and_hash, copy_verified
 from .sources import read_source
 
@@ -80,25 +83,43 @@ def missing_blobs(backend: Backend, sizes: dict[Digest, int]) -> set[Digest]:
     return {d for d in sizes if present.get(layout.blob(d)) != sizes[d]}
 
 
-def upload_blobs(backend: Backend, sources: dict[Digest, Source], callback: Callback | None = None) -> int:
-    """Upload the blobs ``backend`` lacks from local files; return how many were sent.
+def upload_blobs(
+    backend: Backend, sources: dict[Digest, Source], callback: Callback | None = None, packing: Packing | None = None
+) -> dict[Digest, Location]:
+    """Upload the blobs ``backend`` lacks from local files; return where the packed ones are.
 
     What is stored under a digest is exactly what was hashed: small files are sent from the
     bytes their hashing kept, or read again and checked; large files are hashed again as they
     are streamed, and an upload whose bytes differ is abandoned before the backend commits it.
     A file that changed since it was hashed raises :class:`SourceChangedError` naming it.
+
+    With ``packing``, a blob already in a pack is not sent again, and many small new ones are
+    sent as packs (docs/format.md, *Packs*).
     """
+    found: dict[Digest, Location] = {}
+    if packing is not None and packing.has_packs and sources:
+        packed = packing.packs.locations(next(iter(sources)).algorithm)
+        found = {d: packed[d] for d in sources if d in packed}
+        sources = {d: s for d, s in sources.items() if d not in found}
     if len(sources) < SHARD_LIST_MIN and all(s.data is not None for s in sources.values()):
-        return _create_few(backend, sources, callback)
+        _create_few(backend, sources, callback)
+        return found
     missing = sorted(missing_blobs(backend, {d: s.size for d, s in sources.items()}))
     if callback is not None:
         callback.set_size(len(missing))
+    small_new = [d for d in missing if sources[d].size < PACK_FILE_MAX]
+    if packing is not None and len(small_new) >= PACK_MIN:
+        packing.before_first()
+        data = {d: _bytes(sources[d], d) for d in small_new}
+        found.update(write_packs(backend, data, small_new[0].algorithm))
+        if callback is not None:
+            callback.relative_update(len(small_new))
+        missing = [d for d in missing if d not in data]
     small = [d for d in missing if sources[d].size <= SMALL_BLOB]
     for batch in batches(small, {d: sources[d].size for d in small}):
         items = {}
         for d in batch:
-            src = sources[d]
-            items[layout.blob(d)] = src.data if src.data is not None else read_source(src.path, d, src.size)
+            items[layout.blob(d)] = _bytes(sources[d], d)
         backend.write_many(items, callback)
     large = [d for d in missing if sources[d].size > SMALL_BLOB]
 
@@ -110,10 +131,15 @@ def upload_blobs(backend: Backend, sources: dict[Digest, Source], callback: Call
     if large:
         with ThreadPoolExecutor(min(LARGE_UPLOADS, len(large))) as pool:
             list(pool.map(stream, large))
-    return len(missing)
+    return found
 
 
-def _create_few(backend: Backend, sources: dict[Digest, Source], callback: Callback | None) -> int:
+def _bytes(src: Source, digest: Digest) -> bytes:
+    """The bytes of a small source, exactly as hashed (read again and checked if not kept)."""
+    return src.data if src.data is not None else read_source(src.path, digest, src.size)
+
+
+def _create_few(backend: Backend, sources: dict[Digest, Source], callback: Callback | None) -> None:
     """A few small blobs held in memory: each created if absent, one request when new (asking
     first would be two); only those already there are checked, and sent again if damaged."""
     if callback is not None:
@@ -128,7 +154,6 @@ def _create_few(backend: Backend, sources: dict[Digest, Source], callback: Callb
     damaged = missing_blobs(backend, there)
     if damaged:
         backend.write_many({layout.blob(d): sources[d].data or b"" for d in sorted(damaged)})
-    return len(sources) - len(there) + len(damaged)
 
 
 def fetch_to_cache(
@@ -136,6 +161,7 @@ def fetch_to_cache(
     cache: BlobCache,
     wanted: dict[Digest, tuple[int, str]],
     callback: Callback | None = None,
+    where: dict[Digest, Location] | None = None,
 ) -> set[Digest]:
     """Download the blobs of ``wanted`` (digest -> (size, what)) that the cache lacks, verifying each.
 
@@ -147,6 +173,17 @@ def fetch_to_cache(
     todo = sorted(d for d in wanted if not cache.has(d))
     if callback is not None:
         callback.set_size(len(todo))
+    packed = {d: (where[d], wanted[d][1]) for d in todo if where and d in where and wanted[d][0]}
+    single = []  # packed blobs whose pack this store does not hold: they are single blobs here
+    for d, data in read_packed(backend, packed):
+        if data is None:
+            single.append(d)
+            continue
+        key = layout.pack(packed[d][0].pack)
+        cache.add(io.BytesIO(data), d, wanted[d][0], f"{wanted[d][1]}: blob in pack {key} in store {backend.url}")
+        if callback is not None:
+            callback.relative_update(1)
+    todo = [d for d in todo if d not in packed or d in single]
     small = [d for d in todo if wanted[d][0] <= SMALL_BLOB]
     large = [d for d in todo if wanted[d][0] > SMALL_BLOB]
     for batch in batches(small, {d: wanted[d][0] for d in small}):
@@ -180,18 +217,44 @@ def fetch_to_cache(
 
 
 def copy_blobs(
-    src: Backend, dst: Backend, sizes: dict[Digest, int], what: str, callback: Callback | None = None
+    src: Backend,
+    dst: Backend,
+    sizes: dict[Digest, int],
+    what: str,
+    callback: Callback | None = None,
+    where: dict[Digest, Location] | None = None,
+    present: set[Digest] | frozenset[Digest] = frozenset(),
 ) -> tuple[int, int]:
     """Copy the blobs ``dst`` lacks, verifying each digest in transit; (count, bytes) sent.
 
-    No blob is read past its recorded size + 1 byte: an oversized blob is refused cheaply.
+    ``where`` says which are packed in ``src`` (read by range); ``present`` are the blobs
+    ``dst`` holds in its own packs. Blobs land in ``dst`` as single blobs. No blob is read
+    past its recorded size + 1 byte: an oversized blob is refused cheaply.
     """
-    missing = sorted(missing_blobs(dst, sizes))
+    missing = sorted(missing_blobs(dst, {d: n for d, n in sizes.items() if d not in present}))
     if callback is not None:
         callback.set_size(len(missing))
-    small = [d for d in missing if sizes[d] <= SMALL_BLOB]
-    large = [d for d in missing if sizes[d] > SMALL_BLOB]
+    packed = {d: (where[d], what) for d in missing if where and d in where and sizes[d]}
     sent = 0
+    out: dict[str, bytes] = {}
+    for d, data in read_packed(src, packed):
+        if data is None:
+            del packed[d]  # not packed in this store after all: read as a single blob below
+            continue
+        if not matches(data, d, sizes[d]):
+            raise IntegrityError(
+                f"{what}: a blob in pack {layout.pack(packed[d][0].pack)} in store {src.url} is damaged"
+            )
+        out[layout.blob(d)] = data
+        if sum(len(v) for v in out.values()) >= BATCH_BYTES:
+            dst.write_many(out, callback)
+            sent += sum(len(v) for v in out.values())
+            out = {}
+    dst.write_many(out, callback)
+    sent += sum(len(v) for v in out.values())
+    rest = [d for d in missing if d not in packed]
+    small = [d for d in rest if sizes[d] <= SMALL_BLOB]
+    large = [d for d in rest if sizes[d] > SMALL_BLOB]
     for batch in batches(small, sizes):
         heads = src.read_heads({layout.blob(x): sizes[x] + 1 for x in batch if sizes[x]})
         out = {}

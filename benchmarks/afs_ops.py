@@ -2,6 +2,8 @@
 
     python afs_ops.py log STORE PATH            log a folder or a file as bench/data
     python afs_ops.py download STORE DEST       download bench/data:latest into DEST
+    python afs_ops.py open STORE                resolve bench/data:latest and count its files
+    python afs_ops.py get STORE PATH DEST       get_path of one file of bench/data:latest into DEST
     python afs_ops.py table STORE FRAME         log FRAME (a Parquet file) as a Table, read it back
     python afs_ops.py pyarrow OUT FRAME         the same with raw pyarrow (zstd Parquet)
 
@@ -32,6 +34,18 @@ def download(store: str, dest: str) -> None:
     import artifactfs as afs
 
     afs.open_store(store).artifact("bench/data:latest").download(dest)
+
+
+def open_version(store: str) -> None:
+    import artifactfs as afs
+
+    print(f"files={afs.open_store(store).artifact('bench/data:latest').file_count}")
+
+
+def get(store: str, path: str, dest: str) -> None:
+    import artifactfs as afs
+
+    afs.open_store(store).artifact("bench/data:latest").get_path(path, root=dest)
 
 
 def _frame(path: str):  # type: ignore[no-untyped-def]
@@ -73,4 +87,5 @@ def raw_pyarrow(out: str, frame_path: str) -> None:
 
 if __name__ == "__main__":
     cmd, *args = sys.argv[1:]
-    {"log": log, "download": download, "table": table, "pyarrow": raw_pyarrow}[cmd](*args)
+    ops = {"log": log, "download": download, "open": open_version, "get": get, "table": table, "pyarrow": raw_pyarrow}
+    ops[cmd](*args)

@@ -147,9 +147,9 @@ def measure(fn: Callable[[], object], store: Any, *, local: bool) -> Measurement
 
 def fresh_store(afs: Any, url: str) -> Any:
     """A Store as a new process opens it (descriptor read; nothing kept in memory)."""
-    from artifactfs import catalog
+    from artifactfs.catalog_manifests import forget_kept
 
-    catalog._kept.clear()
+    forget_kept()
     return afs.open_store(url)
 
 

@@ -61,7 +61,7 @@ class DataSource:
                 v.version,
                 tuple(v.aliases),
                 v.size,
-                len(v.entries),
+                v.file_count,
                 v.created_at,
                 _run_view(r) if (r := runs.get(v.qualified_name)) else None,
             )
@@ -111,7 +111,7 @@ class DataSource:
     def preview(self, ref: str, path: str) -> Preview:
         """The file ``path`` of version ``ref`` as the file viewer shows it (reads its head)."""
         art = self.store.artifact(ref)
-        entry = art.entries[path]
+        entry = art.get_entry(path)
         digest = (entry.digest and str(entry.digest)) or str(entry.extra.get("uri", ""))
         if is_image(path):
             return Preview("image", path, entry.size, digest)

@@ -27,35 +27,21 @@ def die_on(counter: str, at: int) -> None:
         os.kill(os.getpid(), signal.SIGKILL)
 
 
-def patch_backend(method: str, part: str, at: int, key_arg: int) -> None:
+def patch_backend(method: str, part: str, at: int, key_arg: int, after: bool = False) -> None:
+    """Die as the ``at``-th call of ``method`` on a key holding ``part`` starts (or returns)."""
     kind = type(afs.open_store(store_url).backend)
     original = getattr(kind, method)
 
     def deadly(self: Backend, *args: Any, **kw: Any) -> Any:
-        if part in str(args[key_arg]):
+        hit = part in str(args[key_arg])
+        if hit and not after:
             die_on(method + part, at)
-        return original(self, *args, **kw)
-
-    setattr(kind, method, deadly)
-
-
-def patch_remote_put(at: int, after: bool = False) -> None:
-    """Die inside the backend's own concurrent upload of small blobs: when the ``at``-th blob
-    starts, or (``after``) once ``at`` blobs have landed, with the others still in flight."""
-    store = afs.open_store(store_url)
-    cls = type(store.backend.fs)
-    original = cls._pipe_file
-
-    async def deadly(self: Any, path: str, *args: Any, **kw: Any) -> Any:
-        blob = "/blobs/" in str(path)
-        if blob and not after:
-            die_on("put", at)
-        result = await original(self, path, *args, **kw)
-        if blob and after:
-            die_on("put", at)
+        result = original(self, *args, **kw)
+        if hit and after:
+            die_on(method + part, at)
         return result
 
-    cls._pipe_file = deadly
+    setattr(kind, method, deadly)
 
 
 def patch_large_upload() -> None:
@@ -74,10 +60,12 @@ def patch_large_upload() -> None:
 
 
 local = "://" not in store_url
+# On an object store the small files go in a pack: blob-1 dies as it starts to be sent,
+# blob-40 once it landed but before its index.
 if point == "blob-1":
-    patch_backend("write", "blobs/", 1, 0) if local else patch_remote_put(1)
+    patch_backend("write", "blobs/", 1, 0) if local else patch_backend("write", ".pack", 1, 0)
 elif point == "blob-40":
-    patch_backend("write", "blobs/", 40, 0) if local else patch_remote_put(30, after=True)
+    patch_backend("write", "blobs/", 40, 0) if local else patch_backend("write", ".pack", 1, 0, after=True)
 elif point == "large-blob":
     patch_backend("adopt", "blobs/", 1, 1) if local else patch_large_upload()
 elif point == "manifest":

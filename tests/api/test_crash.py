@@ -58,8 +58,9 @@ def test_kill_during_log_artifact(
     assert store.catalog.version_numbers("p", "ds") == ([0] if POINTS[point] else [])
     assert store.verify(deep=True) == []  # readers see a consistent store
     blobs_before = set(store.backend.walk("blobs"))
-    if point == "blob-40":
-        assert len(blobs_before) >= 20  # the retry below really has blobs to reuse
+    local = "://" not in shared_store_url
+    if point == "blob-40":  # the retry below really has blobs (or a pack) to reuse
+        assert len(blobs_before) >= 20 if local else len(store.backend.walk("packs")) == 1
 
     uploaded: list[str] = []
     kind = type(open_backend(shared_store_url))
@@ -83,8 +84,9 @@ def test_kill_during_log_artifact(
         logged = run.log_artifact(art, aliases=["best"])
     assert logged.version == "v0"  # the crashed attempt never took a number
     assert logged.aliases == ["latest", "best"]
-    digests = {layout.blob(e.digest) for e in logged.entries.values() if e.digest}
-    assert len(digests) == 61
+    assert len({e.digest for e in logged.entries.values()}) == 61
+    digests = {layout.blob(e.digest) for e in logged.entries.values() if e.digest and e.where is None}
+    assert len(digests) == (61 if local else 1)  # on an object store, all but large.bin are packed
     assert set(uploaded) == digests - blobs_before  # blobs uploaded before the kill are reused
     assert afs.open_store(shared_store_url).verify(deep=True) == []
     out = Path(logged.download(tmp_path / "out"))

@@ -222,14 +222,14 @@ def test_a_commit_whose_lease_lapsed_makes_no_version(
             raise StoreError("injected: the store cannot be reached")
         write(key, data)
 
-    ingest = commit_mod._ingest
+    ingest = commit_mod.ingest
 
     def slow_ingest(*args: object, **kw: object) -> object:
         time.sleep(0.6)
         return ingest(*args, **kw)  # type: ignore[arg-type]
 
     monkeypatch.setattr(store.backend, "write", no_renewals)
-    monkeypatch.setattr(commit_mod, "_ingest", slow_ingest)
+    monkeypatch.setattr(commit_mod, "ingest", slow_ingest)
     with afs.init(project="p", store=store) as run, pytest.raises(StoreError, match="could not renew its lease"):
         art = afs.Artifact("ds", type="dataset")
         art.add_dir(files)

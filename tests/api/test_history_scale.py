@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import artifactfs as afs
-from artifactfs import catalog, layout
+from artifactfs import catalog_manifests, layout
 from artifactfs.backend import open_backend
 from artifactfs.cache import BlobCache
 from artifactfs.hints import AliasHint, VersionHint
@@ -25,7 +25,7 @@ LONG = (1200, 300, 40)
 
 def fresh(url: str, cache: Path) -> afs.Store:
     """A store as a new process opens it: its descriptor read, nothing else in memory."""
-    catalog._kept.clear()  # manifests kept by this process (they would not be in a new one)
+    catalog_manifests.forget_kept()  # manifests kept by this process (a new one has none)
     store = afs.Store(open_backend(url), cache=BlobCache(cache))
     store.catalog.descriptor()
     return store

@@ -10,7 +10,7 @@ import pytest
 
 import artifactfs as afs
 from artifactfs import backend_base as storage
-from artifactfs import commit as commit_mod
+from artifactfs import ingest as commit_mod
 from artifactfs import layout
 from artifactfs.errors import SourceChangedError
 from artifactfs.hashing import Digest, hash_bytes

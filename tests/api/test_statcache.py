@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 import artifactfs as afs
-from artifactfs import commit, layout
+from artifactfs import ingest, layout
 from artifactfs.backend import open_backend
 from artifactfs.cache import BlobCache
 from artifactfs.hashing import hash_bytes
@@ -42,7 +42,7 @@ def reads(monkeypatch: pytest.MonkeyPatch, files: Path) -> list[str]:
             seen.append(Path(path).name)
         return open(path, *args, **kw)
 
-    monkeypatch.setattr(commit, "open", counting, raising=False)  # shadows the builtin there
+    monkeypatch.setattr(ingest, "open", counting, raising=False)  # shadows the builtin there
     return seen
 
 

@@ -10,6 +10,7 @@ import pytest
 import artifactfs as afs
 from artifactfs import layout
 from artifactfs.errors import ArtifactNotFoundError, ArtifactTypeError, ProjectNotFoundError, RunNotFoundError
+from artifactfs.packing import PackSet
 
 
 def log_dir(
@@ -22,8 +23,11 @@ def log_dir(
 
 
 def blob_keys(store: afs.Store) -> set[str]:
+    """Every blob the store holds: its single blobs' keys, and ``packed:<digest>`` for each
+    blob in a pack."""
     fs, root = store.backend.fs, store.backend.root
-    return {p for p in fs.find(f"{root}/blobs")} if fs.exists(f"{root}/blobs") else set()
+    single = {p for p in fs.find(f"{root}/blobs")} if fs.exists(f"{root}/blobs") else set()
+    return single | {f"packed:{d}" for d in PackSet(store.backend).locations("blake3")}
 
 
 def test_versions_count_up_and_share_blobs(store: afs.Store, files: Path) -> None:
@@ -124,6 +128,8 @@ def test_changing_one_file_of_1000_uploads_one_blob(store: afs.Store, tmp_path: 
     log_dir(store, folder)
     before = blob_keys(store)
     assert len(before) == 1000
+    # On an object store the 1,000 small files went as one pack.
+    assert store.backend.local_files or len(store.backend.listdir("packs/blake3")) == 2
     (folder / "d42" / "7.txt").write_text("changed")
     v1 = log_dir(store, folder)
     assert v1.version == "v1" and len(v1.entries) == 1000
@@ -134,7 +140,7 @@ def test_large_file_to_a_remote_store_is_not_read_into_memory(memory_store: afs.
     import tracemalloc
 
     from artifactfs.artifact import Staged
-    from artifactfs.commit import Known, _entry_for
+    from artifactfs.ingest import Known, _entry_for
     from artifactfs.transfer import Source
 
     big = tmp_path / "big.bin"

@@ -63,6 +63,30 @@ def test_verify_gc_delete(tmp_path: Path, files: Path) -> None:
     assert res.exit_code == 2
 
 
+def test_upgrade_makes_the_store_format_3(tmp_path: Path, files: Path) -> None:
+    from artifactfs import codec
+
+    store = str(tmp_path / "s")
+    with afs.init(project="proj", store=store) as run:
+        art = afs.Artifact("ds", type="dataset")
+        art.add_dir(files)
+        run.log_artifact(art)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["--store", store, "upgrade", "--check"], obj={})
+    assert res.exit_code == 0 and "format 2; upgrade would make it format 3" in res.output
+    assert afs.open_store(store).format == 2
+    res = runner.invoke(cli, ["--store", store, "upgrade"], obj={})
+    assert res.exit_code == 0 and "format 2 -> 3" in res.output
+    assert afs.open_store(store).format == 3
+    assert afs.open_store(store).artifact("proj/ds:latest").file_count == len(list(files.rglob("*.*")))
+    res = runner.invoke(cli, ["--store", store, "upgrade"], obj={})
+    assert "already format 3" in res.output
+    res = runner.invoke(cli, ["--store", str(tmp_path / "none"), "upgrade"], obj={})
+    assert res.exit_code == 1 and "no store at" in res.output
+    descriptor = (tmp_path / "s" / "artifactfs.msgpack").read_bytes()
+    assert codec.decode(descriptor, "descriptor")["format"] == 3
+
+
 def test_verify_exits_1_on_problems(tmp_path: Path, files: Path) -> None:
     from artifactfs import layout
 

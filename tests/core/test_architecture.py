@@ -22,14 +22,14 @@ FOREIGN_PRIVATE |= {"_call_s3", "_get_object", "_lsdir", "_do_list_objects", "_l
 # The layers of docs/architecture.md, bottom up: a module imports its own layer or lower ones.
 LAYERS = [
     # pure core (no store I/O)
-    "errors hashing codec refs frozen fields records markers hints manifest layout lineage settings statcache"
-    " places sources verified",
+    "errors hashing codec refs frozen fields records markers hints entry packs shards manifest layout lineage settings"
+    " statcache places sources verified",
     # backends
     "backend_calls backend_base backend_local backend_fsspec backend uris",
     # records, blobs, transfers
-    "catalog_lineage catalog_heads catalog walk leases cache blobs transfer storage",
+    "catalog_lineage catalog_heads catalog_manifests catalog walk leases cache packing blobs transfer storage",
     # the API
-    "parquet parts engines table draft artifact download commit maintenance store diff run copy reproduce"
+    "parquet parts engines table draft artifact download ingest commit maintenance store diff run copy reproduce"
     " partitioned __init__",
     # front-ends
     "cli cli_commands_read cli_commands_write cli_output __main__",

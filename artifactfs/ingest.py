@@ -1,0 +1,177 @@
+"""Hashing a draft's files and sending the blobs a store lacks: the first step of a commit
+(:mod:`artifactfs.commit`), which then writes the manifest and the version record."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from fsspec.callbacks import Callback
+
+from . import layout
+from .artifact import Artifact, Staged
+from .artifact import staged as staged_items
+from .errors import ArtifactFSError, JobError, LocalPathNotFoundError, local_file_error
+from .hashing import Digest, hash_bytes, hash_file
+from .manifest import Entry, Location
+from .packing import Packing
+from .statcache import StatKey, stat_key
+from .transfer import SMALL_BLOB, Source, copy_into_store, upload_blobs
+
+if TYPE_CHECKING:
+    from .store import Store
+
+__all__ = ["ingest"]
+
+
+KEEP_BYTES = 64 << 20  # bytes of small files kept from hashing to upload (beyond: read again, checked)
+
+
+def _entry_for(
+    store: Store, path: str, staged: Staged, sources: dict[Digest, Source], known: Known, learned: Learned
+) -> Entry:
+    """Hash one staged file; on a local store also write its blob in the same pass.
+
+    ``known`` holds the remembered digests of unchanged files (see statcache), which are not
+    read again unless the store lacks their blob; digests computed here are added to ``learned``.
+    """
+    if staged.entry is not None:
+        e = staged.entry
+        return Entry(path, e.digest, e.size, e.kind, e.extra)
+    assert staged.local is not None
+    backend, algorithm = store.backend, store.algorithm
+    local = staged.local
+    stat = known.stats.get(local) if staged.user_file else None
+    remembered = known.trusted.get(local) if staged.user_file else None
+    if stat is not None and remembered is not None:
+        digest, size = remembered, stat[2]
+        if not backend.local_files:
+            sources[digest] = Source(local, size)
+            return Entry(path, digest, size, staged.kind, staged.extra)
+        if backend.refresh(layout.blob(digest), size):
+            return Entry(path, digest, size, staged.kind, staged.extra)
+    try:
+        large = os.path.getsize(local) > SMALL_BLOB
+        if large and backend.local_files:
+            digest, size = copy_into_store(backend, local, algorithm)
+        elif large:
+            # Hashed in bounded memory here; hashed again as it is streamed to the store, and
+            # the upload abandoned if the two differ (transfer.upload_blobs).
+            digest, size = hash_file(local, algorithm)
+            sources[digest] = Source(local, size)
+        else:
+            with open(local, "rb") as f:
+                data = f.read()
+            digest, size = hash_bytes(data, algorithm), len(data)
+            if backend.local_files:
+                key = layout.blob(digest)
+                if not backend.refresh(key, size):
+                    backend.write(key, data)
+            else:
+                # The very bytes hashed are the ones uploaded, while the budget lasts.
+                keep = known.kept + size <= KEEP_BYTES
+                known.kept += size if keep else 0
+                sources[digest] = Source(local, size, data if keep else None)
+    except FileNotFoundError as e:
+        raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
+    except ArtifactFSError:
+        raise
+    except OSError as e:  # the user's file cannot be read (the store's own errors are StoreError)
+        raise local_file_error(e, "read", local) from e
+    if stat is not None and stat[2] == size:
+        learned.append((local, stat, digest))
+    return Entry(path, digest, size, staged.kind, staged.extra)
+
+
+@dataclass
+class Known:
+    """Stat keys of the user's files, taken before any of them is read, and trusted digests."""
+
+    stats: dict[str, StatKey] = field(default_factory=dict)
+    trusted: dict[str, Digest] = field(default_factory=dict)
+    kept: int = 0  # bytes of small files held for upload (see KEEP_BYTES)
+
+
+Learned = list[tuple[str, StatKey, Digest]]
+
+
+def _known(store: Store, items: list[tuple[str, Staged]]) -> Known:
+    known = Known()
+    for _, staged in items:
+        if staged.user_file and staged.local is not None:
+            try:
+                known.stats[staged.local] = stat_key(os.stat(staged.local))
+            except FileNotFoundError as e:
+                raise LocalPathNotFoundError(f"{staged.local} was removed before it could be logged") from e
+    absolute = {p: os.path.abspath(p) for p in known.stats}
+    found = store.stat_cache.lookup(((absolute[p], k) for p, k in known.stats.items()), store.algorithm)
+    known.trusted = {p: found[a] for p, a in absolute.items() if a in found}
+    return known
+
+
+def ingest(store: Store, draft: Artifact, callback: Callback | None) -> list[Entry]:
+    """Entries for every staged item, with every blob the store lacks uploaded."""
+    items = staged_items(draft)
+    sources: dict[Digest, Source] = {}
+    started = time.time_ns()
+    known = _known(store, items)
+    learned: Learned = []
+    built = [e for p, s in items if s.build is not None for e in s.build(store.backend, store.algorithm, p)]
+    small: list[tuple[str, Staged]] = []
+    large: list[tuple[str, Staged]] = []
+    for p, s in items:
+        if s.build is None:
+            (large if s.local is not None and _size(s.local, known) > SMALL_BLOB else small).append((p, s))
+    # Small files in this thread alone: each is a handful of short system calls, and threads
+    # contending for the GIL made logging 10,000 of them 4x slower with 8 threads (3.4 s)
+    # than with one (0.8 s). Large files, where the time is in copying and hashing outside
+    # the GIL, go to the pool.
+    entries = [_entry_for(store, p, s, sources, known, learned) for p, s in small]
+    with ThreadPoolExecutor(store.workers) as pool:
+        entries += pool.map(lambda item: _entry_for(store, item[0], item[1], sources, known, learned), large)
+    where = upload_blobs(store.backend, sources, callback, _packing(store))
+    store.stat_cache.record(((os.path.abspath(p), k, d) for p, k, d in learned), started)
+    if built:
+        _check_built(store, built)
+    if where:
+        entries = [_located(e, where) for e in entries]
+    return sorted(entries + built, key=lambda e: e.path)
+
+
+def _packing(store: Store) -> Packing | None:
+    """Small files go to packs on object stores (each would be a request); a local store keeps
+    them as files, which it reads and links as fast as a pack."""
+    if store.backend.local_files:
+        return None
+    return Packing(store.packs, store.catalog.require_store().format >= 3, lambda: store.catalog.require_format(3))
+
+
+def _located(e: Entry, where: dict[Digest, Location]) -> Entry:
+    if e.kind == "file" and e.digest is not None and (at := where.get(e.digest)) is not None:
+        return dataclasses.replace(e, where=at)
+    return e
+
+
+def _size(local: str, known: Known) -> int:
+    stat = known.stats.get(local)
+    if stat is not None:
+        return stat[2]
+    try:
+        return os.path.getsize(local)
+    except FileNotFoundError as e:
+        raise LocalPathNotFoundError(f"{local} was removed before it could be logged") from e
+
+
+def _check_built(store: Store, entries: list[Entry]) -> None:
+    """Entries written elsewhere (by Dask workers) must have their blobs in this store."""
+    keys = {layout.blob(e.digest) for e in entries if e.digest is not None}
+    missing = keys - store.backend.existing(sorted(keys))
+    if missing:
+        raise JobError(
+            f"{len(missing)} table parts written by workers are missing from store {store.url} "
+            f"(e.g. {sorted(missing)[0]}): do the workers reach the same store? (memory:// is per process)"
+        )

@@ -1,0 +1,135 @@
+"""Packs on a store: writing them with their indexes, finding what they hold, and reading
+packed blobs by coalesced byte ranges (the format is in :mod:`artifactfs.packs`)."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from . import layout
+from .backend import Backend
+from .entry import Location
+from .errors import IntegrityError
+from .hashing import Digest, hash_bytes
+from .packs import RANGE_MAX, PackIndex, coalesce, plan
+
+__all__ = ["PackSet", "Packing", "read_packed", "write_packs"]
+
+PACK_UPLOADS = 4  # packs sent at once (each held in memory while it is sent)
+
+
+class PackSet:
+    """What the packs of a store hold, from their indexes: each index is read once per
+    process (indexes never change), and a listing finds the new ones."""
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self._read: set[str] = set()
+        self._where: dict[Digest, Location] = {}
+        self._lock = threading.Lock()
+
+    def locations(self, algorithm: str) -> dict[Digest, Location]:
+        """Every packed blob of ``algorithm`` and where it is (one listing, and the indexes not
+        read yet, at once)."""
+        folder = layout.packs_dir(algorithm)
+        names = self.backend.listdir(folder)
+        with self._lock:
+            todo = [f"{folder}/{n}" for n in names if n.endswith(".index") and f"{folder}/{n}" not in self._read]
+        for key, data in (self.backend.read_many(todo) if todo else {}).items():
+            if data is None:
+                continue  # removed by gc since the listing: its pack is gone too
+            pack = Digest(algorithm, key.rsplit("/", 1)[-1].removesuffix(".index"))
+            index = PackIndex.from_bytes(data, f"pack index {key} in store {self.backend.url}", pack)
+            with self._lock:
+                self._where.update(index.locations())
+                self._read.add(key)
+        with self._lock:
+            return {d: w for d, w in self._where.items() if d.algorithm == algorithm}
+
+    def forget(self, packs: set[Digest]) -> None:
+        """Drop what the deleted ``packs`` held."""
+        with self._lock:
+            self._where = {d: w for d, w in self._where.items() if w.pack not in packs}
+            self._read -= {layout.pack_index(p) for p in packs}
+
+
+@dataclass(frozen=True, slots=True)
+class Packing:
+    """How a commit packs: the store's packs, whether it may hold some already (a store of
+    format 3), and what to do before the first pack is written (make the store format 3)."""
+
+    packs: PackSet
+    has_packs: bool
+    before_first: Callable[[], None]
+
+
+def write_packs(backend: Backend, blobs: dict[Digest, bytes], algorithm: str) -> dict[Digest, Location]:
+    """Send ``blobs`` (verified bytes) as packs of about 32 MiB, each followed by its index;
+    return where each blob is. A pack is named by the digest of its bytes, so sending the
+    same pack twice writes the same object."""
+
+    def one(group: list[Digest]) -> dict[Digest, Location]:
+        offsets, at = [], 0
+        for d in group:
+            offsets.append((d, at, len(blobs[d])))
+            at += len(blobs[d])
+        data = b"".join(blobs[d] for d in group)
+        pack = hash_bytes(data, algorithm)
+        backend.write(layout.pack(pack), data)
+        # The index only after its pack: an index never names a pack that is not there.
+        backend.write(layout.pack_index(pack), PackIndex(pack, len(data), tuple(offsets)).to_bytes())
+        return {d: Location(pack, offset, length) for d, offset, length in offsets}
+
+    groups = plan({d: len(b) for d, b in blobs.items()})
+    out: dict[Digest, Location] = {}
+    with ThreadPoolExecutor(max(1, min(PACK_UPLOADS, len(groups)))) as pool:
+        for where in pool.map(one, groups):
+            out.update(where)
+    return out
+
+
+def read_packed(
+    backend: Backend, wanted: dict[Digest, tuple[Location, str]], batch_bytes: int = RANGE_MAX
+) -> Iterator[tuple[Digest, bytes | None]]:
+    """The bytes of packed blobs (digest -> (location, what)), read by ranges merged per pack,
+    about ``batch_bytes`` per round of requests. A blob whose pack is not in this store is
+    given as None: the caller reads it as a single blob (a copied version's blobs arrive
+    single; docs/format.md, *Packs*). Bytes are not checked here: the caller verifies each
+    against its digest."""
+    by_pack: dict[Digest, list[tuple[int, int]]] = {}
+    for where, _ in wanted.values():
+        by_pack.setdefault(where.pack, []).append((where.offset, where.length))
+    requests = [
+        (pack, start, end, members) for pack, spans in by_pack.items() for start, end, members in coalesce(spans)
+    ]
+    located: dict[tuple[Digest, int, int], list[Digest]] = {}
+    for d, (where, _) in wanted.items():
+        located.setdefault((where.pack, where.offset, where.length), []).append(d)
+    i = 0
+    while i < len(requests):
+        batch: list[tuple[Digest, int, int, list[tuple[int, int]]]] = []
+        size = 0
+        while i < len(requests) and (not batch or size + requests[i][2] - requests[i][1] <= batch_bytes):
+            batch.append(requests[i])
+            size += requests[i][2] - requests[i][1]
+            i += 1
+        asked: dict[str, list[tuple[int, int]]] = {}
+        for pack, start, end, _ in batch:
+            asked.setdefault(layout.pack(pack), []).append((start, end))
+        got = backend.read_ranges(asked)
+        seen: dict[str, int] = {}
+        for pack, start, end, members in batch:
+            key = layout.pack(pack)
+            n = seen.get(key, 0)
+            seen[key] = n + 1
+            parts = got.get(key)
+            data = parts[n] if parts is not None else None
+            if data is not None and len(data) != end - start:
+                what = wanted[located[(pack, *members[0])][0]][1]
+                raise IntegrityError(f"{what}: pack {key} in store {backend.url} is shorter than its index says")
+            for offset, length in members:
+                piece = None if data is None else data[offset - start : offset - start + length]
+                for d in located[(pack, offset, length)]:
+                    yield d, piece

@@ -1,0 +1,166 @@
+"""Small-file packs, on every backend: object stores send many small files as packs and read
+them back by range; a local store keeps them as files. Packed versions survive gc, verify,
+copy, and deletion followed by gc and logging again."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+import artifactfs as afs
+from artifactfs import layout, packs
+from artifactfs.errors import IntegrityError
+from tests.conftest import drop_memory
+from tests.reads import fresh, log, reading
+
+FILES = 300  # several packs' worth of entries would need 32 MiB: one pack, many files
+
+
+def tree(root: Path, n: int = FILES, tag: str = "") -> Path:
+    for i in range(n):
+        (root / f"d{i % 5}").mkdir(parents=True, exist_ok=True)
+        (root / f"d{i % 5}" / f"f{i:04d}.txt").write_text(f"{tag}file {i}\n" * (i % 40 + 1))
+    return root
+
+
+@pytest.fixture
+def memory_url() -> Iterator[str]:
+    root = f"memory://artifactfs-packs-{uuid.uuid4().hex}"
+    yield root
+    drop_memory(root)
+
+
+def pack_keys(store: afs.Store) -> set[str]:
+    return set(store.backend.walk("packs"))
+
+
+def test_small_files_are_packed_on_object_stores(store_url: str, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src")
+    logged = log(store_url, src)
+    store = fresh(store_url, tmp_path / "cache")
+    if store.backend.local_files:  # a local store keeps files: nothing to gain from packs
+        assert not pack_keys(store) and store.format == 2
+        assert all(e.where is None for e in logged.entries.values())
+        return
+    assert store.format == 3  # older releases refuse a store holding packs
+    keys = pack_keys(store)
+    assert {k.rsplit(".", 1)[1] for k in keys} == {"pack", "index"} and len(keys) == 2
+    assert not store.backend.walk("blobs")  # every file is in the pack
+    art = store.artifact("p/ds:latest")
+    assert all(e.where is not None for e in art.entries.values())
+    out = Path(art.download(tmp_path / "out"))
+    for p in src.rglob("*.txt"):
+        assert (out / p.relative_to(src)).read_bytes() == p.read_bytes()
+    assert store.verify(deep=True) == []
+
+
+def test_one_packed_file_is_one_ranged_read(store_url: str, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src")
+    log(store_url, src)
+    store = fresh(store_url, tmp_path / "cache")
+    seen = reading(store.backend)
+    art = store.artifact("p/ds:latest")
+    target = "d2/f0137.txt"
+    assert Path(art.get_path(target, root=tmp_path / "one")).read_bytes() == (src / target).read_bytes()
+    if store.backend.local_files:
+        return
+    data_reads = [k for k in seen.keys if k.startswith(("packs/", "blobs/"))]
+    pack = art.get_entry(target).where
+    assert pack is not None and data_reads == [layout.pack(pack.pack)]  # no index read, one range
+    assert seen.by_key[layout.pack(pack.pack)] == pack.length  # its bytes alone
+
+
+def test_a_packed_file_is_never_sent_again(store_url: str, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src")
+    log(store_url, src)
+    store = fresh(store_url, tmp_path / "cache")
+    before = pack_keys(store)
+    for i in range(3):
+        (src / "new").mkdir(exist_ok=True)
+        (src / "new" / f"{i}.txt").write_text(f"new {i}")
+    (src / "d1" / "f0001.txt").write_text("changed")
+    again = log(store, src)
+    assert again.version == "v1"
+    assert pack_keys(fresh(store_url, tmp_path / "cache")) == before  # the pack is not sent again
+    other = log(store, src, "copy-of-ds")  # the same files under another name: nothing sent
+    assert pack_keys(store) == before and other.version == "v0"
+    out = Path(fresh(store_url, tmp_path / "cache2").artifact("p/copy-of-ds:v0").download(tmp_path / "out"))
+    assert (out / "d1" / "f0001.txt").read_text() == "changed" and (out / "new" / "2.txt").read_text() == "new 2"
+
+
+def test_packed_files_survive_gc_and_verify(store_url: str, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src")
+    log(store_url, src)
+    store = fresh(store_url, tmp_path / "cache")
+    before = pack_keys(store)
+    report = store.gc(grace=dt.timedelta(0), dry_run=False)
+    assert report.packs == 0 and pack_keys(store) == before
+    assert store.verify(deep=True) == []
+    out = Path(fresh(store_url, tmp_path / "c2").artifact("p/ds:latest").download(tmp_path / "out"))
+    assert (out / "d4" / "f0299.txt").read_bytes() == (src / "d4" / "f0299.txt").read_bytes()
+
+
+def test_a_damaged_pack_is_named(store_url: str, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src")
+    logged = log(store_url, src)
+    store = fresh(store_url, tmp_path / "cache")
+    if store.backend.local_files:
+        return
+    where = logged.get_entry("d3/f0008.txt").where
+    assert where is not None
+    key = layout.pack(where.pack)
+    data = bytearray(store.backend.read(key))
+    data[where.offset] ^= 0xFF
+    store.backend.write(key, bytes(data))
+    problems = store.verify(deep=True)
+    assert [(p.kind, p.key) for p in problems] == [("digest", key)] and "d3/f0008.txt" in problems[0].message
+    with pytest.raises(IntegrityError, match=r"d3/f0008\.txt"):
+        fresh(store_url, tmp_path / "c2").artifact("p/ds:latest").get_path("d3/f0008.txt", root=tmp_path / "x")
+
+
+def test_delete_gc_and_log_again(store_url: str, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src")
+    log(store_url, src)
+    store = fresh(store_url, tmp_path / "cache")
+    before = pack_keys(store)
+    store.delete_version("p/ds:v0")
+    report = store.gc(grace=dt.timedelta(0), dry_run=False)
+    assert not pack_keys(store) and report.packs == len([k for k in before if k.endswith(".pack")])
+    again = log(fresh(store_url, tmp_path / "cache"), src)
+    assert again.version == "v1"
+    store = fresh(store_url, tmp_path / "cache2")
+    assert store.verify(deep=True) == []
+    out = Path(store.artifact("p/ds:v1").download(tmp_path / "out"))
+    assert (out / "d0" / "f0005.txt").read_bytes() == (src / "d0" / "f0005.txt").read_bytes()
+
+
+@pytest.mark.parametrize("dst_kind", ["local", "memory"])
+def test_a_packed_version_copies_to_another_store(
+    store_url: str, tmp_path: Path, dst_kind: str, memory_url: str
+) -> None:
+    src = tree(tmp_path / "src")
+    logged = log(store_url, src)
+    dst = str(tmp_path / "dst") if dst_kind == "local" else memory_url
+    report = afs.copy("p/ds:latest", store_url, dst)
+    assert report.new_versions == 1 and report.blobs == FILES
+    copied = fresh(dst, tmp_path / "cache").artifact("p/ds:latest")
+    assert copied.manifest_digest == logged.manifest_digest
+    out = Path(copied.download(tmp_path / "out"))
+    assert (out / "d2" / "f0017.txt").read_bytes() == (src / "d2" / "f0017.txt").read_bytes()
+    assert fresh(dst, tmp_path / "cache").verify(deep=True) == []
+    assert afs.copy("p/ds:latest", store_url, dst).blobs == 0  # nothing sent twice
+    report = fresh(dst, tmp_path / "cache").gc(grace=dt.timedelta(0), dry_run=False)
+    assert report.blobs == 0  # the copied files are live in the destination
+
+
+def test_few_or_large_files_stay_single_blobs(store_url: str, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src", packs.PACK_MIN - 1)
+    (src / "big.bin").write_bytes(b"x" * packs.PACK_FILE_MAX)
+    logged = log(store_url, src)
+    assert all(e.where is None for e in logged.entries.values())
+    store = fresh(store_url, tmp_path / "cache")
+    assert not pack_keys(store) and store.format == 2
