@@ -63,7 +63,7 @@ class BlobReader:
         ``where`` is its place in a pack (one ranged read)."""
         key = layout.blob(digest)
         try:
-            if self.backend.local_files:
+            if self.backend.local_files and where is None:
                 return self.backend.open(key)
             path = self.cache.file(digest)
             if not os.path.isfile(path) and where is not None and size:
@@ -86,7 +86,7 @@ class BlobReader:
     def verified_file(self, digest: Digest, size: int, what: str, where: Location | None = None) -> str:
         """The blob as a local file, hashed whole just now: the store's own file when local,
         else the cached copy (fetched if absent; a corrupt one is evicted and fetched again)."""
-        if self.backend.local_files:
+        if self.backend.local_files and where is None:
             path = self.backend.path(layout.blob(digest))
             try:
                 with open(path, "rb") as f:

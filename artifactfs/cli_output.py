@@ -18,9 +18,10 @@ if TYPE_CHECKING:
     from .copy import CopyReport
     from .diff import VersionDiff
     from .lineage import LineageGraph
-    from .maintenance import GcReport, Problem
+    from .maintenance import GcReport
     from .records import RunRecord
     from .store import ArtifactSummary
+    from .verification import Problem
 
 
 def echo_json(data: Any) -> None:
@@ -184,6 +185,7 @@ def gc_data(report: GcReport) -> dict[str, Any]:
         "manifests": report.manifests,
         "temp_files": report.temp_files,
         "packs": report.packs,
+        "repacked": report.repacked,
         "bytes": report.bytes,
         "kept_young": report.kept_young,
     }
@@ -196,6 +198,7 @@ def echo_gc(report: GcReport, grace: str) -> None:
         f"{verb} {report.count} object(s), {report.bytes:,} bytes ({report.blobs} blobs, "
         f"{report.manifests} manifests, {report.packs} packs, {report.temp_files} temp files); "
         f"kept {report.kept_young} younger than {grace}"
+        + (f"; {'would repack' if report.dry_run else 'repacked'} {report.repacked} pack(s)" if report.repacked else "")
     )
     if report.dry_run and report.count:
         click.echo("run again with --delete to free them")

@@ -95,12 +95,16 @@ def _place_all(
     targets.make_folders()
 
     trusted = _trusted(blobs, list(by_digest))
-    if not blobs.backend.local_files:
+    packed = {d: at for d, es in by_digest.items() if (at := es[0].where) is not None}
+    if not blobs.backend.local_files or packed:
+        # Through the cache: every blob of a remote store, and the packed ones of a local store
+        # (a folder copied from a bucket), which cannot be linked from inside their pack.
         wanted = {
-            d: (es[0].size, f"{qualified} entry {es[0].path!r}") for d, es in by_digest.items() if d not in trusted
+            d: (es[0].size, f"{qualified} entry {es[0].path!r}")
+            for d, es in by_digest.items()
+            if d not in trusted and (d in packed or not blobs.backend.local_files)
         }
         try:
-            packed = {d: at for d, es in by_digest.items() if (at := es[0].where) is not None}
             fresh = fetch_to_cache(blobs.backend, blobs.cache, wanted, callback, packed)
         except KeyNotFoundError as missing:
             raise IntegrityError(f"{qualified}: a blob is missing from store {blobs.url}: {missing}") from None
@@ -211,7 +215,7 @@ def _place_blob(
         pass
     elif trusted:
         copy_into_place(cached, first)
-    elif blobs.backend.local_files:
+    elif blobs.backend.local_files and entry.where is None:
         try:
             with blobs.backend.open(layout.blob(digest)) as src:
                 key = copy_verified(src, first, digest, entry.size, what, settle=not copy, make_parent=False)

@@ -1,49 +1,32 @@
-"""Store maintenance: verify what a store holds, and collect garbage safely."""
+"""Collecting garbage safely: what no live version needs, older than a grace period, is
+freed once the commits in flight are done; packs mostly garbage are repacked."""
 
 from __future__ import annotations
 
 import datetime as dt
 import time
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from . import layout
 from .catalog import Catalog
 from .errors import (
     ArtifactFSError,
-    ArtifactNotFoundError,
     FormatError,
-    IntegrityError,
-    KeyNotFoundError,
-    MisplacedRecordError,
     StoreError,
 )
-from .hashing import Digest, hash_bytes, matches
+from .hashing import Digest
 from .leases import LEASE_TTL, gc_lock, live_leases
-from .manifest import Entry, Location, Manifest
-from .markers import ClaimResolution, ReferencedByMarker, UsedByMarker
-from .packing import read_packed
+from .manifest import Location
+from .packing import HOPS, repack
+from .packs import REPACK_BELOW, PackMoved
 from .records import (
-    AliasEvent,
-    RunRecord,
-    Tombstone,
     VersionRecord,
 )
+from .verification import live_versions
 
-__all__ = ["GcReport", "Problem", "gc", "verify"]
+__all__ = ["GcReport", "gc"]
 
-
-@dataclass(frozen=True, slots=True)
-class Problem:
-    """One thing wrong in a store: ``kind`` is missing, size, digest, undecodable, misplaced (a
-    record that disagrees with its key) or dangling (pointing at something that is not there)."""
-
-    kind: str
-    key: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.kind}: {self.key}: {self.message}"
+Listing = dict[str, tuple[int, float]]  # key -> (size, modification time)
 
 
 @dataclass(slots=True)
@@ -55,6 +38,7 @@ class GcReport:
     manifests: int = 0
     temp_files: int = 0
     packs: int = 0  # packs freed whole (none of their files is live)
+    repacked: int = 0  # packs mostly garbage, whose live files were moved to a new pack
     pack_files: int = 0  # packs, their indexes and forwarding records
     bytes: int = 0
     kept_young: int = 0  # unreferenced but younger than the grace period
@@ -66,209 +50,24 @@ class GcReport:
         return self.blobs + self.manifests + self.temp_files + self.pack_files
 
 
-def _live_versions(
-    catalog: Catalog, projects: list[str], skip: set[str] | frozenset[str] = frozenset()
-) -> Iterator[tuple[tuple[str, str, int], str, bytes | None]]:
-    """((project, name, number), record key, bytes or None) of every version that is not
-    deleted (but those whose keys are in ``skip``)."""
-    for project in projects:
-        for name in catalog.artifact_names(project):
-            numbers, _ = catalog.live_numbers(project, name)
-            ids = {k: (project, name, n) for n in numbers if (k := layout.version_record(project, name, n)) not in skip}
-            for key, data in catalog.backend.read_many(ids).items():
-                yield ids[key], key, data
+@dataclass(slots=True)
+class _Marked:
+    """What the live versions need: keys, version records read, and each pack's live blobs."""
+
+    reachable: set[str] = field(default_factory=set)
+    seen: set[str] = field(default_factory=set)
+    live: dict[Digest, dict[Digest, Location]] = field(default_factory=dict)
 
 
-def _problem(e: FormatError, key: str) -> Problem:
-    return Problem("misplaced" if isinstance(e, MisplacedRecordError) else "undecodable", key, str(e))
-
-
-def verify(catalog: Catalog, project: str | None = None, deep: bool = False) -> list[Problem]:
-    """Check every live version: record, manifest and blobs (re-hashed when ``deep``); and
-    every alias event, tombstone, claim resolution, marker and run record: each decodes,
-    agrees with its key, and points at something that exists."""
-    backend = catalog.backend
-    problems: list[Problem] = []
-    projects = [project] if project else catalog.projects()
-    blobs, packs = backend.walk("blobs"), backend.walk("packs")
-    hashed: dict[Digest, bool] = {}
-    for at, key, data in _live_versions(catalog, projects):
-        if data is None:
-            problems.append(Problem("missing", key, "version record vanished while verifying"))
-            continue
-        try:
-            rec = VersionRecord.from_bytes(data, f"version record {key}", at=at)
-        except FormatError as e:
-            problems.append(_problem(e, key))
-            continue
-        mkey = layout.manifest(rec.manifest)
-        try:
-            mdata = backend.read(mkey)
-        except KeyNotFoundError:
-            problems.append(Problem("missing", mkey, f"manifest of {rec.qualified_name}"))
-            continue
-        if hash_bytes(mdata, rec.manifest.algorithm) != rec.manifest:
-            problems.append(Problem("digest", mkey, f"manifest of {rec.qualified_name} is corrupt"))
-            continue
-        try:
-            manifest = Manifest.from_bytes(mdata, f"manifest {mkey}", loader=catalog.shard)
-        except FormatError as e:
-            problems.append(_problem(e, mkey))
-            continue
-        if (manifest.name, manifest.type) != (rec.name, rec.type):
-            problems.append(
-                Problem(
-                    "misplaced",
-                    key,
-                    f"{rec.qualified_name} (type {rec.type!r}) points at the manifest of "
-                    f"{manifest.name!r} (type {manifest.type!r})",
-                )
-            )
-            continue
-        in_packs: dict[Digest, tuple[Location, str]] = {}
-        for entry in _entries(catalog, manifest, rec, problems):
-            if entry.digest is None:
-                continue  # external reference: checked when downloaded
-            bkey = layout.blob(entry.digest)
-            where = f"{rec.qualified_name} entry {entry.path!r}"
-            pkey = layout.pack(entry.where.pack) if entry.where is not None else ""
-            if entry.where is not None and pkey in packs:
-                end = entry.where.offset + entry.where.length
-                if end > packs[pkey][0]:
-                    problems.append(Problem("size", pkey, f"{where} ends at byte {end:,}, past the pack's end"))
-                elif deep and entry.digest not in hashed:
-                    in_packs[entry.digest] = (entry.where, where)
-            elif bkey not in blobs:
-                problems.append(Problem("missing", bkey, f"blob of {where}"))
-            elif blobs[bkey][0] != entry.size:
-                problems.append(
-                    Problem("size", bkey, f"blob of {where} has {blobs[bkey][0]} bytes, expected {entry.size}")
-                )
-            elif deep:
-                if entry.digest not in hashed:
-                    with backend.open(bkey) as f:
-                        hashed[entry.digest] = matches(f, entry.digest, entry.size)
-                if not hashed[entry.digest]:
-                    problems.append(Problem("digest", bkey, f"blob of {where} does not match its digest"))
-        for d, data in read_packed(backend, in_packs):
-            hashed[d] = data is not None and matches(data, d, in_packs[d][0].length)
-            if not hashed[d]:
-                pkey = layout.pack(in_packs[d][0].pack)
-                problems.append(Problem("digest", pkey, f"{in_packs[d][1]}: its bytes in the pack do not match"))
-    for p in projects:
-        problems.extend(_verify_records(catalog, p))
-    return problems
-
-
-def _decoded(problems: list[Problem], found: dict[str, bytes | None], decode: Callable[[str, bytes], object]) -> None:
-    for key, data in found.items():
-        try:
-            decode(key, data or b"")
-        except FormatError as e:
-            problems.append(_problem(e, key))
-
-
-def _verify_records(catalog: Catalog, project: str) -> list[Problem]:
-    """Alias events, tombstones, claim resolutions, markers and runs of one project."""
-    backend = catalog.backend
-    problems: list[Problem] = []
-    for name in catalog.artifact_names(project):
-        numbers = set(catalog.version_numbers(project, name))
-        adir = layout.aliases_dir(project, name)
-        events = {f"{adir}/{a}/{e}": a for a in backend.listdir(adir) for e in backend.listdir(f"{adir}/{a}")}
-        for key, data in backend.read_many(events).items():
-            try:
-                ev = AliasEvent.from_bytes(data or b"", f"alias event {key}", alias=events[key])
-            except FormatError as e:
-                problems.append(_problem(e, key))
-                continue
-            if ev.version is not None and ev.version not in numbers:
-                problems.append(Problem("dangling", key, f"alias {ev.alias!r} points at missing v{ev.version}"))
-        problems.extend(_verify_tombstones(catalog, project, name, numbers))
-        problems.extend(_verify_resolutions(catalog, project, name))
-    for kind in ("used-by", "referenced-by"):
-        markers = list(backend.walk(f"{layout.project_dir(project)}/{kind}"))
-        for key, data in backend.read_many(markers).items():
-            leaf = key.rsplit("/", 1)[-1]
-            what = f"{kind} marker {key}"
-            try:
-                if kind == "used-by":
-                    UsedByMarker.from_bytes(data or b"", what, run=leaf)
-                else:
-                    ReferencedByMarker.from_bytes(data or b"", what, manifest=layout.parse_marker_digest(leaf, what))
-            except FormatError as e:
-                problems.append(_problem(e, key))
-    rdir = layout.runs_dir(project)
-    runs = {f"{rdir}/{n}": n.removesuffix(".msgpack") for n in backend.listdir(rdir)}
-    _decoded(problems, backend.read_many(runs), lambda k, d: RunRecord.from_bytes(d, k, at=(project, runs[k])))
-    return problems
-
-
-def _verify_tombstones(catalog: Catalog, project: str, name: str, numbers: set[int]) -> list[Problem]:
-    backend = catalog.backend
-    problems: list[Problem] = []
-    tdir = layout.tombstones_dir(project, name)
-    stones = {f"{tdir}/{n}": seq for n in backend.listdir(tdir) if (seq := layout.parse_seq(n)) is not None}
-    _decoded(problems, backend.read_many(stones), lambda k, d: Tombstone.from_bytes(d, k, version=stones[k]))
-    problems.extend(Problem("dangling", k, f"tombstone of missing v{n}") for k, n in stones.items() if n not in numbers)
-    return problems
-
-
-def _verify_resolutions(catalog: Catalog, project: str, name: str) -> list[Problem]:
-    """Each claim resolution names a version that holds the content its folder is named by."""
-    backend = catalog.backend
-    problems: list[Problem] = []
-    top = f"{layout.artifact_dir(project, name)}/digests"
-    for folder in backend.listdir(top):
-        what = f"content claim folder {top}/{folder}"
-        try:
-            content = layout.parse_marker_digest(folder, what)
-        except FormatError as e:
-            problems.append(_problem(e, f"{top}/{folder}"))
-            continue
-        keys = [f"{top}/{folder}/{n}" for n in backend.listdir(f"{top}/{folder}") if layout.parse_seq(n) is not None]
-        for key, data in backend.read_many(keys).items():
-            try:
-                version = ClaimResolution.from_bytes(data or b"", f"content claim resolution {key}").version
-                rec = catalog.version(project, name, version)
-            except FormatError as e:
-                problems.append(_problem(e, key))
-                continue
-            except ArtifactNotFoundError:
-                problems.append(Problem("dangling", key, f"names missing v{version}"))
-                continue
-            if rec.content != content:
-                problems.append(Problem("misplaced", key, f"names v{version}, which holds other content"))
-    return problems
-
-
-def _entries(catalog: Catalog, manifest: Manifest, rec: VersionRecord, problems: list[Problem]) -> Iterator[Entry]:
-    """The entries of ``manifest``, a shard at a time; a shard that is missing, corrupt or not
-    what its manifest lists is a problem, and its entries are skipped."""
-    if not manifest.sharded:
-        yield from manifest.entries
-        return
-    for ref in manifest.shards:
-        skey = layout.manifest(ref.shard)
-        try:
-            entries = manifest.shard_entries(ref)
-        except IntegrityError as e:
-            kind = "digest" if catalog.backend.exists(skey) else "missing"
-            problems.append(Problem(kind, skey, f"manifest shard of {rec.qualified_name}: {e}"))
-            continue
-        except FormatError as e:
-            problems.append(_problem(e, skey))
-            continue
-        yield from entries
-
-
-def _mark(catalog: Catalog, skip: set[str]) -> tuple[set[str], set[str]]:
-    """(keys reachable from the live versions not in ``skip``, the version record keys read)."""
-    reachable: set[str] = set()
+def _mark(catalog: Catalog, skip: set[str], packs: Listing) -> _Marked:
+    """What the live versions not in ``skip`` need; ``packs`` lists the packs there are (a
+    pack a manifest names that is not among them was repacked: its forwarding record says
+    where its blobs went, and those packs are live too)."""
+    marked = _Marked()
+    reachable, live = marked.reachable, marked.live
     manifests: dict[str, Digest] = {}
-    seen: set[str] = set()
-    for at, key, data in _live_versions(catalog, catalog.projects(), skip):
-        seen.add(key)
+    for at, key, data in live_versions(catalog, catalog.projects(), skip):
+        marked.seen.add(key)
         if data is None:
             continue
         try:
@@ -291,14 +90,49 @@ def _mark(catalog: Catalog, skip: set[str]) -> tuple[set[str], set[str]]:
                     # bytes if there is one (a copied version's, whose pack stayed behind).
                     reachable.add(layout.blob(entry.digest))
                     if entry.where is not None:
-                        reachable.update(_pack_keys(entry.where.pack))
+                        live.setdefault(entry.where.pack, {})[entry.digest] = entry.where
         except ArtifactFSError as e:
             raise StoreError(f"gc stopped: a shard of manifest {mkey} is unreadable ({e}); run verify") from e
-    return reachable, seen
+    _follow_moved(catalog, live, packs)
+    for pack in live:
+        reachable.update((layout.pack(pack), layout.pack_index(pack), layout.pack_moved(pack)))
+    return marked
 
 
-def _pack_keys(pack: Digest) -> tuple[str, str, str]:
-    return layout.pack(pack), layout.pack_index(pack), layout.pack_moved(pack)
+def _follow_moved(
+    catalog: Catalog, live: dict[Digest, dict[Digest, Location]], packs: dict[str, tuple[int, float]]
+) -> None:
+    """Add to ``live`` the packs that repacked packs' blobs moved to."""
+    todo = [p for p in live if layout.pack(p) not in packs]
+    for _ in range(HOPS):
+        if not todo:
+            return
+        found = catalog.backend.read_many([layout.pack_moved(p) for p in todo])
+        nxt = []
+        for pack in todo:
+            raw = found.get(layout.pack_moved(pack))
+            if raw is None:
+                continue  # copied without its pack: its blobs are single blobs here
+            try:
+                moved = PackMoved.from_bytes(raw, f"pack record {layout.pack_moved(pack)}", pack).blobs
+            except FormatError as e:
+                raise StoreError(f"gc stopped: {e}; run verify") from e
+            for d in live[pack]:
+                if (to := moved.get(d)) is not None:
+                    if to.pack not in live and layout.pack(to.pack) not in packs:
+                        nxt.append(to.pack)
+                    live.setdefault(to.pack, {})[d] = to
+        todo = nxt
+
+
+def _sparse(live: dict[Digest, dict[Digest, Location]], packs: Listing, cutoff: float) -> list[Digest]:
+    """Packs older than the grace whose live blobs fill less than REPACK_BELOW of them."""
+    out = []
+    for pack, blobs in sorted(live.items()):
+        size, mtime = packs.get(layout.pack(pack), (0, 0.0))
+        if size and mtime <= cutoff and sum(w.length for w in blobs.values()) < REPACK_BELOW * size:
+            out.append(pack)
+    return out
 
 
 def _drain(catalog: Catalog, wait: float) -> int:
@@ -328,8 +162,12 @@ def gc(
     backend = catalog.backend
     report = GcReport(dry_run=dry_run)
     cutoff = time.time() - grace.total_seconds()
-    candidates = {**backend.walk("blobs"), **backend.walk("manifests"), **backend.walk("packs"), **backend.walk("tmp")}
-    reachable, seen = _mark(catalog, set())
+    packs = backend.walk("packs")
+    candidates = {**backend.walk("blobs"), **backend.walk("manifests"), **packs, **backend.walk("tmp")}
+    first = _mark(catalog, set(), packs)
+    reachable = first.reachable
+    sparse = _sparse(first.live, packs, cutoff)
+    report.repacked = len(sparse)
     doomed: list[tuple[str, int]] = []
     # A pack's index goes before its pack, so an index never names a pack that is gone.
     for key, (size, mtime) in sorted(candidates.items(), key=lambda kv: (not kv[0].endswith(".index"), kv[0])):
@@ -339,15 +177,29 @@ def gc(
             report.kept_young += 1
             continue
         doomed.append((key, size))
-    if dry_run or not doomed:
+    if dry_run or not (doomed or sparse):
         for key, size in doomed:
             _count(report, key, size)
         return report
     with gc_lock(backend, lease_ttl) as held:
         report.deferred = _drain(catalog, wait)
         if report.deferred:
+            report.repacked = 0
             return report
-        more, _ = _mark(catalog, seen)  # versions committed while gc marked the first time
+        again = _mark(catalog, first.seen, packs)  # versions committed while gc marked the first time
+        more = again.reachable
+        for pack in sparse:
+            held.check()
+            # Blobs of it the new versions use are moved too; the old pack goes after its
+            # forwarding record is written, its index first.
+            moved = repack(backend, pack, {**first.live[pack], **again.live.get(pack, {})})
+            # The new packs are live, even one equal to a garbage pack listed above (a repack
+            # that an earlier gc began): it must not be deleted below.
+            more.update(k for w in moved.values() for k in (layout.pack(w.pack), layout.pack_index(w.pack)))
+            for key in (layout.pack_index(pack), layout.pack(pack)):
+                backend.delete(key)
+                _count(report, key, packs[key][0] if key in packs else 0)
+            report.packs -= 1  # rewritten, not freed whole
         for key, size in doomed:
             if key in more:
                 continue

@@ -13,9 +13,9 @@ from .backend import Backend
 from .entry import Location
 from .errors import IntegrityError
 from .hashing import Digest, hash_bytes
-from .packs import RANGE_MAX, PackIndex, coalesce, plan
+from .packs import RANGE_MAX, PackIndex, PackMoved, coalesce, plan
 
-__all__ = ["PackSet", "Packing", "read_packed", "write_packs"]
+__all__ = ["PackSet", "Packing", "forwarded", "read_packed", "repack", "write_packs"]
 
 PACK_UPLOADS = 4  # packs sent at once (each held in memory while it is sent)
 
@@ -65,6 +65,21 @@ class Packing:
     before_first: Callable[[], None]
 
 
+def repack(backend: Backend, pack: Digest, live: dict[Digest, Location]) -> dict[Digest, Location]:
+    """Rewrite the ``live`` blobs of ``pack`` (a pack mostly garbage) into new packs, checked
+    against their digests, and leave a forwarding record for manifests that name the old
+    one; return where they are now. The old pack is not deleted here (gc does, afterwards):
+    until then, both hold the blobs."""
+    data: dict[Digest, bytes] = {}
+    for d, got in read_packed(backend, {d: (w, f"repack of {layout.pack(pack)}") for d, w in live.items()}):
+        if got is None or hash_bytes(got, d.algorithm) != d:
+            raise IntegrityError(f"repack of {layout.pack(pack)} in store {backend.url}: blob {d.short} is damaged")
+        data[d] = got
+    where = write_packs(backend, data, pack.algorithm)
+    backend.write(layout.pack_moved(pack), PackMoved(pack, where).to_bytes())
+    return where
+
+
 def write_packs(backend: Backend, blobs: dict[Digest, bytes], algorithm: str) -> dict[Digest, Location]:
     """Send ``blobs`` (verified bytes) as packs of about 32 MiB, each followed by its index;
     return where each blob is. A pack is named by the digest of its bytes, so sending the
@@ -90,14 +105,70 @@ def write_packs(backend: Backend, blobs: dict[Digest, bytes], algorithm: str) ->
     return out
 
 
+HOPS = 4  # forwarding records followed from a pack a manifest names (each repack adds one)
+
+
 def read_packed(
     backend: Backend, wanted: dict[Digest, tuple[Location, str]], batch_bytes: int = RANGE_MAX
 ) -> Iterator[tuple[Digest, bytes | None]]:
     """The bytes of packed blobs (digest -> (location, what)), read by ranges merged per pack,
-    about ``batch_bytes`` per round of requests. A blob whose pack is not in this store is
-    given as None: the caller reads it as a single blob (a copied version's blobs arrive
-    single; docs/format.md, *Packs*). Bytes are not checked here: the caller verifies each
-    against its digest."""
+    about ``batch_bytes`` per round of requests. A pack that gc repacked is followed through
+    its forwarding record. A blob whose pack is not in this store is given as None: the
+    caller reads it as a single blob (a copied version's blobs arrive single; docs/format.md,
+    *Packs*). Bytes are not checked here: the caller verifies each against its digest."""
+    pending = wanted
+    for _ in range(HOPS):
+        gone: dict[Digest, dict[Digest, tuple[Location, str]]] = {}
+        for d, data in _read_round(backend, pending, batch_bytes):
+            if data is None:
+                gone.setdefault(pending[d][0].pack, {})[d] = pending[d]
+            else:
+                yield d, data
+        if not gone:
+            return
+        records = backend.read_many([layout.pack_moved(p) for p in gone])
+        pending = {}
+        for pack, items in gone.items():
+            raw = records.get(layout.pack_moved(pack))
+            moved = _moved(raw, pack) if raw else {}
+            for d, (old, what) in items.items():
+                new = moved.get(d)
+                if new is not None and new.length == old.length:
+                    pending[d] = (new, what)
+                else:
+                    yield d, None
+    for d in pending:
+        yield d, None
+
+
+def forwarded(backend: Backend, wanted: dict[Digest, Location]) -> dict[Digest, Location]:
+    """Where the blobs of ``wanted`` (located in packs gc repacked) are now, following the
+    packs' forwarding records; blobs with none are left out."""
+    out: dict[Digest, Location] = {}
+    pending = dict(wanted)
+    for _ in range(HOPS):
+        records = backend.read_many([layout.pack_moved(p) for p in {w.pack for w in pending.values()}])
+        moved: dict[Digest, Location] = {}
+        for d, w in pending.items():
+            raw = records.get(layout.pack_moved(w.pack))
+            new = _moved(raw, w.pack).get(d) if raw else None
+            if new is not None and new.length == w.length:
+                moved[d] = new
+        there = backend.existing([layout.pack(p) for p in {w.pack for w in moved.values()}])
+        out.update({d: w for d, w in moved.items() if layout.pack(w.pack) in there})
+        pending = {d: w for d, w in moved.items() if layout.pack(w.pack) not in there}
+        if not pending:
+            break
+    return out
+
+
+def _moved(raw: bytes, pack: Digest) -> dict[Digest, Location]:
+    return PackMoved.from_bytes(raw, f"pack record {layout.pack_moved(pack)}", pack).blobs
+
+
+def _read_round(
+    backend: Backend, wanted: dict[Digest, tuple[Location, str]], batch_bytes: int
+) -> Iterator[tuple[Digest, bytes | None]]:
     by_pack: dict[Digest, list[tuple[int, int]]] = {}
     for where, _ in wanted.values():
         by_pack.setdefault(where.pack, []).append((where.offset, where.length))

@@ -25,6 +25,7 @@ __all__ = [
     "PACK_MIN",
     "PACK_TARGET",
     "PackIndex",
+    "PackMoved",
     "coalesce",
     "plan",
 ]
@@ -33,6 +34,7 @@ PACK_FILE_MAX = 1 << 20  # files smaller than this are packed; larger ones stay 
 PACK_TARGET = 32 << 20  # a pack is closed once it holds this many bytes
 PACK_MIN = 16  # fewer new small blobs than this are sent one by one (a pack would save little)
 PACK_FORMAT = 3
+REPACK_BELOW = 0.5  # gc rewrites a pack whose live bytes are less than this fraction of it
 GAP = 1 << 20  # ranges of one pack closer than this are read in one request
 RANGE_MAX = 64 << 20  # ... up to this many bytes per request
 
@@ -85,6 +87,34 @@ class PackIndex:
                 raise FormatError(f"{what}: a blob ends at byte {end:,}, past the pack's {size:,}")
             blobs.append((Digest(pack.algorithm, raw.hex()), offset, length))
         return cls(pack, size, tuple(blobs))
+
+
+@dataclass(frozen=True, slots=True)
+class PackMoved:
+    """``packs/<alg>/<hex>.moved``: where the live blobs of the pack ``<hex>`` went when it was
+    repacked; manifests naming the old pack are read through it."""
+
+    pack: Digest
+    blobs: dict[Digest, Location]
+
+    def to_bytes(self) -> bytes:
+        raw = [[bytes.fromhex(d.hex), str(w.pack), w.offset, w.length] for d, w in sorted(self.blobs.items())]
+        return codec.encode({"format": PACK_FORMAT, "kind": "pack-moved", "pack": str(self.pack), "blobs": raw})
+
+    @classmethod
+    def from_bytes(cls, data: bytes, what: str, pack: Digest) -> PackMoved:
+        d = codec.decode(data, what, max_bytes=MAX_BYTES["pack-moved"], max_items=4_000_000)
+        codec.check_format(d, what)
+        if d.get("kind") != "pack-moved" or codec.get_str(d, "pack", what) != str(pack):
+            raise FormatError(f"{what}: is not the forwarding record of pack {pack}")
+        blobs = {}
+        for item in codec.get_list(d, "blobs", what):
+            if not (isinstance(item, list) and len(item) == 4 and isinstance(item[0], bytes) and len(item[0]) == 32):
+                raise FormatError(f"{what}: each blob is [digest, pack, offset, length]")
+            if not (isinstance(item[1], str) and _count(item[2]) and _count(item[3])):
+                raise FormatError(f"{what}: each blob is [digest, pack, offset, length]")
+            blobs[Digest(pack.algorithm, item[0].hex())] = Location(Digest.parse(item[1]), item[2], item[3])
+        return cls(pack, blobs)
 
 
 def _count(v: Any) -> bool:

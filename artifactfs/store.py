@@ -28,12 +28,13 @@ from .errors import (
 )
 from .leases import LEASE_TTL
 from .lineage import LineageGraph
-from .maintenance import GcReport, Problem, gc, verify
+from .maintenance import GcReport, gc
 from .packing import PackSet
 from .records import ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .refs import LATEST, check_alias, check_name, parse_ref
 from .settings import default_cache_dir, default_concurrency, default_store_url
 from .statcache import StatCache
+from .verification import Problem, verify
 from .walk import check_walk, lineage
 
 __all__ = ["ArtifactSummary", "Store", "open_store"]

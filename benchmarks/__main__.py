@@ -4,23 +4,30 @@
     python -m benchmarks --peers           ... and pins, DVC and wandb (installed into .bench/venvs)
     python -m benchmarks --cloud           ... and W6 against the S3, GCS and Azure emulators
     python -m benchmarks --history         ... and H1 and L40 (history at scale, behind a 40 ms proxy)
+    python -m benchmarks --scale 10000,100000,1000000   ... and S: versions of that many files
+    python -m benchmarks --files 100000    W1, W3, W5 with that many files (default 10,000)
     python -m benchmarks --quick           tiny sizes, one round: checks that the suite still runs
     python -m benchmarks --results benchmarks/RESULTS.md    also write the report there
 
 Workloads (generated deterministically under --workdir, nothing is downloaded):
-  W1  log 10,000 files of 4 KiB in 100 folders to a local store       vs  cp -r
-  W2  log one 2 GiB file to a local store                             vs  cp  (and both + sync)
-  W3  log W1 again, unchanged                                         vs  the W1 log
+  W1  log 10,000 files of 4 KiB in 100 folders to a local store       vs  cp -r, shutil.copytree
+  W2  log one 2 GiB file to a local store                             vs  cp
+  W3  log W1 again, unchanged                                         vs  the W1 log (W3c: vs cp -r)
   W4  a 1,000,000 × 10 DataFrame as a Table, written and read back    vs  raw pyarrow zstd Parquet
   W5  download W1 into an empty folder, cold then warm cache          vs  cp -r
   W6  W1 and one 1 GiB file against each cloud emulator               vs  fsspec put / get
+  S   10,000 to 1,000,000 files of 64 B: log, re-log, open, one file,
+      downloads; manifest bytes and peak memory                       vs  cp -r
   H1  resolve and commit at 10 and 10,000 versions, each backend      requests and rounds per call
   L40 the example pipeline and every browser query, 40 ms per request time per call
   I   python -c "import artifactfs"                                   vs  python -c pass
   L   artifactfs ls on a name with 1,000 versions                     vs  python -c pass
 
 Contenders run alternately, in an order that rotates every round; the table gives each one's
-median time and the median and min-max of its per-round ratio to the baseline.
+median time and the median and min-max of its per-round ratio to the baseline. W1, W2, W3
+and W5 are measured in two states: warm (nothing flushed between the data being written and
+the run, as a user runs it) and on disk (W1s, W2s, ...: each contender followed by sync,
+timed, after the earlier runs' dirty pages were written back).
 """
 
 from __future__ import annotations
@@ -31,7 +38,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import cloud, history, suite
+from . import cloud, history, scale, suite
 from .harness import Results, machine
 
 
@@ -53,11 +60,16 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--history", action="store_true", help="also run H1 and L40 (history at scale; 40 ms latency) on --backends"
     )
+    ap.add_argument("--files", type=int, help="files of W1, W3 and W5 (default 10,000)")
+    ap.add_argument("--scale", help="comma-separated file counts for S (e.g. 10000,100000,1000000)")
+    ap.add_argument("--scale-rounds", type=int, help="rounds for S (default 3; 1 with --quick)")
     ap.add_argument("--workdir", type=Path, help="scratch folder, kept for reuse (default: a new temp folder)")
     ap.add_argument("--results", type=Path, help="also write the report to this markdown file")
     args = ap.parse_args(argv)
 
     sizes = suite.Sizes.quick() if args.quick else suite.Sizes.full()
+    if args.files:
+        sizes.files = args.files
     rounds = args.rounds or (1 if args.quick else 5)
     work = args.workdir or Path(tempfile.mkdtemp(prefix="afs-bench-"))
     work.mkdir(parents=True, exist_ok=True)
@@ -86,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
             workloads=tuple(args.cloud_workloads.split(",")),
         )
         targets += cloud.targets(backends)
+    if args.scale:
+        counts = [int(n) for n in args.scale.split(",") if n]
+        targets += scale.run(results, work, counts, args.scale_rounds or (1 if args.quick else 3))
     if args.history:
         if args.quick:
             history.SIZES = {"10 versions": (10, 10, 2), "300 versions": (300, 60, 10)}

@@ -59,10 +59,15 @@ def measure(fn: Callable[[], object]) -> Measurement:
 def targets(backends: list[str]) -> list[Target]:
     out = []
     for b in backends:
-        for w in ("small", "big"):
-            for op in ("put", "get"):
-                key = f"W6 {b} {w} {op}"
-                out.append(Target(f"{key} ≤ 1.3× fsspec", key, "artifactfs", "ratio", 1.3))
+        out += [
+            Target(f"W6 {b} small put (packs) ≤ 0.1× fsspec", f"W6 {b} small put", "artifactfs", "ratio", 0.1),
+            Target(f"W6 {b} small put ≤ 50 requests", f"W6 {b} small put", "artifactfs", "abs:requests", 50),
+            Target(f"W6 {b} small get (packs) ≤ 0.2× fsspec", f"W6 {b} small get", "artifactfs", "ratio", 0.2),
+            Target(f"W6 {b} small get ≤ 50 requests", f"W6 {b} small get", "artifactfs", "abs:requests", 50),
+        ]
+        for op in ("put", "get"):
+            key = f"W6 {b} big {op}"
+            out.append(Target(f"{key} ≤ 1.3× fsspec", key, "artifactfs", "ratio", 1.3))
     return out
 
 

@@ -43,14 +43,21 @@ with open(sys.argv[1], "w") as f:
 """
 
 
-def child(cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Measurement:
+def child(
+    cmd: Sequence[str], *, env: dict[str, str] | None = None, cwd: Path | None = None, on_disk: bool = False
+) -> Measurement:
     """Run one process to completion: its wall time and its own peak RSS (through wait4).
 
-    Dirty pages are written back first (untimed) so one run's writeback does not land in the
-    next. A child may report figures of its own as ``key=value`` lines on stdout; a reported
-    ``seconds`` replaces the wall time (for operations timed inside the process).
+    Two states, as a user meets them. Warm (the default): nothing is flushed, so the data just
+    written is in the page cache, and the previous run's writeback may still be going on.
+    ``on_disk``: dirty pages are written back first (untimed), then the command runs followed
+    by ``sync``, timed together: what it costs to have the bytes on disk. A child may report
+    figures of its own as ``key=value`` lines on stdout; a reported ``seconds`` replaces the
+    wall time (for operations timed inside the process).
     """
-    os.sync()
+    if on_disk:
+        os.sync()
+        cmd = ["sh", "-ec", '"$@"; sync', "sh", *cmd]
     with tempfile.TemporaryDirectory() as tmp, open(f"{tmp}/out", "w+b") as out_f, open(f"{tmp}/err", "w+b") as err_f:
         # Started through a small launcher: a child forked from this (large) process would
         # report this process's memory as its own peak.

@@ -61,9 +61,18 @@ def run(results: Results, work: Path, sizes: list[int], rounds: int) -> list[Tar
                 ("log", lambda: child(_ops("log", str(store), str(src)), env=env)),
                 ("re-log", lambda: child(_ops("log", str(store), str(src)), env=env)),
                 ("open version", lambda: child(_ops("open", str(store)), env=env)),
-                ("get_path of one file", lambda: child(_ops("get", str(store), one, str(fresh(work / "scale-one"))))),
-                ("download, cold cache", lambda: child(_ops("download", str(store), str(fresh(work / "scale-dl1"))))),
-                ("download, warm cache", lambda: child(_ops("download", str(store), str(fresh(work / "scale-dl2"))))),
+                (
+                    "get_path of one file",
+                    lambda: child(_ops("get", str(store), one, str(fresh(work / "s-one"))), env=env),
+                ),
+                (
+                    "download, cold cache",
+                    lambda: child(_ops("download", str(store), str(fresh(work / "s-dl1"))), env=env),
+                ),
+                (
+                    "download, warm cache",
+                    lambda: child(_ops("download", str(store), str(fresh(work / "s-dl2"))), env=env),
+                ),
             ]
             for tool, step in steps:
                 if tool == "download, cold cache":
@@ -72,7 +81,7 @@ def run(results: Results, work: Path, sizes: list[int], rounds: int) -> list[Tar
                 if tool == "log":
                     m.extra["manifest_mb"] = manifest_bytes(store) / 1e6
                 add(tool, m)
-            for p in ("scale-cp", "scale-one", "scale-dl1", "scale-dl2"):
+            for p in ("scale-cp", "s-one", "s-dl1", "s-dl2"):
                 fresh(work / p)
             print(f"{key}: round {r + 1}/{rounds} done", file=sys.stderr)
         fresh(work / "scale-store")

@@ -118,3 +118,26 @@ def test_golden_sharded_store_reads(tmp_path: Path) -> None:
         art = afs.Artifact("big", type="dataset")
         art.add_dir(src)
         assert run.log_artifact(art).version == "v0"
+
+
+GOLDEN_PACKED = Path(__file__).parent.parent / "golden" / "store-v3-packed"
+
+
+def test_golden_packed_store_reads(tmp_path: Path) -> None:
+    root = tmp_path / "store"
+    shutil.copytree(GOLDEN_PACKED, root)
+    store = afs.open_store(root)
+    assert store.format == 3
+    art = store.artifact("golden/packed:best")
+    entries = art.entries
+    assert len(entries) == 41 and entries["large.bin"].where is None
+    assert all(e.where is not None for p, e in entries.items() if p != "large.bin")
+    out = Path(art.download(tmp_path / "out"))
+    assert (out / "2" / "38.txt").read_text() == "golden 38\n" * 39
+    assert (out / "large.bin").read_bytes() == bytes(range(256)) * 4096
+    assert store.verify(deep=True) == []
+    # The same files logged again are the same content, wherever their bytes are.
+    with afs.init(project="golden", store=store) as run:
+        again = afs.Artifact("packed", type="dataset")
+        again.add_dir(out)
+        assert run.log_artifact(again).version == "v0"

@@ -5,6 +5,9 @@ copy, and deletion followed by gc and logging again."""
 from __future__ import annotations
 
 import datetime as dt
+import signal
+import subprocess
+import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +19,9 @@ from artifactfs import layout, packs
 from artifactfs.errors import IntegrityError
 from tests.conftest import drop_memory
 from tests.reads import fresh, log, reading
+from tests.timeouts import HANG
+
+CRASH_GC = Path(__file__).with_name("crash_gc.py")
 
 FILES = 300  # several packs' worth of entries would need 32 MiB: one pack, many files
 
@@ -164,3 +170,86 @@ def test_few_or_large_files_stay_single_blobs(store_url: str, tmp_path: Path) ->
     assert all(e.where is None for e in logged.entries.values())
     store = fresh(store_url, tmp_path / "cache")
     assert not pack_keys(store) and store.format == 2
+
+
+def test_a_bucket_copied_to_a_folder_reads_as_a_local_store(store_url: str, tmp_path: Path) -> None:
+    """A store synced from a bucket to a folder (gsutil rsync, aws s3 sync) keeps its packs."""
+    src = tree(tmp_path / "src")
+    log(store_url, src)
+    remote = fresh(store_url, tmp_path / "cache")
+    folder = tmp_path / "synced"
+    root = remote.backend.path(layout.DESCRIPTOR).removesuffix(layout.DESCRIPTOR)
+    for key in remote.backend.walk(""):
+        where = folder / remote.backend.path(key).removeprefix(root)  # as the files lie in the bucket
+        where.parent.mkdir(parents=True, exist_ok=True)
+        where.write_bytes(remote.backend.read(key))
+    local = fresh(str(folder), tmp_path / "cache2")
+    assert local.verify(deep=True) == []
+    assert local.gc(grace=dt.timedelta(0), dry_run=False).count == 0
+    out = Path(local.artifact("p/ds:latest").download(tmp_path / "out"))
+    for p in src.rglob("*.txt"):
+        assert (out / p.relative_to(src)).read_bytes() == p.read_bytes()
+    one = local.artifact("p/ds:latest").get_path("d1/f0006.txt", root=tmp_path / "one")
+    assert Path(one).read_bytes() == (src / "d1" / "f0006.txt").read_bytes()
+
+
+def _mostly_garbage(store_url: str, tmp_path: Path) -> tuple[Path, set[str]]:
+    """v0 of 300 files (one pack), v1 of 30 of them (the same pack), v0 deleted: the pack is
+    a tenth live. Returns the folder v1 was logged from and the pack keys."""
+    src = tree(tmp_path / "src")
+    log(store_url, src)
+    keep = tmp_path / "keep"
+    for p in sorted(src.rglob("*.txt"))[:30]:
+        (keep / p.relative_to(src)).parent.mkdir(parents=True, exist_ok=True)
+        (keep / p.relative_to(src)).write_bytes(p.read_bytes())
+    assert log(store_url, keep).version == "v1"
+    store = fresh(store_url, tmp_path / "cache")
+    store.delete_version("p/ds:v0")
+    return keep, pack_keys(store)
+
+
+def test_gc_repacks_a_pack_that_is_mostly_garbage(store_url: str, tmp_path: Path) -> None:
+    keep, before = _mostly_garbage(store_url, tmp_path)
+    store = fresh(store_url, tmp_path / "cache")
+    if store.backend.local_files:
+        assert store.gc(grace=dt.timedelta(0), dry_run=False).repacked == 0
+        return
+    assert store.gc(grace=dt.timedelta(0)).repacked == 1  # a dry run says so, and does nothing
+    assert pack_keys(store) == before
+    old_size = store.backend.size(next(k for k in before if k.endswith(".pack")))
+    report = store.gc(grace=dt.timedelta(0), dry_run=False)
+    assert report.repacked == 1
+    after = pack_keys(store)
+    old = {k for k in before if k.endswith(".pack")}
+    assert not old & after and {k.rsplit(".", 1)[1] for k in after} == {"pack", "index", "moved"}
+    new_pack = next(k for k in after if k.endswith(".pack"))
+    assert store.backend.size(new_pack) < old_size / 5
+    # v1's manifest still names the old pack: its files are read through the forwarding record.
+    reader = fresh(store_url, tmp_path / "cache2")
+    assert reader.verify(deep=True) == []
+    out = Path(reader.artifact("p/ds:v1").download(tmp_path / "out"))
+    for p in keep.rglob("*.txt"):
+        assert (out / p.relative_to(keep)).read_bytes() == p.read_bytes()
+    assert reader.gc(grace=dt.timedelta(0), dry_run=False).count == 0  # nothing left to free
+    # The moved files are found packed by the next commit: nothing is sent again.
+    assert log(reader, keep, "again").version == "v0" and pack_keys(reader) == after
+
+
+@pytest.mark.parametrize("point", ["new-pack", "moved", "delete-index", "delete-pack"])
+def test_a_gc_killed_while_repacking_loses_nothing(shared_store_url: str, tmp_path: Path, point: str) -> None:
+    if "://" not in shared_store_url:
+        return  # a local store has no packs to repack
+    keep, before = _mostly_garbage(shared_store_url, tmp_path)
+    killed = subprocess.run(
+        [sys.executable, str(CRASH_GC), shared_store_url, point], capture_output=True, text=True, timeout=HANG
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr[-3000:]
+    store = fresh(shared_store_url, tmp_path / "cache")
+    assert store.verify(deep=True) == []
+    out = Path(store.artifact("p/ds:v1").download(tmp_path / "out"))
+    assert all((out / p.relative_to(keep)).read_bytes() == p.read_bytes() for p in keep.rglob("*.txt"))
+    assert store.gc(grace=dt.timedelta(0), dry_run=False).deferred == 0  # a later gc finishes the work
+    store = fresh(shared_store_url, tmp_path / "cache2")
+    assert store.verify(deep=True) == [] and not {k for k in before if k.endswith(".pack")} & pack_keys(store)
+    out = Path(store.artifact("p/ds:v1").download(tmp_path / "out2"))
+    assert all((out / p.relative_to(keep)).read_bytes() == p.read_bytes() for p in keep.rglob("*.txt"))

@@ -13,7 +13,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_quick_benchmarks_run_and_report_every_workload(tmp_path: Path) -> None:
     report = tmp_path / "RESULTS.md"
-    args = ["--quick", "--cloud", "--history", "--workdir", str(tmp_path / "work"), "--results", str(report)]
+    work = str(tmp_path / "work")
+    args = ["--quick", "--cloud", "--history", "--scale", "300,9000", "--workdir", work, "--results", str(report)]
     res = subprocess.run(
         [sys.executable, "-m", "benchmarks", *args],
         cwd=REPO,
@@ -25,6 +26,9 @@ def test_quick_benchmarks_run_and_report_every_workload(tmp_path: Path) -> None:
     text = report.read_text()
     assert text == res.stdout
     for row in ("| W1 ", "| W2 ", "| W2s ", "| W3 ", "| W4 ", "| W5 ", "| I ", "| L "):
+        assert row in text, row
+        assert row.replace(" ", "s ", 1).replace("|s", "| ") in text or row in ("| W4 ", "| I ", "| L ", "| W2s ")
+    for row in ("| W3c ", "| W3cs ", "| S300 ", "| S9,000 "):
         assert row in text, row
     for backend in ("s3", "gcs", "azure"):
         for op in ("put", "get"):

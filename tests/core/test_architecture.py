@@ -29,8 +29,8 @@ LAYERS = [
     # records, blobs, transfers
     "catalog_lineage catalog_heads catalog_manifests catalog walk leases cache packing blobs transfer storage",
     # the API
-    "parquet parts engines table draft artifact download ingest commit maintenance store diff run copy reproduce"
-    " partitioned __init__",
+    "parquet parts engines table draft artifact download ingest commit verification maintenance store diff run copy"
+    " reproduce partitioned __init__",
     # front-ends
     "cli cli_commands_read cli_commands_write cli_output __main__",
 ]
