@@ -30,6 +30,8 @@ from .views import (
 
 __all__ = ["ArtifactFSError", "DataSource"]
 
+ENTRIES_PAGE = 1000  # entries of a version shown at first, and fetched per page after
+
 
 class DataSource:
     """Thin, synchronous access to one store for the screens."""
@@ -82,10 +84,17 @@ class DataSource:
             digest=art.digest,
             size=art.size,
             created_at=art.created_at,
-            entries=tuple(_entry_view(e) for e in art.entries.values()),
+            entries=tuple(_entry_view(e) for e in art.files(limit=ENTRIES_PAGE)),
             logged_by=_logged_by(art),
             references=tuple(UpstreamRef(a.qualified_name, a.deleted) for a in art.references()),
+            file_count=art.file_count,
         )
+
+    def entries(self, ref: str, after: str, limit: int = 0) -> tuple[EntryView, ...]:
+        """The next ``limit`` entries of version ``ref`` after the path ``after`` (a large
+        version is read a shard at a time: only the shards that hold them)."""
+        page = self.store.artifact(ref).files(start=after, limit=(limit or ENTRIES_PAGE) + 1)
+        return tuple(_entry_view(e) for e in page if e.path != after)[: limit or ENTRIES_PAGE]
 
     def runs(self, project: str) -> list[RunView]:
         """The project's runs, oldest first."""

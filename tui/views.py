@@ -102,9 +102,14 @@ class VersionView:
     digest: str
     size: int
     created_at: str
-    entries: tuple[EntryView, ...]
+    entries: tuple[EntryView, ...]  # the first page, in path order (all of a small version)
     logged_by: RunView | None
     references: tuple[UpstreamRef, ...]
+    file_count: int = -1  # every entry's, known without reading them (-1: that of ``entries``)
+
+    @property
+    def files(self) -> int:
+        return self.file_count if self.file_count >= 0 else len(self.entries)
 
 
 @dataclass(frozen=True)

@@ -326,3 +326,30 @@ async def test_versions_list_pages_through_a_long_history(tmp_path: Path) -> Non
         live = len(afs.open_store(url).versions("p", "ckpt"))
         assert table.row_count == live  # every live version, each once, and no more
         assert str(table.get_row_at(live - 1)[0]) == "v0"
+
+
+async def test_a_large_version_pages_its_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui import data
+
+    monkeypatch.setattr(data, "ENTRIES_PAGE", 40)  # pages of 40 show what pages of 1,000 would
+    src = tmp_path / "src"
+    for i in range(100):
+        (src / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
+        (src / f"d{i % 3}" / f"f{i:03d}.txt").write_text(str(i))
+    url = str(tmp_path / "store")
+    with afs.init(project="p", store=url) as run:
+        art = afs.Artifact("many", type="dataset")
+        art.add_dir(src)
+        run.log_artifact(art)
+    app = BrowserApp(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.push_screen(VersionScreen("p/many:v0"))
+        await settle(pilot)
+        table = app.screen.query_one("#entries", DataTable)
+        assert table.row_count == 40 and "files: 100" in text_of(app.screen.query_one("#summary", Static))
+        for _ in range(3):
+            await pilot.press("ctrl+end")  # onto the last row: the next page is fetched
+            await settle(pilot)
+        paths = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
+        assert paths == sorted(p.relative_to(src).as_posix() for p in src.rglob("*.txt"))  # each once, in order
