@@ -118,18 +118,32 @@ def _version_number(text: str) -> int:
 
 @click.command()
 @click.argument("ref")
+@click.option("--limit", default=1000, show_default=True, help="Files to list at most (a note says how many more).")
+@click.option("--folder", default="", help="Only the files under this folder.")
+@click.option("--all", "show_all", is_flag=True, help="List every file, however many.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def show(ctx: click.Context, ref: str, as_json: bool) -> None:
-    """Show one version: manifest, metadata, aliases, logged-by run and references.
+def show(ctx: click.Context, ref: str, limit: int, folder: str, show_all: bool, as_json: bool) -> None:
+    """Show one version: manifest, metadata, aliases, logged-by run, references and files.
+
+    A large version lists its first files only, reading only the part of its manifest that
+    holds them (--all lists every one; --folder those under one folder).
 
     \b
-    Example:
+    Examples:
       artifactfs show sentiment-analysis/sentiment-model:candidate
+      artifactfs show images/train:latest --folder cats --limit 20
     """
+    if limit < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--limit")
     art = _store(ctx).artifact(ref)
     run = art.logged_by()
-    data = version_data(art, run)
+    files = art.files(folder, limit=None if show_all else limit + 1)
+    more = len(files) > limit and not show_all
+    data = version_data(art, run, files[:limit] if more else files)
+    if more:
+        shown = "--folder " + folder + " " if folder else ""
+        click.echo(f"first {limit:,} files shown: show {ref} {shown}--all lists every one", err=True)
     if as_json:
         emit(data, True)
         return

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from .diff import VersionDiff
     from .lineage import LineageGraph
     from .maintenance import GcReport
+    from .manifest import Entry
     from .records import RunRecord
     from .store import ArtifactSummary
     from .verification import Problem
@@ -81,8 +82,9 @@ def version_rows(versions: Iterable[Artifact]) -> list[dict[str, Any]]:
     ]
 
 
-def version_data(art: Artifact, run: RunRecord | None) -> dict[str, Any]:
-    """One version in full: manifest, metadata, aliases, the run that logged it, references."""
+def version_data(art: Artifact, run: RunRecord | None, files: list[Entry] | None = None) -> dict[str, Any]:
+    """One version: manifest, metadata, aliases, the run that logged it, references, and its
+    entries (``files``: those given; default every one)."""
     return {
         "ref": art.qualified_name,
         "type": art.type,
@@ -95,6 +97,7 @@ def version_data(art: Artifact, run: RunRecord | None) -> dict[str, Any]:
         "metadata": art.metadata,
         "logged_by": {"id": run.id, "name": run.name, "job_type": run.job_type} if run else None,
         "references": [a.qualified_name for a in art.references()],
+        "file_count": art.file_count,
         "entries": [
             {
                 "path": e.path,
@@ -103,7 +106,7 @@ def version_data(art: Artifact, run: RunRecord | None) -> dict[str, Any]:
                 "digest": str(e.digest) if e.digest else None,
                 "verified": e.extra.get("checksum") is not False,
             }
-            for e in art.entries.values()
+            for e in (files if files is not None else art.entries.values())
         ],
     }
 
@@ -117,9 +120,9 @@ def echo_version(art: Artifact, run: RunRecord | None, data: dict[str, Any]) -> 
     click.echo(f"  {'logged by':12} {f'{run.name} ({run.job_type})' if run else '-'}")
     click.echo(f"  {'references':12} {', '.join(data['references']) or '-'}")
     click.echo(f"  entries ({art.file_count:,}):")
-    for e in art.entries.values():
-        unverified = "  (unverified: logged with checksum=False)" if e.extra.get("checksum") is False else ""
-        click.echo(f"    {e.kind:9} {e.size:>12,}  {e.path}{unverified}")
+    for e in data["entries"]:
+        unverified = "  (unverified: logged with checksum=False)" if not e["verified"] else ""
+        click.echo(f"    {e['kind']:9} {e['size']:>12,}  {e['path']}{unverified}")
 
 
 def diff_text(d: VersionDiff) -> str:

@@ -166,3 +166,28 @@ def test_ls_lists_versions_a_page_at_a_time(tmp_path: Path) -> None:
     assert listed("--all")[0] == live and len(live) == 70 - NEWEST_DELETED - 1
     res = runner.invoke(cli, ["--store", store, "ls", "p/ckpt", "--before", "vX"], obj={})
     assert res.exit_code == 2 and "vX" in res.output
+
+
+def test_show_lists_the_first_files_of_a_large_version(tmp_path: Path) -> None:
+    src = tmp_path / "src"
+    for i in range(30):
+        (src / f"d{i % 3}").mkdir(parents=True, exist_ok=True)
+        (src / f"d{i % 3}" / f"f{i:02d}.txt").write_text(str(i))
+    store = str(tmp_path / "s")
+    with afs.init(project="proj", store=store) as run:
+        art = afs.Artifact("many", type="dataset")
+        art.add_dir(src)
+        run.log_artifact(art)
+    runner = CliRunner()
+    res = runner.invoke(cli, ["--store", store, "show", "proj/many:v0", "--limit", "5", "--json"], obj={})
+    data = json.loads(res.stdout)
+    assert data["file_count"] == 30 and [e["path"] for e in data["entries"]] == ["d0/f00.txt", "d0/f03.txt",
+        "d0/f06.txt", "d0/f09.txt", "d0/f12.txt"]  # fmt: skip
+    assert "first 5 files shown" in res.stderr and "--all" in res.stderr
+    res = runner.invoke(cli, ["--store", store, "show", "proj/many:v0", "--folder", "d2", "--json"], obj={})
+    assert [e["path"] for e in json.loads(res.stdout)["entries"]] == [f"d2/f{i:02d}.txt" for i in range(2, 30, 3)]
+    assert res.stderr == ""
+    res = runner.invoke(cli, ["--store", store, "show", "proj/many:v0", "--limit", "5", "--all"], obj={})
+    assert res.exit_code == 0 and res.output.count(".txt") == 30 and "entries (30):" in res.output
+    res = runner.invoke(cli, ["--store", store, "show", "proj/many:v0", "--limit", "0"], obj={})
+    assert res.exit_code == 2 and "--limit" in res.output
