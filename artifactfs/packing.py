@@ -75,29 +75,34 @@ def repack(backend: Backend, pack: Digest, live: dict[Digest, Location]) -> dict
         if got is None or hash_bytes(got, d.algorithm) != d:
             raise IntegrityError(f"repack of {layout.pack(pack)} in store {backend.url}: blob {d.short} is damaged")
         data[d] = got
-    where = write_packs(backend, data, pack.algorithm)
+    where = write_packs(backend, {d: len(b) for d, b in data.items()}, data.__getitem__, pack.algorithm)
     backend.write(layout.pack_moved(pack), PackMoved(pack, where).to_bytes())
     return where
 
 
-def write_packs(backend: Backend, blobs: dict[Digest, bytes], algorithm: str) -> dict[Digest, Location]:
-    """Send ``blobs`` (verified bytes) as packs of about 32 MiB, each followed by its index;
-    return where each blob is. A pack is named by the digest of its bytes, so sending the
-    same pack twice writes the same object."""
+def write_packs(
+    backend: Backend, sizes: dict[Digest, int], read: Callable[[Digest], bytes], algorithm: str
+) -> dict[Digest, Location]:
+    """Send the blobs of ``sizes`` as packs of about 32 MiB, each followed by its index; return
+    where each blob is. ``read`` gives a blob's verified bytes, asked for one pack at a time
+    (a few packs are in memory at once, however many files are sent). A pack is named by the
+    digest of its bytes, so sending the same pack twice writes the same object."""
 
     def one(group: list[Digest]) -> dict[Digest, Location]:
+        parts = [read(d) for d in group]
         offsets, at = [], 0
-        for d in group:
-            offsets.append((d, at, len(blobs[d])))
-            at += len(blobs[d])
-        data = b"".join(blobs[d] for d in group)
+        for d, part in zip(group, parts, strict=True):
+            offsets.append((d, at, len(part)))
+            at += len(part)
+        data = b"".join(parts)
+        del parts
         pack = hash_bytes(data, algorithm)
         backend.write(layout.pack(pack), data)
         # The index only after its pack: an index never names a pack that is not there.
         backend.write(layout.pack_index(pack), PackIndex(pack, len(data), tuple(offsets)).to_bytes())
         return {d: Location(pack, offset, length) for d, offset, length in offsets}
 
-    groups = plan({d: len(b) for d, b in blobs.items()})
+    groups = plan(sizes)
     out: dict[Digest, Location] = {}
     with ThreadPoolExecutor(max(1, min(PACK_UPLOADS, len(groups)))) as pool:
         for where in pool.map(one, groups):

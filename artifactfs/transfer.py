@@ -110,11 +110,15 @@ def upload_blobs(
     small_new = [d for d in missing if sources[d].size < PACK_FILE_MAX]
     if packing is not None and len(small_new) >= PACK_MIN:
         packing.before_first()
-        data = {d: _bytes(sources[d], d) for d in small_new}
-        found.update(write_packs(backend, data, small_new[0].algorithm))
-        if callback is not None:
-            callback.relative_update(len(small_new))
-        missing = [d for d in missing if d not in data]
+
+        def read(d: Digest) -> bytes:
+            data = _bytes(sources[d], d)
+            if callback is not None:
+                callback.relative_update(1)
+            return data
+
+        found.update(write_packs(backend, {d: sources[d].size for d in small_new}, read, small_new[0].algorithm))
+        missing = [d for d in missing if d not in found]
     small = [d for d in missing if sources[d].size <= SMALL_BLOB]
     for batch in batches(small, {d: sources[d].size for d in small}):
         items = {}
