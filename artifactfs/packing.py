@@ -22,7 +22,8 @@ PACK_UPLOADS = 4  # packs sent at once (each held in memory while it is sent)
 
 class PackSet:
     """What the packs of a store hold, from their indexes: each index is read once per
-    process (indexes never change), and a listing finds the new ones."""
+    process (indexes never change); each call lists them, to find new ones and to forget
+    those gc removed."""
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
@@ -34,9 +35,16 @@ class PackSet:
         """Every packed blob of ``algorithm`` and where it is (one listing, and the indexes not
         read yet, at once)."""
         folder = layout.packs_dir(algorithm)
-        names = self.backend.listdir(folder)
+        listed = {f"{folder}/{n}" for n in self.backend.listdir(folder) if n.endswith(".index")}
         with self._lock:
-            todo = [f"{folder}/{n}" for n in names if n.endswith(".index") and f"{folder}/{n}" not in self._read]
+            # What an earlier listing found may have been collected since: only packs listed
+            # now (under the caller's commit lease, so gc waits for it) are known.
+            gone = {k for k in self._read if k.startswith(folder + "/") and k not in listed}
+            if gone:
+                dropped = {Digest(algorithm, k.rsplit("/", 1)[-1].removesuffix(".index")) for k in gone}
+                self._where = {d: w for d, w in self._where.items() if w.pack not in dropped}
+                self._read -= gone
+            todo = sorted(listed - self._read)
         for key, data in (self.backend.read_many(todo) if todo else {}).items():
             if data is None:
                 continue  # removed by gc since the listing: its pack is gone too
@@ -47,12 +55,6 @@ class PackSet:
                 self._read.add(key)
         with self._lock:
             return {d: w for d, w in self._where.items() if d.algorithm == algorithm}
-
-    def forget(self, packs: set[Digest]) -> None:
-        """Drop what the deleted ``packs`` held."""
-        with self._lock:
-            self._where = {d: w for d, w in self._where.items() if w.pack not in packs}
-            self._read -= {layout.pack_index(p) for p in packs}
 
 
 @dataclass(frozen=True, slots=True)

@@ -253,3 +253,20 @@ def test_a_gc_killed_while_repacking_loses_nothing(shared_store_url: str, tmp_pa
     assert store.verify(deep=True) == [] and not {k for k in before if k.endswith(".pack")} & pack_keys(store)
     out = Path(store.artifact("p/ds:v1").download(tmp_path / "out2"))
     assert all((out / p.relative_to(keep)).read_bytes() == p.read_bytes() for p in keep.rglob("*.txt"))
+
+
+def test_a_process_forgets_packs_gc_collected(store_url: str, tmp_path: Path) -> None:
+    """The same store object logs, deletes, collects and logs the same files again: what it
+    learnt about the first pack must not be trusted after gc removed it."""
+    src = tree(tmp_path / "src")
+    store = fresh(store_url, tmp_path / "cache")
+    log(store, src)
+    log(store, src, "same")  # found packed: this process has read the pack's index
+    store.delete_version("p/ds:v0")
+    store.delete_version("p/same:v0")
+    store.gc(grace=dt.timedelta(0), dry_run=False)
+    assert not pack_keys(store)
+    again = log(store, src)
+    assert again.version == "v1" and store.verify(deep=True) == []
+    out = Path(fresh(store_url, tmp_path / "c2").artifact("p/ds:v1").download(tmp_path / "out"))
+    assert (out / "d2" / "f0007.txt").read_bytes() == (src / "d2" / "f0007.txt").read_bytes()
