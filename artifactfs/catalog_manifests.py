@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 
 from . import layout
 from .backend import Backend
@@ -82,9 +81,15 @@ class ManifestRecords(HeadRecords):
         """The stored object (a manifest, or a shard) with ``digest``, checked against it."""
         key = layout.manifest(digest)
         try:
-            data = self.backend.read(key)
+            data: bytes | None = self.backend.read(key)
         except KeyNotFoundError:
-            raise IntegrityError(f"{what} {key} is missing from store {self.url}") from None
+            data = None
+        return self._checked(digest, data, what)
+
+    def _checked(self, digest: Digest, data: bytes | None, what: str) -> bytes:
+        key = layout.manifest(digest)
+        if data is None:
+            raise IntegrityError(f"{what} {key} is missing from store {self.url}")
         if hash_bytes(data, digest.algorithm) != digest:
             raise IntegrityError(f"{what} {key} in store {self.url} does not match its digest")
         return data
@@ -132,11 +137,11 @@ class ManifestRecords(HeadRecords):
         return digest
 
     def shard_objects(self, manifest: Manifest) -> tuple[tuple[ShardRef, bytes], ...]:
-        """The stored bytes of every shard of ``manifest`` (read at once), for a copy."""
-        refs = list(manifest.shards)
-        with ThreadPoolExecutor(8) as pool:
-            datas = list(pool.map(lambda r: self.manifest_bytes(r.shard, "manifest shard"), refs))
-        return tuple(zip(refs, datas, strict=True))
+        """The stored bytes of every shard of ``manifest`` (one round of requests), for a copy."""
+        found = self.backend.read_many([layout.manifest(r.shard) for r in manifest.shards])
+        return tuple(
+            (r, self._checked(r.shard, found.get(layout.manifest(r.shard)), "manifest shard")) for r in manifest.shards
+        )
 
     def require_format(self, fmt: int) -> None:
         raise NotImplementedError  # the catalog's: it owns the store descriptor

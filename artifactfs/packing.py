@@ -206,7 +206,9 @@ def _read_round(
             data = parts[n] if parts is not None else None
             if data is not None and len(data) != end - start:
                 what = wanted[located[(pack, *members[0])][0]][1]
-                raise IntegrityError(f"{what}: pack {key} in store {backend.url} is shorter than its index says")
+                raise IntegrityError(
+                    f"{what}: pack {key} in store {backend.url} is shorter than the manifest naming it says"
+                )
             for offset, length in members:
                 piece = None if data is None else data[offset - start : offset - start + length]
                 for d in located[(pack, offset, length)]:
