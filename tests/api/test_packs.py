@@ -5,6 +5,7 @@ copy, and deletion followed by gc and logging again."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import signal
 import subprocess
 import sys
@@ -270,3 +271,19 @@ def test_a_process_forgets_packs_gc_collected(store_url: str, tmp_path: Path) ->
     assert again.version == "v1" and store.verify(deep=True) == []
     out = Path(fresh(store_url, tmp_path / "c2").artifact("p/ds:v1").download(tmp_path / "out"))
     assert (out / "d2" / "f0007.txt").read_bytes() == (src / "d2" / "f0007.txt").read_bytes()
+
+
+def test_a_truncated_pack_is_named(store_url: str, tmp_path: Path) -> None:
+    src = tree(tmp_path / "src")
+    logged = log(store_url, src)
+    store = fresh(store_url, tmp_path / "cache")
+    if store.backend.local_files:
+        return
+    last = max(logged.entries.values(), key=lambda e: e.where.offset if e.where else -1)
+    assert last.where is not None
+    key = layout.pack(last.where.pack)
+    store.backend.write(key, store.backend.read(key)[: last.where.offset + 1])
+    problems = store.verify()
+    assert ("size", key) in {(p.kind, p.key) for p in problems} and last.path in str(problems)
+    with pytest.raises(IntegrityError, match=re.escape(key)):
+        fresh(store_url, tmp_path / "c2").artifact("p/ds:latest").get_path(last.path, root=tmp_path / "x")

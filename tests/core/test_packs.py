@@ -1,0 +1,55 @@
+"""Pack records read from a store are untrusted: indexes, forwarding records and the packed
+field of manifests are refused, naming what is wrong, when malformed."""
+
+from __future__ import annotations
+
+import pytest
+
+from artifactfs import codec
+from artifactfs.entry import Entry, Location
+from artifactfs.errors import FormatError
+from artifactfs.hashing import hash_bytes
+from artifactfs.manifest import Manifest
+from artifactfs.packs import PackIndex, PackMoved, decode_where
+
+PACK = hash_bytes(b"pack")
+A, B = hash_bytes(b"a"), hash_bytes(b"b")
+
+
+def test_a_pack_index_round_trips_and_refuses_what_does_not_fit() -> None:
+    index = PackIndex(PACK, 10, ((A, 0, 4), (B, 4, 6)))
+    assert PackIndex.from_bytes(index.to_bytes(), "index", PACK) == index
+    with pytest.raises(FormatError, match="names pack"):
+        PackIndex.from_bytes(index.to_bytes(), "index", A)
+    for blobs, message in [
+        (((A, 0, 4), (B, 2, 6)), "increasing offsets"),
+        (((A, 0, 4), (B, 4, 7)), "past the pack"),
+    ]:
+        with pytest.raises(FormatError, match=message):
+            PackIndex.from_bytes(PackIndex(PACK, 10, blobs).to_bytes(), "index", PACK)
+
+
+def test_a_forwarding_record_round_trips_and_names_its_pack() -> None:
+    moved = PackMoved(PACK, {A: Location(B, 0, 4)})
+    assert PackMoved.from_bytes(moved.to_bytes(), "moved", PACK) == moved
+    with pytest.raises(FormatError, match="forwarding record of pack"):
+        PackMoved.from_bytes(moved.to_bytes(), "moved", A)
+
+
+@pytest.mark.parametrize(
+    "packed",
+    [[[str(PACK), [[2, 0]]]], [[str(PACK), [[0, 0], [0, 4]]]], [[str(PACK), [[0]]]], {"not": "a list"}],
+)
+def test_a_packed_field_must_name_each_entry_once(packed: object) -> None:
+    with pytest.raises(FormatError):
+        decode_where(packed, 2, "manifest")
+
+
+def test_packed_entries_need_format_3() -> None:
+    entries = (Entry("a", A, 4, where=Location(PACK, 0, 4)),)
+    data = Manifest("ds", "dataset", entries).to_bytes()
+    assert Manifest.from_bytes(data).entries[0].where == Location(PACK, 0, 4)
+    d = codec.decode(data, "manifest")
+    d["format"] = 1
+    with pytest.raises(FormatError, match="need format 3"):
+        Manifest.from_bytes(codec.encode(d))
