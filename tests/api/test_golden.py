@@ -91,12 +91,17 @@ GOLDEN_SHARDED = Path(__file__).parent.parent / "golden" / "store-v3-sharded"
 SHARDED_CONTENT = "blake3:66a9d63694191dba5878bf2549322d1b176ae1ec8a80e83fd8aec4e8178f7a9f"
 
 
+def _copy_of(golden: Path, tmp_path: Path) -> afs.Store:
+    """A copy of a golden store, opened (the checked-in files stay untouched)."""
+    root = tmp_path / "store"
+    shutil.copytree(golden, root)
+    return afs.open_store(root)
+
+
 def test_golden_sharded_store_reads(tmp_path: Path) -> None:
     from artifactfs.manifest import Manifest
 
-    root = tmp_path / "store"
-    shutil.copytree(GOLDEN_SHARDED, root)
-    store = afs.open_store(root)
+    store = _copy_of(GOLDEN_SHARDED, tmp_path)
     assert store.format == 3
     big = store.artifact("golden/big:best")
     assert big.manifest.sharded and len(big.manifest.shards) > 1
@@ -124,9 +129,7 @@ GOLDEN_PACKED = Path(__file__).parent.parent / "golden" / "store-v3-packed"
 
 
 def test_golden_packed_store_reads(tmp_path: Path) -> None:
-    root = tmp_path / "store"
-    shutil.copytree(GOLDEN_PACKED, root)
-    store = afs.open_store(root)
+    store = _copy_of(GOLDEN_PACKED, tmp_path)
     assert store.format == 3
     art = store.artifact("golden/packed:best")
     entries = art.entries
