@@ -13,7 +13,7 @@ from . import codec
 from .blobs import BlobReader
 from .catalog import Catalog, Found
 from .download import materialize
-from .draft import Draft, Staged, type_name
+from .draft import Draft, Folder, Staged, staged, type_name
 from .errors import (
     ArtifactNotFoundError,
     ArtifactStateError,
@@ -55,6 +55,7 @@ class Artifact(Draft):
         self.description = description
         self.metadata = metadata or {}
         self._staged: dict[str, Staged] = {}
+        self._folders: list[Folder] = []
         self._upstream: list[ArtifactVersionId] = []
         self._tmp: Path | None = None
         # set once logged
@@ -217,7 +218,7 @@ class Artifact(Draft):
     def size(self) -> int:
         if self._record is not None:
             return self._record.size
-        return sum(os.path.getsize(s.local) for s in self._staged.values() if s.local is not None)
+        return sum(os.path.getsize(s.local) for _, s in staged(self) if s.local is not None)
 
     @property
     def created_at(self) -> str:
@@ -347,7 +348,7 @@ class Artifact(Draft):
 
     def __repr__(self) -> str:
         if self._record is None:
-            return f"<Artifact {self.name!r} type={self.type!r} draft, {len(self._staged)} entries>"
+            return f"<Artifact {self.name!r} type={self.type!r} draft, {self._staged_count()} entries>"
         if self._deleted_at:
             return f"<Artifact {self.qualified_name} type={self.type!r} deleted>"
         return f"<Artifact {self.qualified_name} type={self.type!r} aliases={self.aliases}>"
@@ -375,7 +376,8 @@ def logged(
     art.name, art.type = record.name, record.type
     art.description = manifest.description if manifest else None
     art._metadata = manifest.metadata if manifest else EMPTY
-    art._staged, art._upstream, art._tmp = {}, list(manifest.upstream) if manifest else [], None
+    art._staged, art._folders, art._tmp = {}, [], None
+    art._upstream = list(manifest.upstream) if manifest else []
     art._catalog, art._blobs = catalog, blobs
     art._record, art._manifest, art._aliases = record, manifest, aliases
     art._deleted_at = deleted_at
@@ -393,11 +395,6 @@ def resolved(catalog: Catalog, blobs: BlobReader, ident: ArtifactVersionId) -> A
     return logged(
         catalog, blobs, rec, found.manifest, lambda: catalog.version_aliases(rec.project, rec.name, rec.version)
     )
-
-
-def staged(draft: Artifact) -> list[tuple[str, Staged]]:
-    """The entries of a draft, by path, to commit."""
-    return sorted(draft._staged.items())
 
 
 def upstream(draft: Artifact) -> tuple[ArtifactVersionId, ...]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
@@ -20,7 +19,7 @@ from fsspec.implementations.local import LocalFileSystem
 
 from .backend_base import BaseBackend
 from .hashing import CHUNK_SIZE, Digest
-from .places import copy_into_place
+from .places import copy_into_place, temp_suffix
 from .sources import copy_checked, open_source
 
 __all__ = ["LocalBackend"]
@@ -54,16 +53,19 @@ class LocalBackend(BaseBackend):
         """Write a temp file beside ``path``, then ``place(tmp, path)`` (os.replace or os.link)."""
         folder = os.path.dirname(path)
         self._makedirs(folder)
-        tmp = f"{path}.tmp-{uuid.uuid4().hex}"
+        tmp = f"{path}{temp_suffix()}"
         try:
             with self._open_tmp(tmp, folder) as f:
                 f.write(data)
                 if sync:
                     os.fsync(f.fileno())
             place(tmp, path)
-        finally:
+        except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp)
+            raise
+        if place is not os.replace:  # a link leaves the temp file behind
+            os.unlink(tmp)
 
     # ------------------------------------------------------------------ reads
     def read(self, key: str) -> bytes:
@@ -167,7 +169,7 @@ class LocalBackend(BaseBackend):
     def _temp_path(self) -> str:
         d = self.path("tmp")
         self._makedirs(d)
-        return os.path.join(d, f"blob.tmp-{uuid.uuid4().hex}")
+        return os.path.join(d, f"blob{temp_suffix()}")
 
     def adopt(self, tmp: str, key: str) -> None:
         path = self.path(key)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 
 from . import layout
 from .backend import Backend
@@ -13,6 +14,7 @@ from .errors import IntegrityError, KeyNotFoundError, MisplacedRecordError
 from .hashing import Digest, hash_bytes
 from .manifest import Encoded, Entry, Manifest, ShardRef, decode_shard
 from .records import VersionRecord
+from .shards import SHARD_FORMAT
 
 __all__ = ["ManifestRecords", "forget_kept"]
 
@@ -125,16 +127,22 @@ class ManifestRecords(HeadRecords):
         the manifest (create-if-absent: one request). Shards and packs need a store of format 3."""
         if enc.format > 1:
             self.require_format(enc.format)
-        if enc.shards:
-            items = {layout.manifest(ref.shard): data for ref, data in enc.shards}
-            have = self.backend.existing(list(items)) if len(items) > 1 else set()
-            self.backend.write_many({k: v for k, v in items.items() if k not in have})
+        self.put_shards(enc.shards)
         digest = hash_bytes(enc.data, manifest.algorithm)
         self.backend.create(layout.manifest(digest), enc.data)
         # Read back at once by log_artifact. A sharded one is kept as its root (as it is read),
         # reading its shards from this store: its entries are not held on to.
         self._keep(digest, self._decode_manifest(digest, enc.data) if enc.shards or manifest.sharded else manifest)
         return digest
+
+    def put_shards(self, shards: Sequence[tuple[ShardRef, bytes]]) -> None:
+        """Store shard objects (those already there are not sent again): one round of requests."""
+        if not shards:
+            return
+        self.require_format(SHARD_FORMAT)
+        items = {layout.manifest(ref.shard): data for ref, data in shards}
+        have = self.backend.existing(list(items)) if len(items) > 1 else set()
+        self.backend.write_many({k: v for k, v in items.items() if k not in have})
 
     def shard_objects(self, manifest: Manifest) -> tuple[tuple[ShardRef, bytes], ...]:
         """The stored bytes of every shard of ``manifest`` (one round of requests), for a copy."""

@@ -150,20 +150,22 @@ def commit(
             # so a gc never deletes a blob or manifest this commit re-uses (leases.py).
             lease = held.enter_context(commit_lease(store.backend, store.lease_ttl))
             number = checked.result()
-        entries = ingest(store, draft, callback)
-        manifest = Manifest(
+        total, entries = ingest(store, draft, callback)
+        empty = Manifest(
             name=draft.name,
             type=draft.type,
-            entries=tuple(entries),
             description=draft.description,
             metadata=draft.metadata,
             upstream=draft_upstream(draft),
             algorithm=store.algorithm,
+            loader=store.catalog.shard,
         )
+        # Shards are stored as they fill, under the lease: a large version is never held whole.
+        manifest, enc = empty.streamed(entries, total, store.catalog.put_shards)
         return publish(
             store,
             manifest,
-            manifest.encode(),
+            enc,
             project=project,
             run_project=run_project,
             run_id=run_id,

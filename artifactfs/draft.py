@@ -4,7 +4,9 @@ that builds it)."""
 
 from __future__ import annotations
 
+import bisect
 import contextlib
+import heapq
 import os
 import shutil
 import stat
@@ -29,7 +31,7 @@ from .parts import Builder
 from .refs import check_entry_path
 from .table import PartitionedTable, Table
 
-__all__ = ["Draft", "Staged", "type_name"]
+__all__ = ["Draft", "Folder", "Staged", "builders", "staged", "staged_count", "type_name"]
 
 
 @dataclass(slots=True)
@@ -44,11 +46,48 @@ class Staged:
     build: Builder | None = None  # makes the entries at commit (partitioned tables)
 
 
+@dataclass(slots=True)
+class Folder:
+    """The files found below a local folder by ``add_dir``: held as their paths relative to it
+    (``/``-separated, sorted), each the entry ``prefix + path``, so a folder of a million files
+    costs a list of strings until it is logged."""
+
+    root: str
+    prefix: str
+    files: list[str]
+
+    def __contains__(self, path: str) -> bool:
+        if not path.startswith(self.prefix):
+            return False
+        rel = path[len(self.prefix) :]
+        i = bisect.bisect_left(self.files, rel)
+        return i < len(self.files) and self.files[i] == rel
+
+    def around(self, name: str) -> list[str]:
+        """Its entries that are ``name``, below it, or above it (``name`` is below a file)."""
+        out = [a for a in [*_ancestors(name), name] if a in self]
+        if name.startswith(self.prefix):
+            under = name[len(self.prefix) :] + "/"
+            i = bisect.bisect_left(self.files, under)
+            if i < len(self.files) and self.files[i].startswith(under):
+                out.append(self.prefix + self.files[i])
+        elif self.prefix.startswith(name + "/") and self.files:
+            out.append(self.prefix + self.files[0])
+        return out
+
+    def items(self) -> Iterator[tuple[str, Staged]]:
+        root, prefix, sep = self.root, self.prefix, os.sep
+        for rel in self.files:
+            local = f"{root}{sep}{rel.replace('/', sep) if sep != '/' else rel}"
+            yield prefix + rel, Staged("file", local=local, user_file=True)
+
+
 class Draft:
     """Staging of entries; :class:`~artifactfs.artifact.Artifact` is a draft until logged."""
 
     name: str
     _staged: dict[str, Staged]
+    _folders: list[Folder]
     _tmp: Path | None
 
     def _check_draft(self) -> None:
@@ -58,9 +97,22 @@ class Draft:
     def _stage(self, path: str, staged: Staged) -> None:
         self._check_draft()
         path = check_entry_path(path)
+        self._check_free(path)
+        self._staged[path] = staged
+
+    def _check_free(self, path: str) -> None:
         if path in self._staged:
             raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
-        self._staged[path] = staged
+        for f in self._folders:
+            if clash := f.around(path):
+                raise self._clash(path, clash[0])
+
+    def _clash(self, path: str, other: str) -> InvalidInputError:
+        if path == other:
+            return InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
+        return InvalidInputError(
+            f"artifact {self.name!r}: entries {other!r} and {path!r} cannot both be added (one is below the other)"
+        )
 
     def _tmpdir(self) -> Path:
         """Scratch space for tables and new files, removed when the draft is dropped."""
@@ -90,11 +142,13 @@ class Draft:
         if not root.is_dir():
             raise LocalPathNotFoundError(f"cannot add {os.fspath(local_path)!r}: no such folder")
         prefix = check_entry_path(name.strip("/")) + "/" if name else ""
-        found: list[tuple[str, str]] = []
+        self._check_draft()
+        found: list[str] = []  # relative paths only: a million files are a list of strings
         skipped: list[tuple[str, str]] = []
         # os.scandir and plain strings: pathlib's per-file objects cost more than the walk itself
         # on folders of many small files.
-        stack = [(os.fspath(root), prefix)]
+        top = os.fspath(root)
+        stack = [(top, "")]
         while stack:
             folder, rel = stack.pop()
             try:
@@ -107,7 +161,7 @@ class Draft:
                     stack.append((d.path, f"{rel}{d.name}/"))
             for d in children:
                 if d.is_file():
-                    found.append((rel + d.name, d.path))
+                    found.append(rel + d.name)
                 elif not d.is_dir(follow_symlinks=False):
                     skipped.append((d.path, _unloggable(d)))
         if skipped:
@@ -117,8 +171,24 @@ class Draft:
             if strict:
                 raise InvalidInputError(what)
             warnings.warn(SkippedPathWarning(f"{what}; they were left out"), stacklevel=2)
-        for path, full in sorted(found):
-            self._stage(path, Staged("file", local=full, user_file=True))
+        found.sort()
+        for rel in found:
+            check_entry_path(prefix + rel)
+        added = Folder(top, prefix, found)
+        for path in self._staged:
+            if clash := added.around(path):
+                raise self._clash(path, clash[0])
+        for other in self._folders:
+            if not (other.prefix.startswith(added.prefix) or added.prefix.startswith(other.prefix)):
+                continue  # side by side: no entry of one can be, or be above, one of the other
+            small, large = (other, added) if len(other.files) < len(added.files) else (added, other)
+            for rel in small.files:
+                if clash := large.around(small.prefix + rel):
+                    raise self._clash(small.prefix + rel, clash[0])
+        self._folders.append(added)
+
+    def _staged_count(self) -> int:
+        return len(self._staged) + sum(len(f.files) for f in self._folders)
 
     def add(self, obj: Table, name: str) -> None:
         """Add a :class:`Table` as ``name`` (stored as Parquet; ``.parquet`` is appended if missing).
@@ -135,14 +205,14 @@ class Draft:
                 raise InvalidInputError("a partitioned table read from a store cannot be added again; log its parts")
             name = name.removesuffix(".parquet")
             clash = [p for p in self._staged if p == name or p.startswith(name + "/") or name.startswith(p + "/")]
+            clash += [p for f in self._folders for p in f.around(name)]
             if clash:
                 raise InvalidInputError(f"artifact {self.name!r} already has an entry at {clash[0]!r}")
             assert obj.builder is not None
             self._stage(name, Staged("table", build=obj.builder))
             return
         path = name if name.endswith(".parquet") else name + ".parquet"
-        if path in self._staged:
-            raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")
+        self._check_free(path)
         try:
             local = self._tmpdir() / f"table-{len(self._staged)}.parquet"
             extra = obj.write_parquet(local)
@@ -164,8 +234,7 @@ class Draft:
         self._check_draft()
         if mode not in ("w", "wb", "x", "xb"):
             raise InvalidInputError(f"new_file mode must be 'w' or 'wb', got {mode!r}")
-        if name in self._staged:
-            raise InvalidInputError(f"artifact {self.name!r} already has an entry at {name!r}")
+        self._check_free(name)
         local = self._tmpdir() / f"new-{len(self._staged)}"
         binary = "b" in mode
         with open(local, "wb" if binary else "w", encoding=None if binary else encoding) as f:
@@ -188,6 +257,32 @@ def _unloggable(d: os.DirEntry[str]) -> str:
     if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
         return "a device"
     return "not a regular file"
+
+
+def staged(draft: Draft) -> Iterator[tuple[str, Staged]]:
+    """The files and tables of a draft in path order, to commit (a folder's files are made as
+    they come; partitioned tables are :func:`builders`)."""
+    singles = sorted((p, s) for p, s in draft._staged.items() if s.build is None)
+    return heapq.merge(iter(singles), *(f.items() for f in draft._folders), key=_first)
+
+
+def staged_count(draft: Draft) -> int:
+    """How many items :func:`staged` gives."""
+    return draft._staged_count() - len(builders(draft))
+
+
+def builders(draft: Draft) -> list[tuple[str, Staged]]:
+    """The partitioned tables of a draft, whose entries are made when it is committed."""
+    return sorted((p, s) for p, s in draft._staged.items() if s.build is not None)
+
+
+def _first(item: tuple[str, Staged]) -> str:
+    return item[0]
+
+
+def _ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:i]) for i in range(1, len(parts))]
 
 
 def type_name(obj: object) -> str:

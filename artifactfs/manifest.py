@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import bisect
+import dataclasses
 import itertools
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +41,7 @@ def _name(d: dict[str, Any], key: str, what: str) -> str:
 
 
 ShardLoader = Callable[[ShardRef], tuple[Entry, ...]]
+SHARDS_PUT = 16  # shards of a streamed manifest sent at once (~16 MiB at most)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,31 +204,57 @@ class Manifest:
             return Encoded(self._root(self.shards), content, format=shards.SHARD_FORMAT)
         if len(self._entries) <= shards.SINGLE_MAX:
             return self._single()
-        encoded = [entry_bytes(e) for e in self._entries]
-        refs: list[tuple[ShardRef, bytes]] = []
-        start = 0
-        for end in shards.cuts((e.path, len(b)) for e, b in zip(self._entries, encoded, strict=True)):
-            part = encoded[start:end]
-            data = shards.shard_bytes(part, self.algorithm, encode_where(self._entries[start:end]))
-            ref = ShardRef(
-                self._entries[start].path,
-                self._entries[end - 1].path,
-                end - start,
-                sum(e.size for e in self._entries[start:end]),
-                hash_bytes(data, self.algorithm),
-                shards.shard_content(part, self.algorithm),
-            )
-            refs.append((ref, data))
-            start = end
+        done: list[tuple[ShardRef, bytes]] = []
+        _, enc = self._sharded(iter(self._entries), len(self._entries), done.extend)
+        return dataclasses.replace(enc, shards=tuple(done))
+
+    def _sharded(
+        self, entries: Iterator[Entry], total: int, put: Callable[[list[tuple[ShardRef, bytes]]], None]
+    ) -> tuple[Manifest, Encoded]:
+        """Cut ``entries`` into shards handed to ``put`` a few at a time as they fill; return
+        the sharded manifest (reading its shards through this one's loader) and its root."""
         up = self._upstream_bytes()
-        root = tuple(r for r, _ in refs)
-        return Encoded(
-            self._root(root),
-            shards.root_content(root, up, self.algorithm),
-            tuple(refs),
-            shards.legacy_content(encoded, up, self.algorithm),
-            shards.SHARD_FORMAT,
+        sharder = shards.Sharder(self.algorithm, total, up)
+        pending: list[tuple[ShardRef, bytes]] = []
+        for e in entries:
+            if (cut := sharder.add(e)) is not None:
+                pending.append(cut)
+                if len(pending) >= SHARDS_PUT:
+                    put(pending)
+                    pending = []
+        if (cut := sharder.finish()) is not None:
+            pending.append(cut)
+        put(pending)
+        man = Manifest(
+            self.name,
+            self.type,
+            (),
+            self.description,
+            self.metadata,
+            self.upstream,
+            self.algorithm,
+            shards=sharder.refs,
+            loader=self._loader,
         )
+        return man, Encoded(self._root(man.shards), sharder.content(), (), sharder.legacy(), shards.SHARD_FORMAT)
+
+    def streamed(
+        self, entries: Iterable[Entry], total: int, put: Callable[[list[tuple[ShardRef, bytes]]], None]
+    ) -> tuple[Manifest, Encoded]:
+        """This (empty) manifest with ``total`` entries given in path order, built in bounded
+        memory: up to ``SINGLE_MAX`` one manifest as :meth:`encode` makes it; beyond, shards
+        are handed to ``put`` as they fill (the returned root's ``shards`` is then empty) and
+        the manifest returned reads them through this one's loader."""
+        if self.count or self.shards:
+            raise FormatError("a manifest is streamed from an empty one")
+        if total <= shards.SINGLE_MAX:
+            man = Manifest(
+                self.name, self.type, tuple(entries), self.description, self.metadata, self.upstream, self.algorithm
+            )
+            if man.count != total:
+                raise FormatError(f"a manifest was announced with {total:,} entries but has {man.count:,}")
+            return man, man.encode()
+        return self._sharded(iter(entries), total, put)
 
     def _header(self, fmt: int) -> dict[str, Any]:
         """The fields every stored form of a manifest has besides its entries."""

@@ -9,6 +9,7 @@ matches; :func:`copy_and_hash` names a copy by the very bytes it holds.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import mmap
 import os
 import queue
@@ -29,9 +30,34 @@ __all__ = [
     "copy_stream_into_place",
     "copy_verified",
     "link",
+    "temp_suffix",
 ]
 
 READ_ONLY = 0o444
+
+
+class _Temps:
+    """Unique temp-file suffixes: a random token per process (new after a fork) and a counter,
+    so a suffix costs no system call (a uuid4 each read the kernel's random source)."""
+
+    def __init__(self) -> None:
+        self.renew()
+        os.register_at_fork(after_in_child=self.renew)
+
+    def renew(self) -> None:
+        self.token = uuid.uuid4().hex
+        self.counter = itertools.count()
+
+    def suffix(self) -> str:
+        return f".tmp-{self.token}-{next(self.counter)}"
+
+
+_temps = _Temps()
+
+
+def temp_suffix() -> str:
+    """A suffix no other temp file (of any process, on any machine) has: ``.tmp-<token>-<n>``."""
+    return _temps.suffix()
 
 
 def copy_verified(
@@ -58,7 +84,7 @@ def copy_verified(
     dest = os.fspath(dest)
     if make_parent and os.path.dirname(dest):
         os.makedirs(os.path.dirname(dest), exist_ok=True)
-    tmp = f"{dest}.tmp-{uuid.uuid4().hex}"
+    tmp = f"{dest}{temp_suffix()}"
     algorithm = digest.algorithm if digest is not None else "blake3"
     h = new_hasher(algorithm)
     n = 0
@@ -96,7 +122,7 @@ def copy_verified(
 
 def copy_stream_into_place(src: IO[bytes], dest: str | os.PathLike[str]) -> None:
     """Copy a stream to a new file renamed over ``dest`` (never writing through a file there)."""
-    tmp = f"{os.fspath(dest)}.tmp-{uuid.uuid4().hex}"
+    tmp = f"{os.fspath(dest)}{temp_suffix()}"
     try:
         with open(tmp, "xb") as out:
             shutil.copyfileobj(src, out, CHUNK_SIZE)
@@ -108,7 +134,7 @@ def copy_stream_into_place(src: IO[bytes], dest: str | os.PathLike[str]) -> None
 
 def copy_into_place(src: str | os.PathLike[str], dest: str | os.PathLike[str]) -> None:
     """Copy a file (the kernel copies where it can) so that ``dest`` is never seen half written."""
-    tmp = f"{os.fspath(dest)}.tmp-{uuid.uuid4().hex}"
+    tmp = f"{os.fspath(dest)}{temp_suffix()}"
     try:
         shutil.copyfile(src, tmp)
         os.replace(tmp, dest)
@@ -126,7 +152,7 @@ def link(src: str, target: str) -> bool:
         pass
     except OSError:  # another filesystem, or no links there
         return False
-    tmp = f"{target}.tmp-{uuid.uuid4().hex}"
+    tmp = f"{target}{temp_suffix()}"
     try:
         os.link(src, tmp)
         # rename(2) onto another link to the same inode does nothing and leaves tmp: removed below.

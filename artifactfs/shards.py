@@ -25,7 +25,7 @@ from .entry import Entry, Location
 from .errors import FormatError
 from .fields import MAX_BYTES
 from .hashing import Digest, hash_bytes, new_hasher
-from .packs import decode_where
+from .packs import decode_where, encode_where
 
 __all__ = [
     "SHARD_FORMAT",
@@ -33,6 +33,7 @@ __all__ = [
     "SHARD_MAX_ENTRIES",
     "SINGLE_MAX",
     "ShardRef",
+    "Sharder",
     "check_order",
     "cuts",
     "decode_shard",
@@ -96,21 +97,115 @@ class ShardRef:
         )
 
 
+class Cutter:
+    """Where shards end, decided one entry at a time (see :func:`cuts`)."""
+
+    __slots__ = ("count", "size")
+
+    def __init__(self) -> None:
+        self.count = self.size = 0
+
+    def after(self, path: str, nbytes: int) -> bool:
+        """Whether a shard ends after this entry (``nbytes``: its encoded size)."""
+        self.count += 1
+        self.size += nbytes
+        if (
+            zlib.crc32(path.encode()) & CUT_MASK == CUT_MASK
+            or self.count >= SHARD_MAX_ENTRIES
+            or self.size >= SHARD_MAX_BYTES
+        ):
+            self.count = self.size = 0
+            return True
+        return False
+
+
 def cuts(items: Iterable[tuple[str, int]]) -> Iterator[int]:
     """End indexes (exclusive) of the shards of sorted ``(path, encoded entry size)`` items.
 
     Only called for versions of more than :data:`SINGLE_MAX` entries; the last shard ends with
     the last entry wherever it falls.
     """
-    count = size = i = 0
+    cutter = Cutter()
+    i = 0
     for i, (path, nbytes) in enumerate(items, 1):
-        count += 1
-        size += nbytes
-        if zlib.crc32(path.encode()) & CUT_MASK == CUT_MASK or count >= SHARD_MAX_ENTRIES or size >= SHARD_MAX_BYTES:
+        if cutter.after(path, nbytes):
             yield i
-            count = size = 0
-    if count:
+    if cutter.count:
         yield i
+
+
+class Sharder:
+    """Cuts a version's entries, given one at a time in path order, into shards: their stored
+    bytes and refs, and the digests a sharded version needs (its Merkle root and the digest
+    its entries had as one manifest). One shard's entries are held at a time, so a version of
+    millions of files is built in bounded memory. ``total`` is the number of entries to come
+    (the one-manifest digest starts with it); ``upstream`` the encoded upstream array.
+    """
+
+    def __init__(self, algorithm: str, total: int, upstream: bytes) -> None:
+        self.algorithm, self.total, self.upstream = algorithm, total, upstream
+        self.refs: list[ShardRef] = []
+        self.added = 0
+        self._cutter = Cutter()
+        self._entries: list[Entry] = []
+        self._encoded: list[bytes] = []
+        self._files: list[str] = []  # earlier paths that later ones may lie below (a chain of prefixes)
+        self._legacy = new_hasher(algorithm)
+        self._digest: Digest | None = None
+        self._last: str | None = None
+        self._legacy.update(_packer.pack_map_header(2) + _pack("entries") + _packer.pack_array_header(total))
+
+    def add(self, e: Entry) -> tuple[ShardRef, bytes] | None:
+        """Take the next entry; return the shard it completes, if it does."""
+        path = e.path
+        if self._last is not None and path <= self._last:
+            raise FormatError(f"manifest entries must be unique and sorted by path: {path!r} comes too late")
+        # Paths below a file come after it, with only paths it is a prefix of in between.
+        while self._files and not path.startswith(self._files[-1]):
+            self._files.pop()
+        for f in self._files:
+            if path.startswith(f + "/"):
+                raise FormatError(f"entry {path!r} is below {f!r}, which is a file")
+        self._files.append(path)
+        self._last = path
+        b = entry_bytes(e)
+        self._legacy.update(b)
+        self._entries.append(e)
+        self._encoded.append(b)
+        self.added += 1
+        return self._cut() if self._cutter.after(path, len(b)) else None
+
+    def finish(self) -> tuple[ShardRef, bytes] | None:
+        """The last shard (None if the last entry completed one)."""
+        if self.added != self.total:
+            raise FormatError(f"a sharded manifest was announced with {self.total:,} entries but has {self.added:,}")
+        return self._cut() if self._entries else None
+
+    def _cut(self) -> tuple[ShardRef, bytes]:
+        entries, encoded = self._entries, self._encoded
+        data = shard_bytes(encoded, self.algorithm, encode_where(entries))
+        ref = ShardRef(
+            entries[0].path,
+            entries[-1].path,
+            len(entries),
+            sum(e.size for e in entries),
+            hash_bytes(data, self.algorithm),
+            shard_content(encoded, self.algorithm),
+        )
+        self.refs.append(ref)
+        self._entries, self._encoded = [], []
+        return ref, data
+
+    def content(self) -> Digest:
+        """The version's content digest: the Merkle root of its shards (after :meth:`finish`)."""
+        return root_content(self.refs, self.upstream, self.algorithm)
+
+    def legacy(self) -> Digest:
+        """The content digest the same entries had as one manifest (after :meth:`finish`)."""
+        if self._digest is None:
+            self._legacy.update(_pack("upstream") + self.upstream)
+            self._digest = Digest(self.algorithm, self._legacy.hexdigest())
+        return self._digest
 
 
 _packer = msgpack.Packer(use_bin_type=True, autoreset=True)
