@@ -58,7 +58,7 @@ def _entry_for(
         if backend.refresh(layout.blob(digest), size):
             return Entry(path, digest, size, staged.kind, staged.extra)
     try:
-        large = os.path.getsize(local) > SMALL_BLOB
+        large = (stat[2] if stat is not None else os.path.getsize(local)) > SMALL_BLOB
         if large and backend.local_files:
             digest, size = copy_into_store(backend, local, algorithm)
         elif large:
