@@ -67,7 +67,7 @@ def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, cal
         "manifest": str(ident.manifest),
     }
     with commit_lease(dst.backend, dst.lease_ttl) as lease:  # the blobs found in dst stay until published
-        present = set(dst.packs.locations(src.algorithm)) if dst.catalog.require_store().format >= 3 else set()
+        present = set(dst.packs.find(src.algorithm, sizes)) if dst.catalog.require_store().format >= 3 else set()
         n, nbytes = copy_blobs(src.backend, dst.backend, sizes, what, callback, where, present)
         report.blobs += n
         report.bytes += nbytes

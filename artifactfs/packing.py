@@ -4,20 +4,72 @@ packed blobs by coalesced byte ranges (the format is in :mod:`artifactfs.packs`)
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from . import layout
 from .backend import Backend
 from .entry import Location
 from .errors import IntegrityError
-from .hashing import Digest, hash_bytes
+from .hashing import DIGEST_BYTES, Digest, hash_bytes
 from .packs import RANGE_MAX, PackIndex, PackMoved, coalesce, plan
 
 __all__ = ["PackSet", "Packing", "forwarded", "read_packed", "repack", "write_packs"]
 
 PACK_UPLOADS = 4  # packs sent at once (each held in memory while it is sent)
+
+
+def _numpy() -> Any:
+    """numpy, loaded with the first pack index read (``import artifactfs`` does not pay ~0.1 s for it)."""
+    import numpy
+
+    return numpy
+
+
+class _Table:
+    """The packed blobs of one digest algorithm, sorted by raw digest in flat arrays: ~52 bytes
+    a blob (a dict of Digest -> Location took ~350), so a process can know a store's millions
+    of packed files. Looked up a batch at a time (restic keeps its in-memory index alike)."""
+
+    def __init__(self) -> None:
+        np = _numpy()
+        self.keys = np.zeros(0, dtype=f"S{DIGEST_BYTES}")
+        self.pack = np.zeros(0, dtype=np.uint32)
+        self.offset = np.zeros(0, dtype=np.uint64)
+        self.length = np.zeros(0, dtype=np.uint64)
+
+    def add(self, number: int, index: PackIndex) -> None:
+        np = _numpy()
+        keys = np.array([bytes.fromhex(d.hex) for d, _, _ in index.blobs], dtype=self.keys.dtype)
+        self.keys = np.concatenate([self.keys, keys])
+        self.pack = np.concatenate([self.pack, np.full(len(keys), number, dtype=np.uint32)])
+        self.offset = np.concatenate([self.offset, np.array([o for _, o, _ in index.blobs], dtype=np.uint64)])
+        self.length = np.concatenate([self.length, np.array([n for _, _, n in index.blobs], dtype=np.uint64)])
+        self._keep(np.argsort(self.keys, kind="stable"))
+
+    def drop(self, numbers: list[int]) -> None:
+        np = _numpy()
+        self._keep(np.flatnonzero(~np.isin(self.pack, numbers)))
+
+    def _keep(self, order: Any) -> None:
+        self.keys, self.pack = self.keys[order], self.pack[order]
+        self.offset, self.length = self.offset[order], self.length[order]
+
+    def find(self, digests: list[Digest]) -> list[tuple[Digest, int, int, int]]:
+        """(digest, pack number, offset, length) of those of ``digests`` that are packed."""
+        if not digests or not len(self.keys):
+            return []
+        np = _numpy()
+        query = np.array([bytes.fromhex(d.hex) for d in digests], dtype=self.keys.dtype)
+        at = np.minimum(np.searchsorted(self.keys, query), len(self.keys) - 1)
+        hit = self.keys[at] == query
+        return [
+            (d, int(self.pack[i]), int(self.offset[i]), int(self.length[i]))
+            for d, i, h in zip(digests, at.tolist(), hit.tolist(), strict=True)
+            if h
+        ]
 
 
 class PackSet:
@@ -27,34 +79,58 @@ class PackSet:
 
     def __init__(self, backend: Backend) -> None:
         self.backend = backend
-        self._read: set[str] = set()
-        self._where: dict[Digest, Location] = {}
+        self._read: dict[str, int] = {}  # index key -> pack number
+        self._packs: list[Digest] = []  # pack number -> pack
+        self._tables: dict[str, _Table] = {}
         self._lock = threading.Lock()
 
+    def find(self, algorithm: str, digests: Iterable[Digest]) -> dict[Digest, Location]:
+        """Where those of ``digests`` that are packed are (one listing, and the indexes not read
+        yet, at once)."""
+        self._refresh(algorithm)
+        wanted = [d for d in digests if d.algorithm == algorithm]
+        with self._lock:
+            table = self._tables.get(algorithm)
+            found = table.find(wanted) if table is not None else []
+            return {d: Location(self._packs[p], offset, length) for d, p, offset, length in found}
+
     def locations(self, algorithm: str) -> dict[Digest, Location]:
-        """Every packed blob of ``algorithm`` and where it is (one listing, and the indexes not
-        read yet, at once)."""
+        """Every packed blob of ``algorithm`` and where it is (for tests and tools: a commit
+        asks :meth:`find` about the blobs it has)."""
+        self._refresh(algorithm)
+        with self._lock:
+            table = self._tables.get(algorithm)
+            if table is None:
+                return {}
+            return {
+                # numpy's fixed-size bytes drop trailing zero bytes when they are read out
+                Digest(algorithm, k.ljust(DIGEST_BYTES, b"\0").hex()): Location(self._packs[int(p)], int(o), int(n))
+                for k, p, o, n in zip(table.keys.tolist(), table.pack, table.offset, table.length, strict=True)
+            }
+
+    def _refresh(self, algorithm: str) -> None:
         folder = layout.packs_dir(algorithm)
         listed = {f"{folder}/{n}" for n in self.backend.listdir(folder) if n.endswith(".index")}
         with self._lock:
             # What an earlier listing found may have been collected since: only packs listed
             # now (under the caller's commit lease, so gc waits for it) are known.
-            gone = {k for k in self._read if k.startswith(folder + "/") and k not in listed}
-            if gone:
-                dropped = {Digest(algorithm, k.rsplit("/", 1)[-1].removesuffix(".index")) for k in gone}
-                self._where = {d: w for d, w in self._where.items() if w.pack not in dropped}
-                self._read -= gone
-            todo = sorted(listed - self._read)
+            gone = [k for k in self._read if k.startswith(folder + "/") and k not in listed]
+            if gone and (table := self._tables.get(algorithm)) is not None:
+                table.drop([self._read[k] for k in gone])
+            for k in gone:
+                del self._read[k]
+            todo = sorted(listed - set(self._read))
         for key, data in (self.backend.read_many(todo) if todo else {}).items():
             if data is None:
                 continue  # removed by gc since the listing: its pack is gone too
             pack = Digest(algorithm, key.rsplit("/", 1)[-1].removesuffix(".index"))
             index = PackIndex.from_bytes(data, f"pack index {key} in store {self.backend.url}", pack)
             with self._lock:
-                self._where.update(index.locations())
-                self._read.add(key)
-        with self._lock:
-            return {d: w for d, w in self._where.items() if d.algorithm == algorithm}
+                if key in self._read:
+                    continue
+                self._read[key] = len(self._packs)
+                self._packs.append(pack)
+                self._tables.setdefault(algorithm, _Table()).add(self._read[key], index)
 
 
 @dataclass(frozen=True, slots=True)

@@ -28,6 +28,7 @@ from .sources import read_source
 
 __all__ = [
     "SMALL_BLOB",
+    "ChunkedProgress",
     "Source",
     "batches",
     "copy_blobs",
@@ -83,6 +84,28 @@ def missing_blobs(backend: Backend, sizes: dict[Digest, int]) -> set[Digest]:
     return {d for d in sizes if present.get(layout.blob(d)) != sizes[d]}
 
 
+class ChunkedProgress(Callback):  # type: ignore[misc]
+    """Transfers done a chunk at a time, shown as one task: each chunk's size and count add to
+    the last's (:meth:`next_chunk` starts one)."""
+
+    def __init__(self, inner: Callback) -> None:
+        super().__init__()
+        self.size: int | None = None
+        self.value: int = 0
+        self.inner = inner
+        self.base_size = self.base_value = 0
+
+    def next_chunk(self) -> None:
+        self.base_size += self.size or 0
+        self.base_value += self.value
+        self.size, self.value = None, 0
+
+    def call(self, hook_name: str | None = None, **kwargs: object) -> None:
+        if self.size is not None:
+            self.inner.set_size(self.base_size + self.size)
+        self.inner.absolute_update(self.base_value + self.value)
+
+
 def upload_blobs(
     backend: Backend, sources: dict[Digest, Source], callback: Callback | None = None, packing: Packing | None = None
 ) -> dict[Digest, Location]:
@@ -98,8 +121,7 @@ def upload_blobs(
     """
     found: dict[Digest, Location] = {}
     if packing is not None and packing.has_packs and sources:
-        packed = packing.packs.locations(next(iter(sources)).algorithm)
-        found = {d: packed[d] for d in sources if d in packed}
+        found = packing.packs.find(next(iter(sources)).algorithm, sources)
         sources = {d: s for d, s in sources.items() if d not in found}
     if len(sources) < SHARD_LIST_MIN and all(s.data is not None for s in sources.values()):
         _create_few(backend, sources, callback)

@@ -3,13 +3,17 @@ field of manifests are refused, naming what is wrong, when malformed."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from artifactfs import codec
+from artifactfs import codec, layout
+from artifactfs.backend import open_backend
 from artifactfs.entry import Entry, Location
 from artifactfs.errors import FormatError
-from artifactfs.hashing import hash_bytes
+from artifactfs.hashing import Digest, hash_bytes
 from artifactfs.manifest import Manifest
+from artifactfs.packing import PackSet, write_packs
 from artifactfs.packs import PackIndex, PackMoved, decode_where
 
 PACK = hash_bytes(b"pack")
@@ -53,3 +57,32 @@ def test_packed_entries_need_format_3() -> None:
     d["format"] = 1
     with pytest.raises(FormatError, match="need format 3"):
         Manifest.from_bytes(codec.encode(d))
+
+
+def test_a_pack_set_finds_packed_blobs_and_forgets_collected_packs(tmp_path: Path) -> None:
+    backend = open_backend(str(tmp_path / "store"))
+    blobs = {hash_bytes(f"blob {i}".encode()): f"blob {i}".encode() for i in range(40)}
+    first, second = dict(list(blobs.items())[:25]), dict(list(blobs.items())[25:])
+    where = {}
+    for part in (first, second):
+        where.update(write_packs(backend, {d: len(b) for d, b in part.items()}, part.__getitem__, "blake3"))
+    packs = PackSet(backend)
+    absent = hash_bytes(b"not packed")
+    asked = [*list(blobs)[::3], absent]
+    assert packs.find("blake3", asked) == {d: where[d] for d in asked if d != absent}
+    assert packs.locations("blake3") == where
+    assert packs.find("sha256", list(blobs)) == {}
+    gone = where[next(iter(second))].pack
+    backend.delete(layout.pack_index(gone))  # as gc collects a pack: its index first
+    assert packs.find("blake3", list(blobs)) == {d: w for d, w in where.items() if w.pack != gone}
+    assert set(packs.find("blake3", list(first))) == set(first)
+
+
+def test_a_pack_set_keeps_digests_that_end_in_zero_bytes(tmp_path: Path) -> None:
+    backend = open_backend(str(tmp_path / "store"))
+    zeros = Digest("blake3", "ab" * 30 + "0000")
+    backend.write(layout.pack(PACK), b"x" * 10)
+    backend.write(layout.pack_index(PACK), PackIndex(PACK, 10, ((A, 0, 4), (zeros, 4, 6))).to_bytes())
+    packs = PackSet(backend)
+    assert packs.find("blake3", [zeros, B]) == {zeros: Location(PACK, 4, 6)}
+    assert set(packs.locations("blake3")) == {A, zeros}
