@@ -272,7 +272,7 @@ class Artifact(Draft):
         """
         blobs, rec, man = self._require_logged()
         dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
-        materialize(blobs, self.qualified_name, list(man.iter_entries()), dest, callback, copy=copy)
+        materialize(blobs, self.qualified_name, man.iter_entries(), dest, callback, copy=copy)
         return os.fspath(dest)
 
     def get_path(self, name: str, root: str | os.PathLike[str] | None = None, *, copy: bool = False) -> str:

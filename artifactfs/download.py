@@ -20,9 +20,10 @@ per-file overhead, which pathlib objects would double.
 from __future__ import annotations
 
 import contextlib
+import itertools
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from .manifest import Entry
 from .places import READ_ONLY, copy_into_place, copy_stream_into_place, copy_verified, link
 from .refs import check_entry_path
 from .statcache import StatKey, settled_ns, stat_key
-from .transfer import SMALL_BLOB, fetch_to_cache
+from .transfer import SMALL_BLOB, ChunkedProgress, fetch_to_cache
 from .uris import open_uri
 
 __all__ = ["materialize"]
@@ -50,10 +51,13 @@ __all__ = ["materialize"]
 Placed = Digest | tuple[str, StatKey, Digest] | None
 
 
+BATCH = 65_536  # entries placed at a time: a download of millions of files holds a batch of them
+
+
 def materialize(
     blobs: BlobReader,
     qualified: str,
-    entries: list[Entry],
+    entries: Iterable[Entry],
     dest: Path,
     callback: Callback | None = None,
     *,
@@ -61,12 +65,20 @@ def materialize(
 ) -> None:
     """Write ``entries`` of version ``qualified`` under ``dest``; see the module docstring.
 
-    A local file or folder that cannot be written (a full disk, a file too large for its
-    filesystem, a read-only or forbidden folder, the cache's or the download's) is a
-    :class:`LocalFileError` naming it and what to do.
+    Entries are taken :data:`BATCH` at a time (a sharded version's are read a shard at a
+    time), so memory stays bounded however many there are. A local file or folder that
+    cannot be written (a full disk, a file too large for its filesystem, a read-only or
+    forbidden folder, the cache's or the download's) is a :class:`LocalFileError` naming it
+    and what to do.
     """
+    progress = ChunkedProgress(callback) if callback is not None else None
+    linked: set[int] = set()  # blobs an earlier batch linked (a short key each: see _placed_key)
+    it = iter(entries)
     with _local_errors(blobs, dest):
-        _place_all(blobs, qualified, entries, dest, callback, copy)
+        while batch := list(itertools.islice(it, BATCH)):
+            if progress is not None:
+                progress.next_chunk()
+            _place_all(blobs, qualified, batch, dest, progress, copy, linked)
 
 
 @contextlib.contextmanager
@@ -79,8 +91,20 @@ def _local_errors(blobs: BlobReader, dest: Path) -> Iterator[None]:
         raise blobs.local_error(e, dest) from e
 
 
+def _placed_key(d: Digest) -> int:
+    """64 bits of a digest: what a download remembers of the blobs it linked (a collision
+    only makes a file a copy where it could have been a link)."""
+    return int(d.hex[:16], 16)
+
+
 def _place_all(
-    blobs: BlobReader, qualified: str, entries: list[Entry], dest: Path, callback: Callback | None, copy: bool
+    blobs: BlobReader,
+    qualified: str,
+    entries: list[Entry],
+    dest: Path,
+    callback: Callback | None,
+    copy: bool,
+    linked: set[int],
 ) -> None:
     by_digest: dict[Digest, list[Entry]] = {}
     references: list[Entry] = []
@@ -110,18 +134,21 @@ def _place_all(
             raise IntegrityError(f"{qualified}: a blob is missing from store {blobs.url}: {missing}") from None
         trusted |= _settle(blobs, fresh)
 
+    # A blob an earlier batch linked is copied here: two files of one download never share an inode.
+    again = {d for d in by_digest if _placed_key(d) in linked}
+    linked.update(_placed_key(d) for d in by_digest)
     rest = []
     for digest, es in by_digest.items():
         # A trusted cached blob is one link: cheaper here than a hand-off to a thread.
-        if digest in trusted and not copy and link(blobs.cache.file(digest), where[es[0].path]):
-            for again in es[1:]:
-                copy_into_place(where[es[0].path], where[again.path])
+        if digest in trusted and not copy and digest not in again and link(blobs.cache.file(digest), where[es[0].path]):
+            for more in es[1:]:
+                copy_into_place(where[es[0].path], where[more.path])
         else:
             rest.append((digest, es))
 
     def blob(item: tuple[Digest, list[Entry]]) -> Placed:
         d, es = item
-        return _place_blob(blobs, qualified, d, es[0], [where[e.path] for e in es], d in trusted, copy)
+        return _place_blob(blobs, qualified, d, es[0], [where[e.path] for e in es], d in trusted, copy or d in again)
 
     # Small blobs in this thread alone (threads contending for the GIL over many short system
     # calls were slower: 1.1 s with 8 threads against 0.8 s with one for 10,000 files); large

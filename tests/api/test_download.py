@@ -8,9 +8,12 @@ import stat
 from pathlib import Path
 
 import pytest
+from fsspec.callbacks import Callback
 
 import artifactfs as afs
-from artifactfs import layout
+from artifactfs import download, layout
+from artifactfs.backend import open_backend
+from artifactfs.cache import BlobCache
 from artifactfs.errors import EntryNotFoundError, IntegrityError
 from artifactfs.hashing import Digest
 
@@ -143,3 +146,34 @@ def test_one_download_never_shares_an_inode_between_files(memory_store: afs.Stor
         a, dup = out / "data" / "a.txt", out / "data" / "dup.txt"
         assert a.read_text() == dup.read_text() == "alpha\n"
         assert a.stat().st_ino != dup.stat().st_ino
+
+
+@pytest.mark.parametrize("kind", ["local", "memory"])
+def test_a_download_is_placed_a_batch_at_a_time(
+    kind: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """Entries are placed a batch at a time (bounded memory); a blob an earlier batch linked
+    is copied, not linked again, and progress counts every batch as one task."""
+
+    monkeypatch.setattr(download, "BATCH", 7)
+    if kind == "local":
+        store = afs.Store(open_backend(str(tmp_path / "store")), cache=BlobCache(tmp_path / "cache"))
+    else:
+        store = request.getfixturevalue("memory_store")
+    src = tmp_path / "src"
+    src.mkdir()
+    for i in range(30):
+        (src / f"f{i:02d}.txt").write_text(f"content {i % 6}\n")  # each content in several batches
+    art = log_files(store, src)
+
+    class Seen(Callback):  # type: ignore[misc]
+        pass
+
+    for name in ("first", "second"):  # a cold cache, then a warm one
+        seen = Seen()
+        out = Path(art.download(tmp_path / name, callback=seen))
+        files = sorted((out / "data").iterdir())
+        assert [f.read_text() for f in files] == [f"content {i % 6}\n" for i in range(30)]
+        assert len({f.stat().st_ino for f in files}) == 30
+        if kind == "memory" and name == "first":
+            assert seen.size == seen.value == 7  # six contents and the readme, fetched once each
