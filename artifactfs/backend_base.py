@@ -251,11 +251,12 @@ class BaseBackend:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ files on this machine
-    def refresh(self, key: str, size: int) -> bool:
+    def refresh(self, key: str, size: int, *, touch: bool = True) -> bool:
         """Whether ``key`` exists with ``size`` bytes; where files age on this machine (see
-        :attr:`local_files`), its modified time is refreshed too, so that a concurrent gc's
-        grace period does not expire a blob a commit re-uses. A blob of another size is not
-        re-used (the caller writes it again), so a damaged blob never spreads."""
+        :attr:`local_files`), its modified time is refreshed too (unless ``touch`` is False),
+        so that a concurrent gc's grace period does not expire a blob a commit re-uses. A blob
+        of another size is not re-used (the caller writes it again), so a damaged blob never
+        spreads."""
         return self.sizes([key]).get(key) == size
 
     def modified(self, key: str) -> float | None:

@@ -145,13 +145,14 @@ class LocalBackend(BaseBackend):
             os.unlink(self.path(key))
 
     # ------------------------------------------------------------------ files on this machine
-    def refresh(self, key: str, size: int) -> bool:
+    def refresh(self, key: str, size: int, *, touch: bool = True) -> bool:
         path = self.path(key)
         with self.errors(key, "touching"):
             try:
                 if os.stat(path).st_size != size:
                     return False
-                os.utime(path)
+                if touch:
+                    os.utime(path)
                 return True
             except FileNotFoundError:
                 return False

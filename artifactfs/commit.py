@@ -10,6 +10,7 @@ import contextlib
 import os
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
@@ -150,7 +151,7 @@ def commit(
             # so a gc never deletes a blob or manifest this commit re-uses (leases.py).
             lease = held.enter_context(commit_lease(store.backend, store.lease_ttl))
             number = checked.result()
-        total, entries = ingest(store, draft, callback)
+        total, entries, reused = ingest(store, draft, callback)
         empty = Manifest(
             name=draft.name,
             type=draft.type,
@@ -172,6 +173,7 @@ def commit(
             aliases=aliases,
             lease=lease,
             number=number,
+            before_new=lambda: reused.touch(store),
         )
 
 
@@ -188,13 +190,15 @@ def publish(
     content: Digest | None = None,
     lease: Held,
     number: int | None = None,
+    before_new: Callable[[], None] | None = None,
 ) -> tuple[VersionRecord, bool]:
     """Make a version of a manifest whose blobs are already in the store.
 
     Writes the manifest, claims its content digest, allocates the version record, then moves
     the aliases. Returns the record and whether it is new. ``lease`` is the commit lease held
     since the blobs were found or sent; it is checked before the version is made. ``number``
-    is the version number to try first (from :func:`check_type`).
+    is the version number to try first (from :func:`check_type`); ``before_new`` runs once the
+    content is known to be new, before its version is made (re-used blobs are touched then).
     """
     catalog = store.catalog
     name = manifest.name
@@ -211,6 +215,8 @@ def publish(
         record = catalog.version(project, name, existing)
         is_new = False
     else:
+        if before_new is not None:
+            before_new()
         record = _allocate_version(
             store, project, manifest, manifest_digest, content, run_project, run_id, origin, number
         )

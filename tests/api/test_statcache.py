@@ -121,3 +121,48 @@ def test_lookup_rules(tmp_path: Path) -> None:
     cache.forget([str(f)])
     assert cache.lookup([(str(f), key)], "blake3") == {}
     cache.close()
+
+
+def _age_blobs(store: afs.Store, seconds: float) -> float:
+    old = time.time() - seconds
+    for key in store.backend.walk("blobs"):
+        os.utime(store.backend.path(key), (old, old))
+    return old
+
+
+def test_a_re_log_of_unchanged_files_touches_no_blob(tmp_path: Path, files: Path) -> None:
+    """Re-used blobs are touched (their age refreshed for gc) only when a new version is made."""
+    settle(files)
+    store = afs.Store(open_backend(str(tmp_path / "store")), cache=BlobCache(tmp_path / "cache"))
+    first = log(store, files)
+    old = _age_blobs(store, 2 * 86400)
+    assert log(store, files).version == first.version  # the same content: nothing touched
+    assert all(abs(m - old) < 1 for _, m in store.backend.walk("blobs").values())
+    changed = next(p for p in sorted(files.rglob("*")) if p.is_file())
+    changed.write_bytes(b"something new")
+    settle(files)
+    second = log(store, files)
+    assert second.version != first.version
+    ages = {k: m for k, (_, m) in store.backend.walk("blobs").items()}
+    used = {layout.blob(e.digest) for e in second.entries.values() if e.digest is not None}
+    assert all(ages[k] > old + 3600 for k in used)  # every blob of the new version is young
+    assert [ages[k] for k in ages if k not in used] == [pytest.approx(old, abs=1)]  # the replaced one is not
+
+
+def test_a_re_used_blob_removed_before_the_version_is_made_is_refused(
+    tmp_path: Path, files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settle(files)
+    store = afs.Store(open_backend(str(tmp_path / "store")), cache=BlobCache(tmp_path / "cache"))
+    first = log(store, files)
+    add = ingest.Reused.add
+
+    def removed_meanwhile(self: ingest.Reused, digest: Any, size: int) -> None:
+        add(self, digest, size)
+        store.backend.delete(layout.blob(digest))  # as a gc that took the commit for dead would
+
+    monkeypatch.setattr(ingest.Reused, "add", removed_meanwhile)
+    (files / "new.txt").write_text("a new file makes a new version")
+    with pytest.raises(afs.errors.StoreError, match="was removed while this version was being logged"):
+        log(store, files)
+    assert [v.version for v in store.versions("p", "ds")] == [first.version]
