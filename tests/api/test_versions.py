@@ -140,7 +140,7 @@ def test_large_file_to_a_remote_store_is_not_read_into_memory(memory_store: afs.
     import tracemalloc
 
     from artifactfs.artifact import Staged
-    from artifactfs.ingest import Known, _entry_for
+    from artifactfs.ingest import Known, Reused, _entry_for
     from artifactfs.transfer import Source
 
     big = tmp_path / "big.bin"
@@ -150,7 +150,8 @@ def test_large_file_to_a_remote_store_is_not_read_into_memory(memory_store: afs.
     sources: dict[object, str] = {}
     tracemalloc.start()
     try:
-        entry = _entry_for(memory_store, "big.bin", Staged("file", local=str(big)), sources, Known(), [])  # type: ignore[arg-type]
+        known = Known(Reused("blake3"))
+        entry = _entry_for(memory_store, "big.bin", Staged("file", local=str(big)), sources, known, [])  # type: ignore[arg-type]
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
