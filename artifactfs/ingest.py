@@ -7,6 +7,7 @@ import dataclasses
 import heapq
 import itertools
 import os
+import threading
 import time
 from array import array
 from collections.abc import Iterator
@@ -102,10 +103,13 @@ class Reused:
         self.algorithm = algorithm
         self.digests = bytearray()
         self.sizes = array("Q")
+        self._lock = threading.Lock()  # large files are hashed in threads: a digest and its size go in together
 
     def add(self, digest: Digest, size: int) -> None:
-        self.digests += bytes.fromhex(digest.hex)
-        self.sizes.append(size)
+        raw = bytes.fromhex(digest.hex)
+        with self._lock:
+            self.digests += raw
+            self.sizes.append(size)
 
     def touch(self, store: Store) -> None:
         """Refresh each blob's age; one gone since it was found (a gc that took this commit
