@@ -12,7 +12,6 @@ digest of its shards' content digests and its upstream references (docs/format.m
 from __future__ import annotations
 
 import dataclasses
-import itertools
 import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -32,6 +31,7 @@ __all__ = [
     "SHARD_MAX_BYTES",
     "SHARD_MAX_ENTRIES",
     "SINGLE_MAX",
+    "PathOrder",
     "ShardRef",
     "Sharder",
     "check_order",
@@ -149,25 +149,15 @@ class Sharder:
         self._cutter = Cutter()
         self._entries: list[Entry] = []
         self._encoded: list[bytes] = []
-        self._files: list[str] = []  # earlier paths that later ones may lie below (a chain of prefixes)
+        self._order = PathOrder()
         self._legacy = new_hasher(algorithm)
         self._digest: Digest | None = None
-        self._last: str | None = None
         self._legacy.update(_packer.pack_map_header(2) + _pack("entries") + _packer.pack_array_header(total))
 
     def add(self, e: Entry) -> tuple[ShardRef, bytes] | None:
         """Take the next entry; return the shard it completes, if it does."""
         path = e.path
-        if self._last is not None and path <= self._last:
-            raise FormatError(f"manifest entries must be unique and sorted by path: {path!r} comes too late")
-        # Paths below a file come after it, with only paths it is a prefix of in between.
-        while self._files and not path.startswith(self._files[-1]):
-            self._files.pop()
-        for f in self._files:
-            if path.startswith(f + "/"):
-                raise FormatError(f"entry {path!r} is below {f!r}, which is a file")
-        self._files.append(path)
-        self._last = path
+        self._order.check(path, "manifest")
         b = entry_bytes(e)
         self._legacy.update(b)
         self._entries.append(e)
@@ -291,16 +281,33 @@ def entry_bytes(e: Entry) -> bytes:
 _pack = msgpack.Packer(use_bin_type=True, autoreset=True).pack
 
 
+class PathOrder:
+    """Checks entry paths given one at a time: each after the last, and none below an earlier
+    one (an entry is a file). Paths below a file come after it with only paths it is a prefix
+    of in between, so a chain of prefixes is all that is kept, not every path."""
+
+    __slots__ = ("_chain", "_last")
+
+    def __init__(self) -> None:
+        self._last: str | None = None
+        self._chain: list[str] = []
+
+    def check(self, path: str, what: str) -> None:
+        if self._last is not None and path <= self._last:
+            raise FormatError(f"{what}: entries must be unique and sorted by path ({path!r} comes too late)")
+        while self._chain and not path.startswith(self._chain[-1]):
+            self._chain.pop()
+        for f in self._chain:
+            if path.startswith(f + "/"):
+                raise FormatError(f"{what}: entry {path!r} is below {f!r}, which is a file")
+        self._chain.append(path)
+        self._last = path
+
+
 def check_order(entries: Sequence[Entry], what: str) -> None:
-    paths = [e.path for e in entries]
-    if any(a >= b for a, b in itertools.pairwise(paths)):
-        raise FormatError(f"{what}: entries must be unique and sorted by path")
-    files = set(paths)
-    for p in paths:
-        parts = p.split("/")
-        for i in range(1, len(parts)):
-            if "/".join(parts[:i]) in files:
-                raise FormatError(f"entry {p!r} is below {'/'.join(parts[:i])!r}, which is a file")
+    order = PathOrder()
+    for e in entries:
+        order.check(e.path, what)
 
 
 def decode_shard(data: bytes, ref: ShardRef, algorithm: str, what: str) -> tuple[Entry, ...]:

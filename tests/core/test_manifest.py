@@ -1,11 +1,12 @@
 from __future__ import annotations
 
 import io
+import re
 
 import msgpack
 import pytest
 
-from artifactfs import codec
+from artifactfs import codec, shards
 from artifactfs.errors import FormatError, InvalidInputError
 from artifactfs.hashing import Digest, hash_bytes, hash_stream
 from artifactfs.manifest import Entry, Manifest
@@ -79,3 +80,28 @@ def test_plain_rejects_unstorable_values() -> None:
         codec.plain({"x": object()})
     with pytest.raises(InvalidInputError):
         codec.plain({1: "int key"})
+
+
+def test_entries_out_of_order_or_below_a_file_are_refused_as_they_come() -> None:
+    for paths, message in [
+        (["b", "a"], "'a' comes too late"),
+        (["a", "a"], "'a' comes too late"),
+        (["a", "a.txt", "a/b"], "'a/b' is below 'a', which is a file"),
+        (["x/a", "x/a-1", "x/a.d/c", "x/a/b"], "'x/a/b' is below 'x/a'"),
+    ]:
+        entries = tuple(Entry(p, D1, 3) for p in paths)
+        with pytest.raises(FormatError, match=re.escape(message)):
+            Manifest("ds", "dataset", entries)
+        with pytest.raises(FormatError, match=re.escape(message)):  # a large one, cut as it comes
+            Manifest("ds", "dataset").streamed(iter(entries), shards.SINGLE_MAX + 1, lambda _: None)
+    assert Manifest("ds", "dataset", tuple(Entry(p, D1, 3) for p in ["a-b", "a.b", "a/b", "ab"])).count == 4
+
+
+def test_a_streamed_manifest_must_have_the_entries_it_announced() -> None:
+    entries = [Entry(f"f{i:05d}", D1, 3) for i in range(shards.SINGLE_MAX + 2)]
+    with pytest.raises(FormatError, match="announced with 8,194 entries but has 8,193"):
+        Manifest("ds", "dataset").streamed(iter(entries[:-1]), len(entries), lambda _: None)
+    with pytest.raises(FormatError, match="announced with 3 entries but has 2"):
+        Manifest("ds", "dataset").streamed(iter(entries[:2]), 3, lambda _: None)
+    with pytest.raises(FormatError, match="streamed from an empty one"):
+        make().streamed(iter(entries), len(entries), lambda _: None)
