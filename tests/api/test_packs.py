@@ -111,12 +111,18 @@ def test_packed_files_survive_gc_and_verify(store_url: str, tmp_path: Path) -> N
     assert (out / "d4" / "f0299.txt").read_bytes() == (src / "d4" / "f0299.txt").read_bytes()
 
 
-def test_a_damaged_pack_is_named(store_url: str, tmp_path: Path) -> None:
-    src = tree(tmp_path / "src")
-    logged = log(store_url, src)
+def _packed(store_url: str, tmp_path: Path) -> tuple[afs.Artifact, afs.Store] | None:
+    """A version logged with packs, and its store as a new process opens it (None on a local
+    store, which keeps files)."""
+    logged = log(store_url, tree(tmp_path / "src"))
     store = fresh(store_url, tmp_path / "cache")
-    if store.backend.local_files:
+    return None if store.backend.local_files else (logged, store)
+
+
+def test_a_damaged_pack_is_named(store_url: str, tmp_path: Path) -> None:
+    if (packed := _packed(store_url, tmp_path)) is None:
         return
+    logged, store = packed
     where = logged.get_entry("d3/f0008.txt").where
     assert where is not None
     key = layout.pack(where.pack)
@@ -274,11 +280,9 @@ def test_a_process_forgets_packs_gc_collected(store_url: str, tmp_path: Path) ->
 
 
 def test_a_truncated_pack_is_named(store_url: str, tmp_path: Path) -> None:
-    src = tree(tmp_path / "src")
-    logged = log(store_url, src)
-    store = fresh(store_url, tmp_path / "cache")
-    if store.backend.local_files:
+    if (packed := _packed(store_url, tmp_path)) is None:
         return
+    logged, store = packed
     last = max(logged.entries.values(), key=lambda e: e.where.offset if e.where else -1)
     assert last.where is not None
     key = layout.pack(last.where.pack)
