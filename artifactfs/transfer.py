@@ -51,6 +51,7 @@ class Source:
     path: str
     size: int
     data: bytes | None = None
+    single: bool = False  # never packed (a table: read by range and verified by block)
 
 
 # Listing a shard (blobs/<alg>/<2 hex>/) costs about one request per 1,000 keys in it; asking
@@ -121,7 +122,9 @@ def upload_blobs(
     """
     found: dict[Digest, Location] = {}
     if packing is not None and packing.has_packs and sources:
-        found = packing.packs.find(next(iter(sources)).algorithm, sources)
+        # A table is always a single blob (manifests pack files only): sent as one even if
+        # its bytes are in a pack already.
+        found = packing.packs.find(next(iter(sources)).algorithm, (d for d, s in sources.items() if not s.single))
         sources = {d: s for d, s in sources.items() if d not in found}
     if len(sources) < SHARD_LIST_MIN and all(s.data is not None for s in sources.values()):
         _create_few(backend, sources, callback)
@@ -129,7 +132,7 @@ def upload_blobs(
     missing = sorted(missing_blobs(backend, {d: s.size for d, s in sources.items()}))
     if callback is not None:
         callback.set_size(len(missing))
-    small_new = [d for d in missing if sources[d].size < PACK_FILE_MAX]
+    small_new = [d for d in missing if sources[d].size < PACK_FILE_MAX and not sources[d].single]
     if packing is not None and len(small_new) >= PACK_MIN:
         packing.before_first()
 

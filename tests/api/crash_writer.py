@@ -60,12 +60,12 @@ def patch_large_upload() -> None:
 
 
 local = "://" not in store_url
-# On an object store the small files go in a pack: blob-1 dies as it starts to be sent,
-# blob-40 once it landed but before its index.
+# The small files go in a pack: blob-1 dies as it starts to be sent, blob-40 once it landed
+# but before its index.
 if point == "blob-1":
-    patch_backend("write", "blobs/", 1, 0) if local else patch_backend("write", ".pack", 1, 0)
+    patch_backend("write", ".pack", 1, 0)
 elif point == "blob-40":
-    patch_backend("write", "blobs/", 40, 0) if local else patch_backend("write", ".pack", 1, 0, after=True)
+    patch_backend("write", ".pack", 1, 0, after=True)
 elif point == "large-blob":
     patch_backend("adopt", "blobs/", 1, 1) if local else patch_large_upload()
 elif point == "manifest":

@@ -67,7 +67,7 @@ def test_gc_racing_commits_that_reuse_garbage(shared_store_url: str, tmp_path: P
     if store.backend.local_files:
         # Garbage older than the grace period: only its re-use by a commit keeps it young.
         old = time.time() - 2 * DAY.total_seconds()
-        for key in [*store.backend.walk("blobs"), *store.backend.walk("manifests")]:
+        for key in [*store.backend.walk("blobs"), *store.backend.walk("manifests"), *store.backend.walk("packs")]:
             os.utime(store.backend.path(key), (old, old))
         grace = DAY.total_seconds()
     else:
@@ -111,7 +111,7 @@ def test_a_commit_made_while_gc_marks_keeps_what_it_reuses(
         run.log_artifact(art)  # a live version, so gc reads a manifest while it marks
     if store.backend.local_files:
         old = time.time() - 2 * DAY.total_seconds()
-        for key in [*store.backend.walk("blobs"), *store.backend.walk("manifests")]:
+        for key in [*store.backend.walk("blobs"), *store.backend.walk("manifests"), *store.backend.walk("packs")]:
             os.utime(store.backend.path(key), (old, old))
     grace = DAY if store.backend.local_files else dt.timedelta(0)
     elsewhere = afs.Store(afs.open_store(store.url).backend, cache=store.cache)  # another writer

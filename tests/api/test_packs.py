@@ -1,6 +1,5 @@
-"""Small-file packs, on every backend: object stores send many small files as packs and read
-them back by range; a local store keeps them as files. Packed versions survive gc, verify,
-copy, and deletion followed by gc and logging again."""
+"""Small-file packs, on every backend: many small files are stored as packs and read back by
+range. Packed versions survive gc, verify, copy, and deletion followed by gc and logging again."""
 
 from __future__ import annotations
 
@@ -45,14 +44,10 @@ def pack_keys(store: afs.Store) -> set[str]:
     return set(store.backend.walk("packs"))
 
 
-def test_small_files_are_packed_on_object_stores(store_url: str, tmp_path: Path) -> None:
+def test_small_files_are_packed(store_url: str, tmp_path: Path) -> None:
     src = tree(tmp_path / "src")
-    logged = log(store_url, src)
+    log(store_url, src)
     store = fresh(store_url, tmp_path / "cache")
-    if store.backend.local_files:  # a local store keeps files: nothing to gain from packs
-        assert not pack_keys(store) and store.format == 2
-        assert all(e.where is None for e in logged.entries.values())
-        return
     assert store.format == 3  # older releases refuse a store holding packs
     keys = pack_keys(store)
     assert {k.rsplit(".", 1)[1] for k in keys} == {"pack", "index"} and len(keys) == 2
@@ -73,8 +68,6 @@ def test_one_packed_file_is_one_ranged_read(store_url: str, tmp_path: Path) -> N
     art = store.artifact("p/ds:latest")
     target = "d2/f0137.txt"
     assert Path(art.get_path(target, root=tmp_path / "one")).read_bytes() == (src / target).read_bytes()
-    if store.backend.local_files:
-        return
     data_reads = [k for k in seen.keys if k.startswith(("packs/", "blobs/"))]
     pack = art.get_entry(target).where
     assert pack is not None and data_reads == [layout.pack(pack.pack)]  # no index read, one range
@@ -111,18 +104,14 @@ def test_packed_files_survive_gc_and_verify(store_url: str, tmp_path: Path) -> N
     assert (out / "d4" / "f0299.txt").read_bytes() == (src / "d4" / "f0299.txt").read_bytes()
 
 
-def _packed(store_url: str, tmp_path: Path) -> tuple[afs.Artifact, afs.Store] | None:
-    """A version logged with packs, and its store as a new process opens it (None on a local
-    store, which keeps files)."""
+def _packed(store_url: str, tmp_path: Path) -> tuple[afs.Artifact, afs.Store]:
+    """A version logged with packs, and its store as a new process opens it."""
     logged = log(store_url, tree(tmp_path / "src"))
-    store = fresh(store_url, tmp_path / "cache")
-    return None if store.backend.local_files else (logged, store)
+    return logged, fresh(store_url, tmp_path / "cache")
 
 
 def test_a_damaged_pack_is_named(store_url: str, tmp_path: Path) -> None:
-    if (packed := _packed(store_url, tmp_path)) is None:
-        return
-    logged, store = packed
+    logged, store = _packed(store_url, tmp_path)
     where = logged.get_entry("d3/f0008.txt").where
     assert where is not None
     key = layout.pack(where.pack)
@@ -218,9 +207,6 @@ def _mostly_garbage(store_url: str, tmp_path: Path) -> tuple[Path, set[str]]:
 def test_gc_repacks_a_pack_that_is_mostly_garbage(store_url: str, tmp_path: Path) -> None:
     keep, before = _mostly_garbage(store_url, tmp_path)
     store = fresh(store_url, tmp_path / "cache")
-    if store.backend.local_files:
-        assert store.gc(grace=dt.timedelta(0), dry_run=False).repacked == 0
-        return
     assert store.gc(grace=dt.timedelta(0)).repacked == 1  # a dry run says so, and does nothing
     assert pack_keys(store) == before
     old_size = store.backend.size(next(k for k in before if k.endswith(".pack")))
@@ -280,9 +266,7 @@ def test_a_process_forgets_packs_gc_collected(store_url: str, tmp_path: Path) ->
 
 
 def test_a_truncated_pack_is_named(store_url: str, tmp_path: Path) -> None:
-    if (packed := _packed(store_url, tmp_path)) is None:
-        return
-    logged, store = packed
+    logged, store = _packed(store_url, tmp_path)
     last = max(logged.entries.values(), key=lambda e: e.where.offset if e.where else -1)
     assert last.where is not None
     key = layout.pack(last.where.pack)
@@ -291,3 +275,26 @@ def test_a_truncated_pack_is_named(store_url: str, tmp_path: Path) -> None:
     assert ("size", key) in {(p.kind, p.key) for p in problems} and last.path in str(problems)
     with pytest.raises(IntegrityError, match=re.escape(key)):
         fresh(store_url, tmp_path / "c2").artifact("p/ds:latest").get_path(last.path, root=tmp_path / "x")
+
+
+def test_tables_stay_single_blobs_beside_packed_files(store_url: str, tmp_path: Path) -> None:
+    """A small table is read by range and verified by block: it is not packed with the small
+    files beside it, nor found in a pack that holds its bytes as a file."""
+    import pandas as pd
+
+    df = pd.DataFrame({"x": range(50), "y": [f"row {i}" for i in range(50)]})
+    src = tree(tmp_path / "src", 40)
+    afs.Table(dataframe=df).write_parquet(src / "same.parquet")  # the bytes a Table of df is stored as
+    log(store_url, src, "files")  # ... logged first as a small file, in a pack
+    with afs.init(project="p", store=store_url) as run:
+        art = afs.Artifact("with-table", type="dataset")
+        art.add_dir(tree(tmp_path / "more", 40, tag="more "))
+        art.add(afs.Table(dataframe=df.iloc[:30]), name="fresh")
+        art.add(afs.Table(dataframe=df), name="same")
+        logged = run.log_artifact(art)
+    assert logged.get_entry("d0/f0005.txt").where is not None
+    assert logged.get_entry("fresh.parquet").where is None  # new: a single blob
+    assert logged.get_entry("same.parquet").where is None  # sent as a single blob all the same
+    reader = fresh(store_url, tmp_path / "cache").artifact("p/with-table:v0")
+    pd.testing.assert_frame_equal(reader.get_table("fresh").dataframe(), df.iloc[:30], check_index_type=False)
+    pd.testing.assert_frame_equal(reader.get_table("same").dataframe(), df, check_index_type=False)

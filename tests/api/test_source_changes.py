@@ -57,11 +57,14 @@ def test_file_rewritten_between_hashing_and_upload(
         logged = log(store, path)
     except SourceChangedError as e:
         assert str(path) in str(e) and "changed while it was being logged" in str(e)
-        assert not store.backend.local_files and case != "kept"
+        # Read again, a small file is checked against its digest (on every store); a large
+        # one is checked as it is streamed to an object store.
+        assert case == "reread" or (case == "large" and not store.backend.local_files)
         assert store.backend.listdir(layout.versions_dir("p", "ckpt")) == []
     else:
-        # A local store hashes the copy it keeps; a kept small file sends the bytes it hashed.
-        assert store.backend.local_files or case == "kept"
+        # A local store hashes the copy it keeps of a large file; a kept small file sends the
+        # bytes it hashed.
+        assert case == "kept" or (case == "large" and store.backend.local_files)
         out = Path(logged.get_path("ckpt.bin", root=tmp_path / "out"))
         assert out.read_bytes() == original
     every_blob_matches_its_key(store)

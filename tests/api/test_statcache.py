@@ -166,3 +166,28 @@ def test_a_re_used_blob_removed_before_the_version_is_made_is_refused(
     with pytest.raises(afs.errors.StoreError, match="was removed while this version was being logged"):
         log(store, files)
     assert [v.version for v in store.versions("p", "ds")] == [first.version]
+
+
+def test_unchanged_packed_files_are_found_in_the_pack_index(
+    tmp_path: Path, reads: list[str], files: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On a local store many small files go in a pack; logged again unchanged, each is found
+    by its remembered digest in the pack index: no file read, no blob looked up one by one."""
+    for i in range(40):
+        (files / "many").mkdir(exist_ok=True)
+        (files / "many" / f"{i}.txt").write_text(f"small file {i}\n")
+    settle(files)
+    store = afs.Store(open_backend(str(tmp_path / "store")), cache=BlobCache(tmp_path / "cache"))
+    first = log(store, files)
+    assert store.format == 3 and first.entries["many/7.txt"].where is not None
+    looked_up: list[str] = []
+    refresh = type(store.backend).refresh
+    monkeypatch.setattr(
+        type(store.backend),
+        "refresh",
+        lambda self, key, *a, **kw: looked_up.append(key) or refresh(self, key, *a, **kw),
+    )
+    reads.clear()
+    again = log(afs.Store(open_backend(str(tmp_path / "store")), cache=BlobCache(tmp_path / "cache")), files)
+    assert again.version == first.version and reads == [] and looked_up == []
+    assert again.entries["many/7.txt"].where == first.entries["many/7.txt"].where
