@@ -21,7 +21,7 @@ from .cache import BlobCache
 from .errors import ArtifactFSError, FormatError, IntegrityError, KeyNotFoundError, LocalFileError, local_file_error
 from .hashing import Digest, matches
 from .manifest import Entry, Location
-from .packing import read_packed
+from .packing import PackSet, read_packed
 from .settings import CACHE_ENV, default_cache_dir
 from .statcache import StatCache
 from .verified import VerifiedReader
@@ -33,10 +33,17 @@ class BlobReader:
     """Verified reads of the blobs of the store behind ``backend``, through ``cache``."""
 
     def __init__(
-        self, backend: Backend, cache: BlobCache, *, stat_cache: StatCache | None = None, workers: int = 8
+        self,
+        backend: Backend,
+        cache: BlobCache,
+        *,
+        stat_cache: StatCache | None = None,
+        workers: int = 8,
+        packs: PackSet | None = None,
     ) -> None:
         self.backend = backend
         self.cache = cache
+        self.packs = packs if packs is not None else PackSet(backend)
         self.stat_cache = stat_cache if stat_cache is not None else StatCache(cache.root / "stat.sqlite3")
         self.workers = workers
 
@@ -67,7 +74,7 @@ class BlobReader:
                 return self.backend.open(key)
             path = self.cache.file(digest)
             if not os.path.isfile(path) and where is not None and size:
-                got = dict(read_packed(self.backend, {digest: (where, what)}))[digest]
+                got = dict(read_packed(self.backend, {digest: (where, what)}, packs=self.packs))[digest]
                 if got is not None:
                     self.cache.add(io.BytesIO(got), digest, size, f"{what} (in pack {layout.pack(where.pack)})")
             if not os.path.isfile(path):

@@ -13,6 +13,7 @@ from .errors import ArtifactNotFoundError, IntegrityError, RunNotFoundError
 from .hashing import Digest
 from .leases import commit_lease
 from .manifest import Encoded, Location
+from .packing import Packing
 from .records import ArtifactVersionId, RunRecord
 from .store import Store, open_store
 from .transfer import copy_blobs
@@ -67,8 +68,10 @@ def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, cal
         "manifest": str(ident.manifest),
     }
     with commit_lease(dst.backend, dst.lease_ttl) as lease:  # the blobs found in dst stay until published
-        present = set(dst.packs.find(src.algorithm, sizes)) if dst.catalog.require_store().format >= 3 else set()
-        n, nbytes = copy_blobs(src.backend, dst.backend, sizes, what, callback, where, present)
+        packed = dst.catalog.require_store().format >= 3
+        present = set(dst.packs.find(src.algorithm, sizes)) if packed else set()
+        packing = Packing(dst.packs, packed, lambda: dst.catalog.require_format(3))
+        n, nbytes = copy_blobs(src.backend, dst.backend, sizes, what, callback, where, present, packing)
         report.blobs += n
         report.bytes += nbytes
         new, is_new = publish(

@@ -129,7 +129,7 @@ def _place_all(
             if d not in trusted and (d in packed or not blobs.backend.local_files)
         }
         try:
-            fresh = fetch_to_cache(blobs.backend, blobs.cache, wanted, callback, packed)
+            fresh = fetch_to_cache(blobs.backend, blobs.cache, wanted, callback, packed, blobs.packs)
         except KeyNotFoundError as missing:
             raise IntegrityError(f"{qualified}: a blob is missing from store {blobs.url}: {missing}") from None
         trusted |= _settle(blobs, fresh)

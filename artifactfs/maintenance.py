@@ -17,7 +17,7 @@ from .errors import (
 from .hashing import Digest
 from .leases import LEASE_TTL, gc_lock, live_leases
 from .manifest import Location
-from .packing import HOPS, repack
+from .packing import HOPS, PackSet, repack
 from .packs import REPACK_BELOW, PackMoved
 from .records import (
     VersionRecord,
@@ -102,27 +102,32 @@ def _mark(catalog: Catalog, skip: set[str], packs: Listing) -> _Marked:
 def _follow_moved(
     catalog: Catalog, live: dict[Digest, dict[Digest, Location]], packs: dict[str, tuple[int, float]]
 ) -> None:
-    """Add to ``live`` the packs that repacked packs' blobs moved to."""
+    """Add to ``live`` the packs that hold the blobs of packs not in this store: those that
+    repacked packs' blobs moved to, and, for a version copied from another store, the store's
+    own packs holding the same blobs (single blobs are marked already)."""
     todo = [p for p in live if layout.pack(p) not in packs]
+    lost: dict[Digest, Location] = {}
     for _ in range(HOPS):
         if not todo:
-            return
+            break
         found = catalog.backend.read_many([layout.pack_moved(p) for p in todo])
         nxt = []
         for pack in todo:
             raw = found.get(layout.pack_moved(pack))
-            if raw is None:
-                continue  # copied without its pack: its blobs are single blobs here
             try:
-                moved = PackMoved.from_bytes(raw, f"pack record {layout.pack_moved(pack)}", pack).blobs
+                moved = PackMoved.from_bytes(raw, f"pack record {layout.pack_moved(pack)}", pack).blobs if raw else {}
             except FormatError as e:
                 raise StoreError(f"gc stopped: {e}; run verify") from e
-            for d in live[pack]:
+            for d, at in live[pack].items():
                 if (to := moved.get(d)) is not None:
                     if to.pack not in live and layout.pack(to.pack) not in packs:
                         nxt.append(to.pack)
                     live.setdefault(to.pack, {})[d] = to
+                else:
+                    lost[d] = at
         todo = nxt
+    for d, at in PackSet(catalog.backend).here(lost).items() if lost else ():
+        live.setdefault(at.pack, {})[d] = at
 
 
 def _sparse(live: dict[Digest, dict[Digest, Location]], packs: Listing, cutoff: float) -> list[Digest]:

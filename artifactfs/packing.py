@@ -94,6 +94,15 @@ class PackSet:
             found = table.find(wanted) if table is not None else []
             return {d: Location(self._packs[p], offset, length) for d, p, offset, length in found}
 
+    def here(self, named: dict[Digest, Location]) -> dict[Digest, Location]:
+        """Where this store's own packs hold blobs that a manifest places in packs it does not
+        hold (a version copied from another store): same digest, same length."""
+        out: dict[Digest, Location] = {}
+        for algorithm in {d.algorithm for d in named}:
+            found = self.find(algorithm, [d for d in named if d.algorithm == algorithm])
+            out.update({d: at for d, at in found.items() if at.length == named[d].length and at.pack != named[d].pack})
+        return out
+
     def locations(self, algorithm: str) -> dict[Digest, Location]:
         """Every packed blob of ``algorithm`` and where it is (for tests and tools: a commit
         asks :meth:`find` about the blobs it has)."""
@@ -192,15 +201,21 @@ HOPS = 4  # forwarding records followed from a pack a manifest names (each repac
 
 
 def read_packed(
-    backend: Backend, wanted: dict[Digest, tuple[Location, str]], batch_bytes: int = RANGE_MAX
+    backend: Backend,
+    wanted: dict[Digest, tuple[Location, str]],
+    batch_bytes: int = RANGE_MAX,
+    packs: PackSet | None = None,
 ) -> Iterator[tuple[Digest, bytes | None]]:
     """The bytes of packed blobs (digest -> (location, what)), read by ranges merged per pack,
-    about ``batch_bytes`` per round of requests. A pack that gc repacked is followed through
-    its forwarding record. A blob whose pack is not in this store is given as None: the
-    caller reads it as a single blob (a copied version's blobs arrive single; docs/format.md,
-    *Packs*). Bytes are not checked here: the caller verifies each against its digest."""
+    about ``batch_bytes`` per round of requests. A location is where the blob was when its
+    manifest was written: a pack that gc repacked is followed through its forwarding record,
+    and a pack this store does not hold (a copied version's) is looked for in the store's own
+    pack indexes (``packs``). A blob found in neither is given as None: the caller reads it
+    as a single blob (docs/format.md, *Packs*). Bytes are not checked here: the caller
+    verifies each against its digest."""
     pending = wanted
-    for _ in range(HOPS):
+    own: PackSet | None = packs
+    for _ in range(HOPS + 1):
         gone: dict[Digest, dict[Digest, tuple[Location, str]]] = {}
         for d, data in _read_round(backend, pending, batch_bytes):
             if data is None:
@@ -210,7 +225,7 @@ def read_packed(
         if not gone:
             return
         records = backend.read_many([layout.pack_moved(p) for p in gone])
-        pending = {}
+        pending, lost = {}, {}
         for pack, items in gone.items():
             raw = records.get(layout.pack_moved(pack))
             moved = _moved(raw, pack) if raw else {}
@@ -219,14 +234,23 @@ def read_packed(
                 if new is not None and new.length == old.length:
                     pending[d] = (new, what)
                 else:
+                    lost[d] = (old, what)
+        if lost:
+            own = own if own is not None else PackSet(backend)
+            here = own.here({d: w for d, (w, _) in lost.items()})
+            for d, (_, what) in lost.items():
+                if d in here:
+                    pending[d] = (here[d], what)
+                else:
                     yield d, None
     for d in pending:
         yield d, None
 
 
-def forwarded(backend: Backend, wanted: dict[Digest, Location]) -> dict[Digest, Location]:
-    """Where the blobs of ``wanted`` (located in packs gc repacked) are now, following the
-    packs' forwarding records; blobs with none are left out."""
+def forwarded(backend: Backend, wanted: dict[Digest, Location], packs: PackSet | None = None) -> dict[Digest, Location]:
+    """Where the blobs of ``wanted`` (located in packs this store no longer holds, or never
+    held) are now: through the packs' forwarding records, else in the store's own packs
+    (``packs``); blobs found in neither are left out (single blobs, if anything)."""
     out: dict[Digest, Location] = {}
     pending = dict(wanted)
     for _ in range(HOPS):
@@ -242,6 +266,9 @@ def forwarded(backend: Backend, wanted: dict[Digest, Location]) -> dict[Digest, 
         pending = {d: w for d, w in moved.items() if layout.pack(w.pack) not in there}
         if not pending:
             break
+    lost = {d: w for d, w in wanted.items() if d not in out}
+    if lost:
+        out.update((packs if packs is not None else PackSet(backend)).here(lost))
     return out
 
 

@@ -76,7 +76,7 @@ class Store:
         self.lease_ttl = lease_ttl  # of commit leases and gc locks (see leases.py)
         self.catalog = Catalog(backend)
         self.packs = PackSet(backend)
-        self.blobs = BlobReader(backend, self.cache, stat_cache=self.stat_cache, workers=workers)
+        self.blobs = BlobReader(backend, self.cache, stat_cache=self.stat_cache, workers=workers, packs=self.packs)
 
     @property
     def url(self) -> str:

@@ -21,7 +21,7 @@ from .cache import BlobCache
 from .entry import Location
 from .errors import IntegrityError, KeyNotFoundError, SourceChangedError, StoreError
 from .hashing import Digest, matches
-from .packing import Packing, read_packed, write_packs
+from .packing import Packing, PackSet, read_packed, write_packs
 from .packs import PACK_FILE_MAX, PACK_MIN
 from .places import copy_and_hash, copy_verified
 from .sources import read_source
@@ -191,6 +191,7 @@ def fetch_to_cache(
     wanted: dict[Digest, tuple[int, str]],
     callback: Callback | None = None,
     where: dict[Digest, Location] | None = None,
+    packs: PackSet | None = None,
 ) -> set[Digest]:
     """Download the blobs of ``wanted`` (digest -> (size, what)) that the cache lacks, verifying each.
 
@@ -204,7 +205,7 @@ def fetch_to_cache(
         callback.set_size(len(todo))
     packed = {d: (where[d], wanted[d][1]) for d in todo if where and d in where and wanted[d][0]}
     single = []  # packed blobs whose pack this store does not hold: they are single blobs here
-    for d, data in read_packed(backend, packed):
+    for d, data in read_packed(backend, packed, packs=packs):
         if data is None:
             single.append(d)
             continue
@@ -253,51 +254,33 @@ def copy_blobs(
     callback: Callback | None = None,
     where: dict[Digest, Location] | None = None,
     present: set[Digest] | frozenset[Digest] = frozenset(),
+    packing: Packing | None = None,
 ) -> tuple[int, int]:
     """Copy the blobs ``dst`` lacks, verifying each digest in transit; (count, bytes) sent.
 
     ``where`` says which are packed in ``src`` (read by range); ``present`` are the blobs
-    ``dst`` holds in its own packs. Blobs land in ``dst`` as single blobs. No blob is read
-    past its recorded size + 1 byte: an oversized blob is refused cheaply.
+    ``dst`` holds in its own packs. With ``packing``, many small blobs land in ``dst`` as new
+    packs (readers find them through its pack indexes: the copied manifest names ``src``'s
+    packs), the rest as single blobs. No blob is read past its recorded size + 1 byte: an
+    oversized blob is refused cheaply.
     """
     missing = sorted(missing_blobs(dst, {d: n for d, n in sizes.items() if d not in present}))
     if callback is not None:
         callback.set_size(len(missing))
-    packed = {d: (where[d], what) for d in missing if where and d in where and sizes[d]}
+    small = [d for d in missing if sizes[d] <= SMALL_BLOB]
+    large = [d for d in missing if sizes[d] > SMALL_BLOB]
+    pack = packing is not None and sum(sizes[d] < PACK_FILE_MAX for d in small) >= PACK_MIN
+    if packing is not None and pack:
+        packing.before_first()
     sent = 0
-    out: dict[str, bytes] = {}
-    for d, data in read_packed(src, packed):
-        if data is None:
-            del packed[d]  # not packed in this store after all: read as a single blob below
-            continue
-        if not matches(data, d, sizes[d]):
-            raise IntegrityError(
-                f"{what}: a blob in pack {layout.pack(packed[d][0].pack)} in store {src.url} is damaged"
-            )
-        out[layout.blob(d)] = data
-        if sum(len(v) for v in out.values()) >= BATCH_BYTES:
-            dst.write_many(out, callback)
-            sent += sum(len(v) for v in out.values())
-            out = {}
-    dst.write_many(out, callback)
-    sent += sum(len(v) for v in out.values())
-    rest = [d for d in missing if d not in packed]
-    small = [d for d in rest if sizes[d] <= SMALL_BLOB]
-    large = [d for d in rest if sizes[d] > SMALL_BLOB]
-    for batch in batches(small, sizes):
-        heads = src.read_heads({layout.blob(x): sizes[x] + 1 for x in batch if sizes[x]})
-        out = {}
-        for x in batch:
-            data = heads.get(layout.blob(x), b"") if sizes[x] else b""
-            if data is None:
-                raise IntegrityError(f"{what}: blob {layout.blob(x)} is missing from store {src.url}")
-            if not matches(data, x, sizes[x]):
-                raise IntegrityError(f"{what}: blob {layout.blob(x)} in store {src.url} does not match its digest")
-            out[layout.blob(x)] = data
-        dst.write_many(out)
-        sent += sum(len(v) for v in out.values())
+    for got in _verified(src, small, sizes, where or {}, what):
+        packable = {d: b for d, b in got.items() if pack and len(b) < PACK_FILE_MAX}
+        if packable:
+            write_packs(dst, {d: len(b) for d, b in packable.items()}, packable.__getitem__, next(iter(got)).algorithm)
+        dst.write_many({layout.blob(d): b for d, b in got.items() if d not in packable})
+        sent += sum(len(b) for b in got.values())
         if callback is not None:
-            callback.relative_update(len(batch))
+            callback.relative_update(len(got))
     for d in large:
         key = layout.blob(d)
         with tempfile.TemporaryDirectory(prefix="artifactfs-copy-") as tmp:
@@ -314,6 +297,41 @@ def copy_blobs(
         if callback is not None:
             callback.relative_update(1)
     return len(missing), sent
+
+
+def _verified(
+    src: Backend, digests: list[Digest], sizes: dict[Digest, int], where: dict[Digest, Location], what: str
+) -> Iterator[dict[Digest, bytes]]:
+    """The bytes of small blobs of ``src`` (packed ones read by range), each checked against
+    its digest, about :data:`BATCH_BYTES` at a time."""
+    packed = {d: (where[d], what) for d in digests if d in where and sizes[d]}
+    out: dict[Digest, bytes] = {}
+    single = [d for d in digests if d not in packed]
+    for d, data in read_packed(src, packed):
+        if data is None:
+            single.append(d)  # not packed in this store after all: read as a single blob below
+            continue
+        if not matches(data, d, sizes[d]):
+            raise IntegrityError(
+                f"{what}: a blob in pack {layout.pack(packed[d][0].pack)} in store {src.url} is damaged"
+            )
+        out[d] = data
+        if sum(len(v) for v in out.values()) >= BATCH_BYTES:
+            yield out
+            out = {}
+    for batch in batches(single, sizes):
+        heads = src.read_heads({layout.blob(x): sizes[x] + 1 for x in batch if sizes[x]})
+        for x in batch:
+            data = heads.get(layout.blob(x), b"") if sizes[x] else b""
+            if data is None:
+                raise IntegrityError(f"{what}: blob {layout.blob(x)} is missing from store {src.url}")
+            if not matches(data, x, sizes[x]):
+                raise IntegrityError(f"{what}: blob {layout.blob(x)} in store {src.url} does not match its digest")
+            out[x] = data
+        yield out
+        out = {}
+    if out:
+        yield out
 
 
 def copy_into_store(backend: Backend, local: str, algorithm: str) -> tuple[Digest, int]:

@@ -155,8 +155,32 @@ def test_a_packed_version_copies_to_another_store(
     assert (out / "d2" / "f0017.txt").read_bytes() == (src / "d2" / "f0017.txt").read_bytes()
     assert fresh(dst, tmp_path / "cache").verify(deep=True) == []
     assert afs.copy("p/ds:latest", store_url, dst).blobs == 0  # nothing sent twice
-    report = fresh(dst, tmp_path / "cache").gc(grace=dt.timedelta(0), dry_run=False)
-    assert report.blobs == 0  # the copied files are live in the destination
+    target = fresh(dst, tmp_path / "cache")
+    assert not target.backend.walk("blobs") and pack_keys(target)  # re-packed in the destination
+    report = target.gc(grace=dt.timedelta(0), dry_run=False)
+    assert report.blobs == report.packs == 0  # the copied files are live in the destination
+    out = Path(fresh(dst, tmp_path / "cache3").artifact("p/ds:latest").download(tmp_path / "again"))
+    assert (out / "d4" / "f0299.txt").read_bytes() == (src / "d4" / "f0299.txt").read_bytes()
+
+
+def test_a_copy_reuses_the_destinations_own_packs(store_url: str, tmp_path: Path, memory_url: str) -> None:
+    """The destination already holds the files, in packs of its own: nothing is sent, and the
+    copied version (whose manifest names the source's packs) reads them from there, through
+    gc and the deletion of the version that brought them."""
+    src = tree(tmp_path / "src")
+    log(store_url, src)
+    (src / "extra.txt").write_text("makes the destination's pack another one")
+    log(memory_url, src, "other")
+    report = afs.copy("p/ds:latest", store_url, memory_url)
+    assert report.new_versions == 1 and report.blobs == 0
+    target = fresh(memory_url, tmp_path / "cache")
+    target.delete_version("p/other:v0")
+    target.gc(grace=dt.timedelta(0), dry_run=False)
+    assert pack_keys(target)  # kept: the copied version's files are in it
+    assert fresh(memory_url, tmp_path / "cache").verify(deep=True) == []
+    out = Path(fresh(memory_url, tmp_path / "c2").artifact("p/ds:latest").download(tmp_path / "out"))
+    for p in src.rglob("f*.txt"):
+        assert (out / p.relative_to(src)).read_bytes() == p.read_bytes()
 
 
 def test_few_or_large_files_stay_single_blobs(store_url: str, tmp_path: Path) -> None:
