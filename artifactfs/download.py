@@ -1,9 +1,10 @@
 """Materialising artifact entries in a local folder, through the machine's blob cache.
 
 Each blob is written to this machine once. A download places it in the local cache (a
-remote store's blobs are fetched there; a local store's are copied into the download folder
-and the copy linked into the cache) and gives the download folder a hard link to it, so the
-next download of anything holding that blob is a link: no byte copied, none read.
+remote store's single blobs are fetched there; a local store's, and packed ones read by
+range, are written into the download folder and the new file linked into the cache) and gives
+the download folder a hard link to it, so the next download of anything holding that blob is
+a link: no byte copied, none read.
 
 Cached blobs are read-only and dated a few seconds into the past, and their stat is
 remembered (statcache). A cached blob whose stat still matches is trusted without reading
@@ -20,6 +21,7 @@ per-file overhead, which pathlib objects would double.
 from __future__ import annotations
 
 import contextlib
+import io
 import itertools
 import os
 import time
@@ -39,6 +41,7 @@ from .errors import (
 )
 from .hashing import Digest
 from .manifest import Entry
+from .packing import read_packed
 from .places import READ_ONLY, copy_into_place, copy_stream_into_place, copy_verified, link
 from .refs import check_entry_path
 from .statcache import StatKey, settled_ns, stat_key
@@ -120,14 +123,20 @@ def _place_all(
 
     trusted = _trusted(blobs, list(by_digest))
     packed = {d: at for d, es in by_digest.items() if (at := es[0].where) is not None}
-    if not blobs.backend.local_files or packed:
-        # Through the cache: every blob of a remote store, and the packed ones of a local store
-        # (a folder copied from a bucket), which cannot be linked from inside their pack.
+    done: set[Digest] = set()
+    if packed.keys() - trusted:
+        fetch = {d: by_digest[d] for d in packed if d not in trusted}
+        done = _place_packed(blobs, qualified, fetch, where, copy, callback)
+    if not blobs.backend.local_files or packed.keys() - trusted - done:
+        # Through the cache: every blob of a remote store not in a pack, and packed ones found
+        # in no pack (read as single blobs).
         wanted = {
             d: (es[0].size, f"{qualified} entry {es[0].path!r}")
             for d, es in by_digest.items()
-            if d not in trusted and (d in packed or not blobs.backend.local_files)
+            if d not in trusted and d not in done and (d in packed or not blobs.backend.local_files)
         }
+        if isinstance(callback, ChunkedProgress) and done:
+            callback.next_chunk()
         try:
             fresh = fetch_to_cache(blobs.backend, blobs.cache, wanted, callback, packed, blobs.packs)
         except KeyNotFoundError as missing:
@@ -139,6 +148,8 @@ def _place_all(
     linked.update(_placed_key(d) for d in by_digest)
     rest = []
     for digest, es in by_digest.items():
+        if digest in done:
+            continue
         # A trusted cached blob is one link: cheaper here than a hand-off to a thread.
         if digest in trusted and not copy and digest not in again and link(blobs.cache.file(digest), where[es[0].path]):
             for more in es[1:]:
@@ -162,6 +173,44 @@ def _place_all(
     placed = [p for p in placed if p is not None]
     _settle(blobs, {p for p in placed if isinstance(p, Digest)})
     blobs.stat_cache.record([p for p in placed if isinstance(p, tuple)], hashed_ns=time.time_ns())
+
+
+def _place_packed(
+    blobs: BlobReader,
+    qualified: str,
+    todo: dict[Digest, list[Entry]],
+    where: dict[str, str],
+    copy: bool,
+    callback: Callback | None,
+) -> set[Digest]:
+    """Write packed blobs, read by merged ranges, straight to their targets, each checked
+    against its digest on the way, and link each into the cache (one write per blob, as a
+    local store's single blobs are placed). Returns the digests placed: those in no pack are
+    left to be read as single blobs."""
+    wanted = {}
+    for d, es in todo.items():
+        assert es[0].where is not None
+        wanted[d] = (es[0].where, f"{qualified} entry {es[0].path!r} (in pack {layout.pack(es[0].where.pack)})")
+    if callback is not None:
+        callback.set_size(len(wanted))
+    done, rows = set(), []
+    for d, data in read_packed(blobs.backend, wanted, packs=blobs.packs):
+        if data is None:
+            continue
+        es = todo[d]
+        first = where[es[0].path]
+        key = copy_verified(io.BytesIO(data), first, d, es[0].size, wanted[d][1], settle=not copy, make_parent=False)
+        if key is not None and blobs.cache.link_in(first, d):
+            rows.append((blobs.cache.file(d), key, d))
+        elif key is not None:
+            os.chmod(first, 0o644)  # not linked to the cache after all: an ordinary private file
+        for more in es[1:]:  # the same bytes again: a copy, never a second link to one inode
+            copy_into_place(first, where[more.path])
+        done.add(d)
+        if callback is not None:
+            callback.relative_update(1)
+    blobs.stat_cache.record(rows, hashed_ns=time.time_ns())
+    return done
 
 
 class _Targets:

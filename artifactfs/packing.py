@@ -40,13 +40,16 @@ class _Table:
         self.offset = np.zeros(0, dtype=np.uint64)
         self.length = np.zeros(0, dtype=np.uint64)
 
-    def add(self, number: int, index: PackIndex) -> None:
+    def add(self, indexes: list[tuple[int, list[tuple[bytes, int, int]]]]) -> None:
+        """Add the blobs of several pack indexes, (pack number, [(raw digest, offset, length)]),
+        sorting once."""
         np = _numpy()
-        keys = np.array([bytes.fromhex(d.hex) for d, _, _ in index.blobs], dtype=self.keys.dtype)
-        self.keys = np.concatenate([self.keys, keys])
-        self.pack = np.concatenate([self.pack, np.full(len(keys), number, dtype=np.uint32)])
-        self.offset = np.concatenate([self.offset, np.array([o for _, o, _ in index.blobs], dtype=np.uint64)])
-        self.length = np.concatenate([self.length, np.array([n for _, _, n in index.blobs], dtype=np.uint64)])
+        blobs = [b for _, raw in indexes for b in raw]
+        numbers = [number for number, raw in indexes for _ in raw]
+        self.keys = np.concatenate([self.keys, np.array([b[0] for b in blobs], dtype=self.keys.dtype)])
+        self.pack = np.concatenate([self.pack, np.array(numbers, dtype=np.uint32)])
+        self.offset = np.concatenate([self.offset, np.array([b[1] for b in blobs], dtype=np.uint64)])
+        self.length = np.concatenate([self.length, np.array([b[2] for b in blobs], dtype=np.uint64)])
         self._keep(np.argsort(self.keys, kind="stable"))
 
     def drop(self, numbers: list[int]) -> None:
@@ -129,17 +132,23 @@ class PackSet:
             for k in gone:
                 del self._read[k]
             todo = sorted(listed - set(self._read))
+        decoded = []
         for key, data in (self.backend.read_many(todo) if todo else {}).items():
             if data is None:
                 continue  # removed by gc since the listing: its pack is gone too
             pack = Digest(algorithm, key.rsplit("/", 1)[-1].removesuffix(".index"))
-            index = PackIndex.from_bytes(data, f"pack index {key} in store {self.backend.url}", pack)
-            with self._lock:
-                if key in self._read:
-                    continue
-                self._read[key] = len(self._packs)
-                self._packs.append(pack)
-                self._tables.setdefault(algorithm, _Table()).add(self._read[key], index)
+            decoded.append(
+                (key, pack, PackIndex.raw_from_bytes(data, f"pack index {key} in store {self.backend.url}", pack)[1])
+            )
+        with self._lock:
+            new = []
+            for key, pack, raw in decoded:
+                if key not in self._read:
+                    self._read[key] = len(self._packs)
+                    self._packs.append(pack)
+                    new.append((self._read[key], raw))
+            if new:
+                self._tables.setdefault(algorithm, _Table()).add(new)
 
 
 @dataclass(frozen=True, slots=True)

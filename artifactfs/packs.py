@@ -67,6 +67,14 @@ class PackIndex:
     def from_bytes(cls, data: bytes, what: str, pack: Digest) -> PackIndex:
         """Decode untrusted bytes: the index must be of ``pack`` (its key), and its blobs must
         lie inside the pack without overlapping."""
+        size, raw = cls.raw_from_bytes(data, what, pack)
+        return cls(pack, size, tuple((Digest(pack.algorithm, r.hex()), o, n) for r, o, n in raw))
+
+    @staticmethod
+    def raw_from_bytes(data: bytes, what: str, pack: Digest) -> tuple[int, list[tuple[bytes, int, int]]]:
+        """As :meth:`from_bytes`, checked alike, but the pack's size and its blobs as (raw
+        digest, offset, length): what an in-memory index of millions of blobs keeps, without
+        an object a blob."""
         d = codec.decode(data, what, max_bytes=MAX_BYTES["pack-index"], max_items=4_000_000)
         codec.check_format(d, what)
         if d.get("kind") != "pack-index" or d["format"] < PACK_FORMAT:
@@ -85,8 +93,8 @@ class PackIndex:
             end = offset + length
             if end > size:
                 raise FormatError(f"{what}: a blob ends at byte {end:,}, past the pack's {size:,}")
-            blobs.append((Digest(pack.algorithm, raw.hex()), offset, length))
-        return cls(pack, size, tuple(blobs))
+            blobs.append((raw, offset, length))
+        return size, blobs
 
 
 @dataclass(frozen=True, slots=True)
