@@ -1,7 +1,5 @@
 """artifactfs: versioned, content-addressed artifacts with lineage on any fsspec filesystem."""
 
-from __future__ import annotations
-
 from . import errors
 from .artifact import Artifact
 from .copy import CopyReport, copy
@@ -11,7 +9,7 @@ from .manifest import Entry
 from .partitioned import PartitionedTable
 from .records import ArtifactVersionId, RunRecord
 from .reproduce import reproduce
-from .run import Run, init
+from .run import Run, init, log_artifact, use_artifact
 from .store import ArtifactSummary, Store, open_store
 from .table import Table
 
@@ -37,6 +35,13 @@ __all__ = [
     "diff",
     "errors",
     "init",
+    "log_artifact",
     "open_store",
     "reproduce",
+    "use_artifact",
 ]
+
+
+def __dir__() -> list[str]:
+    """The public API only (the submodules stay importable, and ``errors`` is part of it)."""
+    return sorted(__all__)

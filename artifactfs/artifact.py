@@ -64,6 +64,7 @@ class Artifact(Draft):
         self._manifest: Manifest | None = None
         self._aliases: list[str] | Callable[[], list[str]] = []
         self._deleted_at: str | None = None
+        self._is_new = False
 
     # ------------------------------------------------------------------ fields
     # A logged version is a read-only value: its fields are shared by every reader of the
@@ -176,6 +177,12 @@ class Artifact(Draft):
         return self._require_record()[1].version_id
 
     @property
+    def is_new(self) -> bool:
+        """True for the version a ``log_artifact`` call just made; False when that call found
+        identical content already logged (and returned that version), and for versions read."""
+        return self._is_new
+
+    @property
     def is_logged(self) -> bool:
         return self._record is not None
 
@@ -247,7 +254,7 @@ class Artifact(Draft):
         prefix = folder.strip("/") + "/" if folder.strip("/") else ""
         if start is None or start < prefix:
             start = prefix
-        return man.between(start, path_after(prefix)) if limit is None else _page(man, start, prefix, limit)
+        return man.between(start, path_after(prefix)) if limit is None else man.page(start, prefix, limit)
 
     @property
     def manifest(self) -> Manifest:
@@ -282,6 +289,15 @@ class Artifact(Draft):
         dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
         materialize(blobs, self.qualified_name, [entry], dest, copy=copy)
         return os.fspath(dest / entry.path)
+
+    def get(self, name: str) -> Table | str:
+        """W&B's ``artifact.get``: the :class:`Table` for a table entry (see :meth:`get_table`),
+        else the verified local path of the file (see :meth:`get_path`)."""
+        man = self._require_logged()[2]
+        entry = man.entry(name) or man.entry(name + ".parquet")
+        if entry is None or entry.kind == "table":  # (a partitioned table has no entry of its name)
+            return self.get_table(name)
+        return self.get_path(name)
 
     def get_table(self, name: str) -> Table:
         """The table entry ``name`` (``.parquet`` may be left off), read lazily.
@@ -381,6 +397,7 @@ def logged(
     art._catalog, art._blobs = catalog, blobs
     art._record, art._manifest, art._aliases = record, manifest, aliases
     art._deleted_at = deleted_at
+    art._is_new = False
     return art
 
 
@@ -400,17 +417,3 @@ def resolved(catalog: Catalog, blobs: BlobReader, ident: ArtifactVersionId) -> A
 def upstream(draft: Artifact) -> tuple[ArtifactVersionId, ...]:
     """The versions a draft references (``add_reference``)."""
     return tuple(draft._upstream)
-
-
-def _page(man: Manifest, start: str, prefix: str, limit: int) -> list[Entry]:
-    """Up to ``limit`` entries from ``start`` under ``prefix``, a shard at a time."""
-    end = path_after(prefix)
-    if not man.sharded:
-        return man.between(start, end)[:limit]
-    out: list[Entry] = []
-    for ref in man.shards:
-        if len(out) >= limit:
-            break
-        if ref.covers(start, end):
-            out += [e for e in man.shard_entries(ref) if e.path >= start and (end is None or e.path < end)]
-    return out[:limit]

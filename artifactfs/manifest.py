@@ -174,6 +174,20 @@ class Manifest:
         j = len(found) if hi is None else bisect.bisect_left(found, hi, key=_path)
         return list(found[i:j])
 
+    def page(self, start: str, prefix: str, limit: int) -> list[Entry]:
+        """Up to ``limit`` entries from ``start`` under ``prefix``, reading a shard at a time
+        until there are enough."""
+        end = path_after(prefix)
+        if self._entries is not None:
+            return self.between(start, end)[:limit]
+        out: list[Entry] = []
+        for ref in self.shards:
+            if len(out) >= limit:
+                break
+            if ref.covers(start, end):
+                out += [e for e in self.shard_entries(ref) if e.path >= start and (end is None or e.path < end)]
+        return out[:limit]
+
     # ------------------------------------------------------------------ identity and bytes
     @property
     def content_digest(self) -> Digest:

@@ -7,6 +7,8 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from .errors import InvalidInputError
+
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
@@ -14,6 +16,7 @@ if TYPE_CHECKING:
 __all__ = [
     "COMPRESSION",
     "ROW_GROUP_SIZE",
+    "arrow_of",
     "culprit",
     "describe",
     "footer_max_lengths",
@@ -109,6 +112,25 @@ def _dictionary_columns(table: pa.Table) -> list[str] | bool:
         if len(sample) and distinct <= DICTIONARY_MAX_DISTINCT * len(sample):
             chosen.append(f.name)
     return chosen
+
+
+def arrow_of(dataframe: Any, columns: list[str] | None, data: Any) -> pa.Table:
+    """The Arrow table of ``Table(dataframe=...)`` or, as W&B's ``Table(columns=, data=)``,
+    of rows ``data`` (a list of rows) under ``columns``."""
+    pd_, (pa_, _) = load_pandas(), load_pyarrow()
+    if data is not None or (columns is not None and dataframe is None):
+        if dataframe is not None:
+            raise InvalidInputError("Table takes dataframe= or columns= and data=, not both")
+        try:
+            dataframe = pd_.DataFrame(data if data is not None else [], columns=columns)
+        except (TypeError, ValueError) as e:
+            raise InvalidInputError(f"Table(columns=..., data=...): {e}") from e
+    if not isinstance(dataframe, pd_.DataFrame):
+        raise InvalidInputError(f"Table(dataframe=...) needs a pandas DataFrame, got {type(dataframe).__name__}")
+    try:
+        return pa_.Table.from_pandas(dataframe)
+    except (pa_.ArrowException, TypeError, ValueError) as e:
+        raise InvalidInputError(f"this DataFrame cannot be stored as a table: {culprit(dataframe, e)}") from e
 
 
 def culprit(frame: pd.DataFrame, error: Exception) -> str:

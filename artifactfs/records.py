@@ -270,11 +270,15 @@ class RunRecord:
     host: str | None = None
     error: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)  # run.summary: final metrics
+    history: tuple[dict[str, Any], ...] = ()  # run.log(...) rows, each with its "_step"
 
     def __post_init__(self) -> None:
         # Read-only: finished runs are cached and shared by every reader in the process.
         object.__setattr__(self, "config", freeze(self.config))
         object.__setattr__(self, "extra", freeze(self.extra))
+        object.__setattr__(self, "summary", freeze(self.summary))
+        object.__setattr__(self, "history", tuple(freeze(h) for h in self.history))
 
     @property
     def duration(self) -> float | None:
@@ -311,6 +315,8 @@ class RunRecord:
                 "host": self.host,
                 "error": self.error,
                 "extra": self.extra,
+                "summary": self.summary,
+                "history": list(self.history),
             }
         )
         return check_size("run", data, f"the record of run {self.id} (its config and the versions it used and logged)")
@@ -333,6 +339,14 @@ class RunRecord:
             host=codec.get_str(d, "host", what, optional=True),
             error=codec.get_str(d, "error", what, optional=True),
             extra=codec.get_map(d, "extra", what),
+            summary=codec.get_map(d, "summary", what),
+            history=tuple(_history_row(h, what) for h in codec.get_list(d, "history", what)),
         )
         agree(what, (run.project, run.id), at, "project and run id")
         return run
+
+
+def _history_row(row: Any, what: str) -> dict[str, Any]:
+    if not isinstance(row, dict):
+        raise FormatError(f"{what}: a history row must be a map, got {type(row).__name__}")
+    return row

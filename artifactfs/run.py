@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import atexit
 import fnmatch
 import os
 import platform
 import secrets
 import subprocess
+import sys
 import time
 import traceback
 from concurrent.futures import ThreadPoolExecutor
@@ -25,7 +27,7 @@ from .records import RunRecord
 from .refs import check_alias, check_name
 from .store import Store, open_store
 
-__all__ = ["Run", "init"]
+__all__ = ["Run", "current_run", "init", "log_artifact", "use_artifact"]
 
 
 DEFAULT_CODE_EXCLUDE = (".git", "__pycache__", ".venv", "venv", "node_modules", "build", "dist", ".*cache*")
@@ -89,8 +91,11 @@ class Run:
             host=platform.node() or None,
             extra=_environment(),
         )
+        self.summary: dict[str, Any] = {}
+        self._history: list[dict[str, Any]] = []
         store.catalog.ensure_store()
         self._save()
+        _opened(self)
 
     @property
     def job_type(self) -> str | None:
@@ -134,7 +139,7 @@ class Run:
         if isinstance(aliases, str):
             aliases = [aliases]
         checked = [check_alias(a) for a in aliases or []]
-        record, _ = commit(
+        record, is_new = commit(
             self.store,
             artifact,
             project=self.project,
@@ -144,6 +149,7 @@ class Run:
             callback=callback,
         )
         logged = self.store.logged_version(record)
+        logged._is_new = is_new
         self._record = self._record.with_output(logged.version_id)
         self._save()
         return logged
@@ -205,11 +211,43 @@ class Run:
         record, _ = commit(self.store, art, project=self.project, run_project=None, run_id=None, aliases=[])
         return self.use_artifact(record.qualified_name)
 
+    def log(self, data: dict[str, Any], step: int | None = None) -> None:
+        """Append ``data`` (metrics of one step) to the run's history, and update
+        :attr:`summary` with it, as W&B's ``run.log`` does. Kept in memory and written with
+        the run's record when it finishes (one write, not one a step); the newest
+        :data:`HISTORY_MAX` steps are kept whole, older ones thinned to every other."""
+        self._check_running()
+        if not isinstance(data, dict):
+            raise InvalidInputError(f"run.log takes a dict of metrics, got {type(data).__name__}")
+        row = codec.plain(data, "run.log data")
+        n = step if step is not None else (self._history[-1]["_step"] + 1 if self._history else 0)
+        self._history.append({"_step": n, **row})
+        self.summary.update(row)
+        if len(self._history) > HISTORY_MAX:
+            half = len(self._history) - HISTORY_MAX // 2
+            self._history = self._history[:half:2] + self._history[half:]
+
+    @property
+    def history(self) -> list[dict[str, Any]]:
+        """The rows given to :meth:`log` so far (each with its ``_step``)."""
+        return [dict(r) for r in self._history]
+
     def finish(self, status: str = "finished", error: str | None = None) -> None:
-        """Mark the run finished (or ``failed``) and write its final record; idempotent."""
+        """Mark the run finished (or ``failed``) and write its final record, with its
+        :attr:`summary` and history; idempotent. Runs still open when the interpreter exits
+        are finished then (``failed`` after an uncaught exception)."""
         if self.finished:
             return
-        self._record = replace(self._record, status=status, error=error, finished_at=codec.utcnow())
+        summary = codec.plain(self.summary, "run.summary")  # (a value it cannot store is refused first)
+        self._record = replace(
+            self._record,
+            status=status,
+            error=error,
+            finished_at=codec.utcnow(),
+            summary=summary,
+            history=tuple(self._history),
+        )
+        _closed(self)
         self._save()
 
     def __enter__(self) -> Run:
@@ -226,6 +264,66 @@ class Run:
 
     def __repr__(self) -> str:
         return f"<Run {self.project}/{self.id} {self._record.status}>"
+
+
+HISTORY_MAX = 10_000  # steps of run.log kept whole in the run record
+
+_open_runs: list[Run] = []  # unfinished runs of this process, the newest last
+_uncaught: list[str] = []  # the exception that ended the program, if one did
+_hooked = False
+
+
+def _opened(run: Run) -> None:
+    global _hooked
+    _open_runs.append(run)
+    if not _hooked:
+        _hooked = True
+        previous = sys.excepthook
+
+        def note(kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+            _uncaught.append("".join(traceback.format_exception_only(exc)).strip())
+            previous(kind, exc, tb)
+
+        sys.excepthook = note
+        atexit.register(_finish_open_runs)
+
+
+def _closed(run: Run) -> None:
+    if run in _open_runs:
+        _open_runs.remove(run)
+
+
+def _finish_open_runs() -> None:
+    """At interpreter exit: runs never finished are finished, ``failed`` if the program
+    ended with an uncaught exception (as W&B marks them)."""
+    for run in reversed(list(_open_runs)):
+        try:
+            if _uncaught:
+                run.finish("failed", _uncaught[-1])
+            else:
+                run.finish()
+        except Exception as e:  # the store may be gone by now: say so, do not raise at exit
+            print(f"artifactfs: could not finish run {run.project}/{run.id}: {e}", file=sys.stderr)
+
+
+def current_run() -> Run:
+    """The run opened last in this process and not finished yet."""
+    if not _open_runs:
+        raise ArtifactStateError(
+            "no run is active in this process: start one with afs.init(project=...) "
+            "(or call run.use_artifact / run.log_artifact on a run you hold)"
+        )
+    return _open_runs[-1]
+
+
+def use_artifact(ref: str | Artifact, type: str | None = None) -> Artifact:
+    """:meth:`Run.use_artifact` on the run opened last in this process (W&B's ``wandb.use_artifact``)."""
+    return current_run().use_artifact(ref, type=type)
+
+
+def log_artifact(artifact: Artifact, aliases: list[str] | None = None, *, callback: Callback | None = None) -> Artifact:
+    """:meth:`Run.log_artifact` on the run opened last in this process (W&B's ``wandb.log_artifact``)."""
+    return current_run().log_artifact(artifact, aliases, callback=callback)
 
 
 def _environment() -> dict[str, Any]:

@@ -18,7 +18,7 @@ from . import engines
 from .blobs import EntrySource
 from .errors import FormatError, InvalidInputError
 from .manifest import Entry, stat_kind
-from .parquet import ROW_GROUP_SIZE, culprit, footer_max_lengths, footer_stats, load_pandas, load_pyarrow, write_arrow
+from .parquet import ROW_GROUP_SIZE, arrow_of, footer_max_lengths, footer_stats, load_pyarrow, write_arrow
 from .parts import Builder, dask_builder, parquet_builder
 
 if TYPE_CHECKING:
@@ -40,18 +40,16 @@ class Table:
     the row groups they need, ``dataframe()`` reads everything.
     """
 
-    def __init__(self, dataframe: pd.DataFrame | None = None, *, _source: EntrySource | None = None) -> None:
-        self._arrow: pa.Table | None = None
-        if _source is None:
-            pa_ = load_pyarrow()[0]
-            if not isinstance(dataframe, load_pandas().DataFrame):
-                raise InvalidInputError(
-                    f"Table(dataframe=...) needs a pandas DataFrame, got {type(dataframe).__name__}"
-                )
-            try:
-                self._arrow = pa_.Table.from_pandas(dataframe)
-            except (pa_.ArrowException, TypeError, ValueError) as e:
-                raise InvalidInputError(f"this DataFrame cannot be stored as a table: {culprit(dataframe, e)}") from e
+    def __init__(
+        self,
+        dataframe: pd.DataFrame | None = None,
+        *,
+        columns: list[str] | None = None,
+        data: Any = None,
+        _source: EntrySource | None = None,
+    ) -> None:
+        # Table(columns=[...], data=[[...], ...]) as in W&B, or Table(dataframe=df).
+        self._arrow: pa.Table | None = arrow_of(dataframe, columns, data) if _source is None else None
         self._source = _source
         self._file: pq.ParquetFile | None = None
         self._handle: IO[bytes] | None = None
@@ -181,6 +179,8 @@ class Table:
         """The whole table as a pandas DataFrame, with the dtypes it was logged with."""
         df: pd.DataFrame = self.to_arrow().to_pandas()
         return df
+
+    get_dataframe = dataframe  # W&B's name
 
     def iter_batches(self, batch_size: int = 65_536, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
         """Record batches in order, reading one row group at a time."""

@@ -33,6 +33,14 @@ def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
 
 
+@pytest.fixture(autouse=True)
+def _no_runs_left_open() -> Iterator[None]:
+    """Runs a test leaves open are not finished when the test process exits (their stores,
+    temporary folders or emulators, are gone by then): each test forgets its own."""
+    yield
+    afs.run._open_runs.clear()
+
+
 @pytest.fixture(scope="session")
 def emulators(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Emulator | str]]:
     """Cloud emulators, started on first use (a name maps to the reason it could not start)."""

@@ -230,4 +230,6 @@ def _run_view(run: afs.RunRecord) -> RunView:
         config=copy.deepcopy(run.config),  # an ordinary dict, not the store's read-only one
         inputs=tuple(i.qualified_name for i in run.inputs),
         outputs=tuple(o.qualified_name for o in run.outputs),
+        summary=copy.deepcopy(run.summary),
+        steps=len(run.history),
     )

@@ -53,6 +53,8 @@ class RunView:
     config: dict[str, object]
     inputs: tuple[str, ...]  # qualified names of the versions it used
     outputs: tuple[str, ...]  # and of those it logged
+    summary: dict[str, object] | None = None  # run.summary: its final metrics
+    steps: int = 0  # rows of run.log history
 
 
 @dataclass(frozen=True)

@@ -353,3 +353,17 @@ async def test_a_large_version_pages_its_files(tmp_path: Path, monkeypatch: pyte
             await settle(pilot)
         paths = [str(table.get_row_at(i)[0]) for i in range(table.row_count)]
         assert paths == sorted(p.relative_to(src).as_posix() for p in src.rglob("*.txt"))  # each once, in order
+
+
+async def test_a_runs_summary_sits_beside_its_lineage(tmp_path: Path) -> None:
+    url = str(tmp_path / "store")
+    with afs.init(project="p", job_type="train", store=url) as run:
+        for step in range(4):
+            run.log({"loss": 1 / (step + 1)})
+        run.summary["accuracy"] = 0.93
+    app = BrowserApp(url)
+    async with app.run_test(size=(120, 40)) as pilot:
+        app.push_screen(RunScreen("p", run.id))
+        await settle(pilot)
+        shown = text_of(app.screen.query_one("#summary", Static))
+        assert "accuracy: 0.93" in shown and "loss: 0.25" in shown and "4 logged steps" in shown

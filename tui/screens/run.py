@@ -39,6 +39,11 @@ class RunScreen(BaseScreen[RunView]):
             f"started: {when(run.started_at)}   finished: {finished}   host: {run.host or '—'}",
             f"config: {json.dumps(run.config, default=str)}",
         ]
+        if run.summary:
+            metrics = "   ".join(f"{k}: {v}" for k, v in run.summary.items())
+            rows.append(
+                styled(("summary: ", "b"), metrics, (f"   ({run.steps} logged steps)" if run.steps else "", "dim"))
+            )
         if run.error:
             rows.append(styled((f"error: {run.error}", "red")))
         self.query_one("#summary", Static).update(lines(*rows))
