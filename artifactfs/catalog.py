@@ -16,6 +16,7 @@ records they name, never a whole history (:mod:`artifactfs.catalog_heads`).
 from __future__ import annotations
 
 import dataclasses
+import re
 import threading
 import uuid
 from collections.abc import Callable
@@ -38,7 +39,7 @@ from .hashing import DEFAULT_ALGORITHM, Digest, hash_bytes
 from .manifest import Manifest
 from .markers import ClaimResolution, ContentClaim
 from .records import ArtifactVersionId, StoreDescriptor, VersionRecord
-from .refs import LATEST, ArtifactRef
+from .refs import LATEST, ArtifactRef, did_you_mean
 
 __all__ = ["Catalog", "Claims", "Found", "Located", "Newest"]
 
@@ -226,10 +227,14 @@ class Catalog(ManifestRecords):
         else:
             target = self.alias_target(project, name, ref.tag)
             if target is None:
-                known = ", ".join(sorted(self.aliases(project, name))) or "none"
+                aliases = sorted(self.aliases(project, name))
+                known = ", ".join(aliases) or "none"
                 if known == "none" and (newest := self.newest(project, name)).live is None:
                     raise self._no_versions(project, name, newest)
-                raise ArtifactNotFoundError(f"alias {ref.tag!r} is not set on {project}/{name} (aliases: {known})")
+                hint = did_you_mean(ref.tag, [LATEST, *aliases, *_version_like(ref.tag)])
+                raise ArtifactNotFoundError(
+                    f"alias {ref.tag!r} is not set on {project}/{name}{hint} (aliases: {known})"
+                )
             number = target
         rec = self.version(project, name, number)
         return Located(rec, self.version_manifest(rec), lambda: self.version_aliases(project, name, number))
@@ -239,8 +244,14 @@ class Catalog(ManifestRecords):
         return f" at {stone.deleted_at}" if stone else ""
 
     def _no_versions(self, project: str, name: str, newest: Newest) -> ArtifactNotFoundError:
-        what = "has only deleted versions" if newest.version >= 0 else "not found"
-        return ArtifactNotFoundError(f"artifact {project}/{name} {what} in store {self.url}")
+        if newest.version >= 0:
+            return ArtifactNotFoundError(f"artifact {project}/{name} has only deleted versions in store {self.url}")
+        if self.has_project(project):
+            hint = did_you_mean(name, self.artifact_names(project))
+        else:
+            hint = did_you_mean(project, self.projects())  # " (did you mean 'x'?)"
+            hint = hint and f" (no project {project!r}; {hint[2:]}"
+        return ArtifactNotFoundError(f"artifact {project}/{name} not found in store {self.url}{hint}")
 
     def version_aliases(self, project: str, name: str, number: int) -> list[str]:
         """The aliases of ``project/name:v<number>``: ``latest`` if it is the newest live
@@ -334,3 +345,8 @@ class Catalog(ManifestRecords):
 
 def _seqs(names: list[str]) -> list[int]:
     return sorted(n for x in names if (n := layout.parse_seq(x)) is not None)
+
+
+def _version_like(tag: str) -> list[str]:
+    """``v3`` for a tag typed ``V3`` (a version, not an alias)."""
+    return [tag.lower()] if re.fullmatch(r"[vV]\d+", tag) else []

@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .cli_commands_read import cat, diff, get, info, lineage, ls, reproduce, runs, show
+from .cli_commands_read import cat, diff, get, info, lineage, ls, reproduce, run_cmd, runs, show
 from .cli_commands_write import alias, copy_cmd, delete, gc, put, upgrade, verify
 from .errors import ArtifactFSError
 from .settings import STORE_ENV
@@ -49,12 +49,44 @@ def cli(ctx: click.Context, store_url: str | None, debug: bool) -> None:
     ctx.ensure_object(dict)
     ctx.obj["store"] = store_url
     ctx.obj["debug"] = debug
+    _logging(debug)
+
+
+def _logging(debug: bool) -> None:
     # Backend libraries log their retries and give-ups with tracebacks; the command prints one
     # line for any error, so their logs are shown only with --debug.
     if debug:
         logging.basicConfig(level=logging.DEBUG, format="%(name)s: %(message)s")
     elif not logging.getLogger().handlers:
         logging.getLogger().addHandler(logging.NullHandler())
+
+
+def _store_after(ctx: click.Context, _: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_root().obj["store"] = value
+
+
+def _debug_after(ctx: click.Context, _: click.Parameter, value: bool) -> None:
+    if value:
+        ctx.find_root().obj["debug"] = True
+        _logging(True)
+
+
+def _accept_global_options(command: click.Command) -> None:
+    """Let ``--store`` and ``--debug`` follow the command too (``artifactfs ls --store X``),
+    as users type them; given in both places, the one after the command wins."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_global_options(sub)
+        return
+    command.params += [
+        click.Option(
+            ["--store"], expose_value=False, callback=_store_after, help="Store URL or path (as before the command)."
+        ),
+        click.Option(
+            ["--debug"], is_flag=True, expose_value=False, callback=_debug_after, help="Show tracebacks on errors."
+        ),
+    ]
 
 
 for command in (
@@ -68,6 +100,7 @@ for command in (
     diff,
     lineage,
     runs,
+    run_cmd,
     reproduce,
     verify,
     gc,
@@ -93,6 +126,10 @@ def browse(ctx: click.Context, store_url: str | None) -> None:
     except ImportError as e:  # the tui package ships with artifactfs; this guards broken installs
         raise click.ClickException(f"the terminal browser is not installed: {e}") from None
     run_browser(store_url or ctx.obj["store"])
+
+
+for command in cli.commands.values():
+    _accept_global_options(command)
 
 
 def main() -> None:

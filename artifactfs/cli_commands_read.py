@@ -21,7 +21,9 @@ from .cli_output import (
     lineage_text,
     progress,
     project_rows,
+    run_data,
     run_rows,
+    run_text,
     runs_text,
     version_data,
     version_rows,
@@ -237,6 +239,13 @@ def lineage(ctx: click.Context, ref: str, up: bool, down: bool, both: bool, dept
     direction = "downstream" if down else "both" if both else "upstream"
     graph = _store(ctx).lineage(ref, direction, depth)
     click.echo(lineage_text(graph, fmt), nl=False)
+    missing = [f"{n.kind} {n.id.split(':', 1)[1]}" for n in graph.nodes.values() if n.attrs.get("missing")]
+    if missing:
+        click.echo(
+            f"note: {len(missing)} node(s) are not in this store (e.g. {missing[0]}); if these versions were "
+            "copied from another store, copy them again with --with-lineage to bring their lineage",
+            err=True,
+        )
 
 
 @click.command()
@@ -244,14 +253,33 @@ def lineage(ctx: click.Context, ref: str, up: bool, down: bool, both: bool, dept
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
 def runs(ctx: click.Context, project: str, as_json: bool) -> None:
-    """List the runs of PROJECT, oldest first.
+    """List the runs of PROJECT, newest first (as the browser does).
 
     \b
     Example:
       artifactfs runs sentiment-analysis --json
     """
-    rows = run_rows(_store(ctx).runs(project))
+    rows = run_rows(reversed(_store(ctx).runs(project)))
     emit(rows, as_json, runs_text(rows))
+
+
+@click.command("run")
+@click.argument("ref", metavar="PROJECT/ID")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def run_cmd(ctx: click.Context, ref: str, as_json: bool) -> None:
+    """Show one run: status, config, the versions it used and logged, its git commit, and the
+    summary and history it logged (run.summary, run.log).
+
+    \b
+    Example:
+      artifactfs run sentiment-analysis/20261128-101500-1a2b3c4d
+    """
+    project, _, run_id = ref.partition("/")
+    if not project or not run_id:
+        raise click.BadParameter(f"{ref!r}: give PROJECT/ID (artifactfs runs PROJECT lists them)", param_hint="REF")
+    data = run_data(_store(ctx).run(project, run_id))
+    emit(data, as_json, run_text(data))
 
 
 @click.command()

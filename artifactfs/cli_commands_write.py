@@ -12,7 +12,7 @@ import warnings
 import click
 
 from .cli_output import copy_data, echo_copy, echo_gc, echo_json, echo_problems, emit, gc_data, problem_rows, progress
-from .errors import SkippedPathWarning
+from .errors import ArtifactStateError, SkippedPathWarning
 from .store import open_store
 
 
@@ -60,10 +60,17 @@ def put(
             art.add_file(path)
         with progress("uploading") as cb:
             logged = run.log_artifact(art, aliases=list(aliases), callback=cb)
+    if logged.is_new:
+        text = f"logged {logged.qualified_name}  aliases: {', '.join(logged.aliases)}"
+    else:
+        text = (
+            f"unchanged: the same content is {logged.qualified_name} already; no new version was made  "
+            f"aliases: {', '.join(logged.aliases)}"
+        )
     emit(
-        {"ref": logged.qualified_name, "digest": logged.digest, "aliases": logged.aliases},
+        {"ref": logged.qualified_name, "digest": logged.digest, "aliases": logged.aliases, "new": logged.is_new},
         as_json,
-        f"logged {logged.qualified_name}  aliases: {', '.join(logged.aliases)}",
+        text,
     )
 
 
@@ -92,11 +99,13 @@ def alias_set(ctx: click.Context, ref: str, name: str) -> None:
 @click.argument("name")
 @click.pass_context
 def alias_rm(ctx: click.Context, ref: str, name: str) -> None:
-    """Remove alias NAME from the artifact REF names.
+    """Remove the custom alias NAME from the artifact of REF (any of its versions names it).
+
+    The version it pointed at stays; only the alias goes. ``latest`` cannot be removed.
 
     \b
     Example:
-      artifactfs alias rm sentiment-analysis/sentiment-model:production production
+      artifactfs alias rm sentiment-analysis/sentiment-model production
     """
     open_store(ctx.find_root().obj["store"]).remove_alias(ref, name)
     click.echo(f"removed {name}")
@@ -110,17 +119,20 @@ def alias_rm(ctx: click.Context, ref: str, name: str) -> None:
 def verify(ctx: click.Context, project: str | None, deep: bool, as_json: bool) -> None:
     """Check every version's record, manifest and blobs; exit 1 if anything is wrong.
 
+    Lineage that leads out of the store (a version copied without --with-lineage) is a
+    warning: shown, but the exit code stays 0.
+
     \b
     Examples:
       artifactfs verify
       artifactfs --store gs://bucket/prefix verify --deep --project sentiment-analysis
     """
-    problems = open_store(ctx.obj["store"]).verify(project=project, deep=deep)
+    problems = open_store(ctx.obj["store"]).verify(project=project, deep=deep, lineage=True)
     if as_json:
         echo_json(problem_rows(problems))
     else:
         echo_problems(problems)
-    if problems:
+    if any(not p.warning for p in problems):
         sys.exit(1)
 
 
@@ -184,7 +196,10 @@ def delete(ctx: click.Context, ref: str, force: bool) -> None:
     Example:
       artifactfs delete sentiment-analysis/processed-dataset:v0
     """
-    deleted = open_store(ctx.obj["store"]).delete_version(ref, force=force)
+    try:
+        deleted = open_store(ctx.obj["store"]).delete_version(ref, force=force)
+    except ArtifactStateError as e:  # the API's advice, in the command line's words
+        raise ArtifactStateError(str(e).replace("force=True", "--force")) from None
     click.echo(f"deleted {deleted}")
 
 

@@ -38,10 +38,50 @@ def emit(rows: Any, as_json: bool, text: Any = None) -> None:
         click.echo(text)
 
 
+SIZE_COLUMNS = frozenset({"size", "bytes"})
+
+
+def human_size(n: int) -> str:
+    """``n`` bytes for people: 512 B, 14.4 KiB, 3.0 GiB (powers of 1,024)."""
+    if n < 1024:
+        return f"{n} B"
+    units = ("KiB", "MiB", "GiB", "TiB")
+    value, i = n / 1024, 0
+    while value >= 1024 and i < len(units) - 1:
+        value, i = value / 1024, i + 1
+    return f"{value:.1f} {units[i]}"
+
+
+def _cell(key: str, value: Any) -> str:
+    if isinstance(value, list):
+        return ", ".join(map(str, value)) or "-"
+    if key in SIZE_COLUMNS and isinstance(value, int):
+        return human_size(value)
+    if key.endswith("_at") and isinstance(value, str):
+        return value[:19].replace("T", " ")  # to the second, as ls -l shows times
+    if value is None or value == "":
+        return "-"
+    return str(value)
+
+
 def echo_rows(rows: list[dict[str, Any]]) -> None:
-    """One line a row: its values two spaces apart, a list's items joined with commas."""
-    for row in rows:
-        click.echo("  ".join(", ".join(map(str, v)) if isinstance(v, list) else str(v) for v in row.values()))
+    """A table: a header of the rows' keys, then one aligned line a row (numbers and sizes to
+    the right, sizes for people, times to the second; --json keeps the raw values)."""
+    if not rows:
+        return
+    keys = list(rows[0])
+    cells = [[_cell(k, row.get(k)) for k in keys] for row in rows]
+    header = [k.replace("_", " ") for k in keys]
+    widths = [max(len(h), *(len(c[i]) for c in cells)) for i, h in enumerate(header)]
+    right = [k in SIZE_COLUMNS or all(isinstance(row.get(k), int) for row in rows) for k in keys]
+
+    def line(values: list[str]) -> str:
+        parts = [v.rjust(w) if r else v.ljust(w) for v, w, r in zip(values, widths, right, strict=True)]
+        return "  ".join(parts).rstrip()
+
+    click.echo(line(header))
+    for c in cells:
+        click.echo(line(c))
 
 
 def echo_info(data: dict[str, Any]) -> None:
@@ -161,6 +201,54 @@ def run_rows(runs: Iterable[RunRecord]) -> list[dict[str, Any]]:
     ]
 
 
+def run_data(r: RunRecord) -> dict[str, Any]:
+    """One run, everything its record holds."""
+    git = r.extra.get("git")
+    return {
+        "project": r.project,
+        "id": r.id,
+        "name": r.name,
+        "job_type": r.job_type,
+        "status": r.status,
+        "started_at": r.started_at,
+        "finished_at": r.finished_at,
+        "duration": r.duration,
+        "host": r.host,
+        "error": r.error,
+        "git": dict(git) if isinstance(git, dict) else None,
+        "config": r.config,
+        "inputs": [i.qualified_name for i in r.inputs],
+        "outputs": [o.qualified_name for o in r.outputs],
+        "summary": r.summary,
+        "history": list(r.history),
+    }
+
+
+def run_text(d: dict[str, Any]) -> str:
+    """``run_data`` as text: a heading, then one field a line."""
+    git = d["git"]
+    steps = d["history"]
+    keys = sorted({k for row in steps for k in row if k != "_step"})
+    lines = [
+        f"{d['project']}/{d['id']}  {d['name']}  ({d['job_type'] or '-'})  {d['status']}",
+        f"  {'started':10} {_cell('started_at', d['started_at'])}",
+        f"  {'finished':10} {_cell('finished_at', d['finished_at'])}"
+        + (f"  ({d['duration']:.1f} s)" if d["duration"] is not None else ""),
+        f"  {'host':10} {d['host'] or '-'}",
+        f"  {'git':10} " + (f"{git.get('commit')}{' (dirty)' if git.get('dirty') else ''}" if git else "-"),
+    ]
+    if d["error"]:
+        lines.append(f"  {'error':10} {d['error']}")
+    lines += [
+        f"  {'config':10} {json.dumps(d['config'], default=str) if d['config'] else '-'}",
+        f"  {'inputs':10} {', '.join(d['inputs']) or '-'}",
+        f"  {'outputs':10} {', '.join(d['outputs']) or '-'}",
+        f"  {'summary':10} " + ("  ".join(f"{k}={v}" for k, v in d["summary"].items()) or "-"),
+        f"  {'history':10} " + (f"{len(steps)} step(s) of {', '.join(keys)}" if steps else "-"),
+    ]
+    return "\n".join(lines)
+
+
 def runs_text(rows: list[dict[str, Any]]) -> str:
     """One line a run: start, id, job type, status, and the versions it used and logged."""
     return "\n".join(
@@ -171,14 +259,20 @@ def runs_text(rows: list[dict[str, Any]]) -> str:
 
 
 def problem_rows(problems: Iterable[Problem]) -> list[dict[str, Any]]:
-    return [{"kind": p.kind, "key": p.key, "message": p.message} for p in problems]
+    return [{"kind": p.kind, "key": p.key, "message": p.message, "warning": p.warning} for p in problems]
 
 
 def echo_problems(problems: list[Problem]) -> None:
-    """Each problem on stdout, then their count on stderr (or that all is well on stdout)."""
+    """Each problem on stdout, then their count on stderr (or that all is well on stdout);
+    warnings are counted apart: they do not make the store unhealthy."""
     for p in problems:
         click.echo(str(p))
-    click.echo(f"{len(problems)} problem(s) found" if problems else "ok: no problems found", err=bool(problems))
+    errors = [p for p in problems if not p.warning]
+    warned = f" ({len(problems) - len(errors)} warning(s))" if len(problems) > len(errors) else ""
+    if errors:
+        click.echo(f"{len(errors)} problem(s) found{warned}", err=True)
+    else:
+        click.echo(f"ok: no problems found{warned}")
 
 
 def gc_data(report: GcReport) -> dict[str, Any]:

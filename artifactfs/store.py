@@ -31,7 +31,7 @@ from .lineage import LineageGraph
 from .maintenance import GcReport, gc
 from .packing import PackSet
 from .records import ArtifactVersionId, RunRecord, Tombstone, VersionRecord
-from .refs import LATEST, check_alias, check_name, parse_ref
+from .refs import LATEST, check_alias, check_name, did_you_mean, parse_ref
 from .settings import default_cache_dir, default_concurrency, default_store_url
 from .statcache import StatCache
 from .verification import Problem, verify
@@ -118,7 +118,8 @@ class Store:
         check_name(project, "project")
         self.catalog.require_store()
         if not self.catalog.has_project(project):
-            raise ProjectNotFoundError(f"project {project!r} not found in store {self.url}")
+            hint = did_you_mean(project, self.catalog.projects())
+            raise ProjectNotFoundError(f"project {project!r} not found in store {self.url}{hint}")
 
     def artifacts(self, project: str, type: str | None = None) -> list[ArtifactSummary]:
         """The artifacts of a project (optionally of one type), sorted by name."""
@@ -198,7 +199,7 @@ class Store:
         self.catalog.set_alias(art.project, art.name, alias, art.version_number, None)
 
     def remove_alias(self, ref: str, alias: str) -> None:
-        """Remove ``alias`` from the artifact ``ref`` names."""
+        """Remove the custom ``alias`` from the artifact of ``ref`` (the version it pointed at stays)."""
         check_alias(alias)
         art = self.artifact(ref)
         state = self.catalog.alias_state(art.project, art.name, alias)
@@ -243,16 +244,18 @@ class Store:
             self.catalog.require_format(codec.WRITE_FORMAT)
         return before, max(before, codec.WRITE_FORMAT)
 
-    def verify(self, project: str | None = None, deep: bool = False) -> list[Problem]:
+    def verify(self, project: str | None = None, deep: bool = False, *, lineage: bool = False) -> list[Problem]:
         """Check that every live version's record, manifest and blobs are present and intact.
 
         Returns the problems found (empty when the store is healthy). ``deep`` re-hashes every
-        blob instead of checking sizes only.
+        blob instead of checking sizes only. ``lineage`` adds warnings (``Problem.warning``)
+        for upstream versions and logging runs the store does not hold (a version copied
+        without ``with_lineage``): nothing is damaged, but its lineage stops there.
         """
         if project is not None:
             self._check_project(project)
         self.catalog.require_store()
-        return verify(self.catalog, project, deep)
+        return verify(self.catalog, project, deep, lineage)
 
     def gc(self, grace: dt.timedelta = dt.timedelta(hours=24), dry_run: bool = True, *, wait: float = 60.0) -> GcReport:
         """Free blobs and manifests no live version references, if older than ``grace``.
@@ -310,13 +313,13 @@ class Store:
         if custom and not force:
             raise ArtifactStateError(
                 f"{art.qualified_name} has the alias(es) {', '.join(custom)}: move them first, or delete it "
-                "anyway with force=True (--force on the command line)"
+                "anyway with force=True"
             )
         needed = [] if force else self.dependents(art.qualified_name)
         if needed:
             raise ArtifactStateError(
                 f"{art.qualified_name} is needed by {len(needed)} live version(s): {'; '.join(needed)}; deleting "
-                "it would break their lineage and reproduce: delete it anyway with force=True (--force)"
+                "it would break their lineage and reproduce: delete it anyway with force=True"
             )
         self.catalog.ensure_store()
         for alias in custom:

@@ -14,7 +14,7 @@ from .hashing import Digest, hash_bytes, matches
 from .manifest import Entry, Location, Manifest
 from .markers import ClaimResolution, ReferencedByMarker, UsedByMarker
 from .packing import forwarded, read_packed
-from .records import AliasEvent, RunRecord, Tombstone, VersionRecord
+from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 
 __all__ = ["Problem", "live_versions", "verify"]
 
@@ -27,9 +27,10 @@ class Problem:
     kind: str
     key: str
     message: str
+    warning: bool = False  # lineage that leads outside the store: nothing in it is damaged
 
     def __str__(self) -> str:
-        return f"{self.kind}: {self.key}: {self.message}"
+        return f"{'warning: ' if self.warning else ''}{self.kind}: {self.key}: {self.message}"
 
 
 def live_versions(
@@ -49,12 +50,15 @@ def _problem(e: FormatError, key: str) -> Problem:
     return Problem("misplaced" if isinstance(e, MisplacedRecordError) else "undecodable", key, str(e))
 
 
-def verify(catalog: Catalog, project: str | None = None, deep: bool = False) -> list[Problem]:
+def verify(catalog: Catalog, project: str | None = None, deep: bool = False, lineage: bool = False) -> list[Problem]:
     """Check every live version: record, manifest and blobs (re-hashed when ``deep``); and
     every alias event, tombstone, claim resolution, marker and run record: each decodes,
-    agrees with its key, and points at something that exists."""
+    agrees with its key, and points at something that exists. With ``lineage``, versions
+    whose upstream versions or logging run this store does not hold (copied without
+    ``with_lineage``) are reported too, as warnings."""
     backend = catalog.backend
     problems: list[Problem] = []
+    made: list[tuple[VersionRecord, tuple[ArtifactVersionId, ...]]] = []
     projects = [project] if project else catalog.projects()
     checker = _BlobChecker(backend, backend.walk("blobs"), backend.walk("packs"), deep, problems)
     for at, key, data in live_versions(catalog, projects):
@@ -90,6 +94,8 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False) -> 
                 )
             )
             continue
+        if lineage:
+            made.append((rec, manifest.upstream))
         repacked: list[Entry] = []  # naming a pack gc repacked: followed below
         for entry in _entries(catalog, manifest, rec, problems):
             if entry.digest is None:
@@ -105,7 +111,59 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False) -> 
         checker.hash_packed()
     for p in projects:
         problems.extend(_verify_records(catalog, p))
-    return problems
+    return problems + _outside(catalog, made)
+
+
+def _outside(catalog: Catalog, made: list[tuple[VersionRecord, tuple[ArtifactVersionId, ...]]]) -> list[Problem]:
+    """Warnings for lineage that leads out of the store: upstream versions and logging runs
+    it does not hold (a version copied without its lineage)."""
+    here = {rec.manifest for rec, _ in made}
+    runs: dict[str, set[str]] = {}
+    out = []
+    for rec, upstream in made:
+        key = layout.version_record(rec.project, rec.name, rec.version)
+        fix = _fix(rec)
+        for ident in upstream:
+            if ident.manifest not in here and not _held(catalog, ident):
+                out.append(
+                    Problem(
+                        "lineage",
+                        key,
+                        f"{rec.qualified_name} references {ident.qualified_name}, which is not in this store{fix}",
+                        warning=True,
+                    )
+                )
+        if rec.run_project is not None and rec.run_id is not None:
+            if rec.run_project not in runs:
+                names = catalog.backend.listdir(layout.runs_dir(rec.run_project))
+                runs[rec.run_project] = {n.removesuffix(".msgpack") for n in names}
+            if rec.run_id not in runs[rec.run_project]:
+                out.append(
+                    Problem(
+                        "lineage",
+                        key,
+                        f"{rec.qualified_name} was logged by run "
+                        f"{rec.run_project}/{rec.run_id}, which is not in this store{fix}",
+                        warning=True,
+                    )
+                )
+    return out
+
+
+def _held(catalog: Catalog, ident: ArtifactVersionId) -> bool:
+    try:
+        catalog.find(ident)  # (a deleted version is held: its lineage shows it as deleted)
+        return True
+    except ArtifactNotFoundError:
+        return False
+
+
+def _fix(rec: VersionRecord) -> str:
+    origin = rec.origin.get("store") if rec.origin else None
+    if not origin:
+        return ""
+    command = f"artifactfs copy {origin} STORE {rec.qualified_name} --with-lineage"
+    return f" (copied from {origin} without its lineage: {command})"
 
 
 @dataclass

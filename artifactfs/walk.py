@@ -113,6 +113,11 @@ def _from_version(catalog: Catalog, graph: LineageGraph, ident: ArtifactVersionI
             graph.add_node(_run_node(producer))
             graph.add_edge(_run_id(producer), me, "logged")
             out.append(("run", producer))
+        elif rec.run_id is not None and rec.run_project is not None:  # copied without its lineage
+            node = f"run:{rec.run_project}/{rec.run_id}"
+            attrs = {"project": rec.run_project, "run_id": rec.run_id, "missing": True}
+            graph.add_node(Node(node, "run", f"run {rec.run_project}/{rec.run_id} (not in this store)", attrs))
+            graph.add_edge(node, me, "logged")
         return out
     for user in catalog.used_by(rec.project, rec.name, rec.version):
         graph.add_node(_run_node(user))
