@@ -156,7 +156,7 @@ def _known(store: Store, items: list[tuple[str, Staged]], reused: Reused) -> Kno
     return known
 
 
-CHUNK = 65_536  # staged items hashed and sent at a time: memory stays bounded however many there are
+CHUNK = 16_384  # staged items hashed and sent at a time: memory stays bounded however many there are
 
 
 def ingest(store: Store, draft: Artifact, callback: Callback | None) -> tuple[int, Iterator[Entry], Reused]:

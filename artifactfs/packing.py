@@ -19,6 +19,7 @@ from .packs import RANGE_MAX, PackIndex, PackMoved, coalesce, plan
 __all__ = ["PackSet", "Packing", "forwarded", "read_packed", "repack", "write_packs"]
 
 PACK_UPLOADS = 4  # packs sent at once (each held in memory while it is sent)
+INDEX_BATCH = 8  # pack indexes read at once
 
 
 def _numpy() -> Any:
@@ -40,16 +41,38 @@ class _Table:
         self.offset = np.zeros(0, dtype=np.uint64)
         self.length = np.zeros(0, dtype=np.uint64)
 
-    def add(self, indexes: list[tuple[int, list[tuple[bytes, int, int]]]]) -> None:
-        """Add the blobs of several pack indexes, (pack number, [(raw digest, offset, length)]),
-        sorting once."""
+    @staticmethod
+    def arrays(number: int, raw: list[tuple[bytes, int, int]]) -> list[Any]:
+        """One pack index's blobs as arrays [keys, pack numbers, offsets, lengths]: made as
+        each index is decoded, so its per-blob objects are freed before the next is read."""
         np = _numpy()
-        blobs = [b for _, raw in indexes for b in raw]
-        numbers = [number for number, raw in indexes for _ in raw]
-        self.keys = np.concatenate([self.keys, np.array([b[0] for b in blobs], dtype=self.keys.dtype)])
-        self.pack = np.concatenate([self.pack, np.array(numbers, dtype=np.uint32)])
-        self.offset = np.concatenate([self.offset, np.array([b[1] for b in blobs], dtype=np.uint64)])
-        self.length = np.concatenate([self.length, np.array([b[2] for b in blobs], dtype=np.uint64)])
+        return [
+            np.array([b[0] for b in raw], dtype=f"S{DIGEST_BYTES}"),
+            np.full(len(raw), number, dtype=np.uint32),
+            np.array([b[1] for b in raw], dtype=np.uint64),
+            np.array([b[2] for b in raw], dtype=np.uint64),
+        ]
+
+    def add(self, parts: list[list[Any]]) -> None:
+        """Add the blobs of several pack indexes (from :meth:`arrays`), sorting once. Each
+        column is grown into one new array and the parts' pieces freed as they are copied,
+        then put in order a column at a time: a million blobs (52 MB) peak at about 100 MB
+        more, where concatenating and sorting every column at once took 150."""
+        np = _numpy()
+        n = len(self.keys) + sum(len(p[0]) for p in parts)
+        for i, name in enumerate(("keys", "pack", "offset", "length")):
+            old = getattr(self, name)
+            grown = np.empty(n, dtype=old.dtype)
+            grown[: len(old)] = old
+            at = len(old)
+            del old
+            setattr(self, name, None)
+            for p in parts:
+                grown[at : at + len(p[i])] = p[i]
+                at += len(p[i])
+                p[i] = None
+            setattr(self, name, grown)
+            del grown
         self._keep(np.argsort(self.keys, kind="stable"))
 
     def drop(self, numbers: list[int]) -> None:
@@ -57,8 +80,11 @@ class _Table:
         self._keep(np.flatnonzero(~np.isin(self.pack, numbers)))
 
     def _keep(self, order: Any) -> None:
-        self.keys, self.pack = self.keys[order], self.pack[order]
-        self.offset, self.length = self.offset[order], self.length[order]
+        # A column at a time: each old column is freed as its reordered copy replaces it.
+        self.keys = self.keys[order]
+        self.pack = self.pack[order]
+        self.offset = self.offset[order]
+        self.length = self.length[order]
 
     def find(self, digests: list[Digest]) -> list[tuple[Digest, int, int, int]]:
         """(digest, pack number, offset, length) of those of ``digests`` that are packed."""
@@ -132,23 +158,28 @@ class PackSet:
             for k in gone:
                 del self._read[k]
             todo = sorted(listed - set(self._read))
-        decoded = []
-        for key, data in (self.backend.read_many(todo) if todo else {}).items():
-            if data is None:
-                continue  # removed by gc since the listing: its pack is gone too
-            pack = Digest(algorithm, key.rsplit("/", 1)[-1].removesuffix(".index"))
-            decoded.append(
-                (key, pack, PackIndex.raw_from_bytes(data, f"pack index {key} in store {self.backend.url}", pack)[1])
-            )
-        with self._lock:
-            new = []
-            for key, pack, raw in decoded:
-                if key not in self._read:
-                    self._read[key] = len(self._packs)
-                    self._packs.append(pack)
-                    new.append((self._read[key], raw))
-            if new:
-                self._tables.setdefault(algorithm, _Table()).add(new)
+        for at in range(0, len(todo), INDEX_BATCH):
+            # A few indexes at a time, each turned into arrays at once and added before the
+            # next are read: a million packed blobs never exist as a million Python objects.
+            decoded = []
+            for key, data in self.backend.read_many(todo[at : at + INDEX_BATCH]).items():
+                if data is None:
+                    continue  # removed by gc since the listing: its pack is gone too
+                pack = Digest(algorithm, key.rsplit("/", 1)[-1].removesuffix(".index"))
+                _, raw = PackIndex.raw_from_bytes(data, f"pack index {key} in store {self.backend.url}", pack)
+                decoded.append((key, pack, _Table.arrays(0, raw)))
+                del raw
+            with self._lock:
+                new = []
+                for key, pack, arrays in decoded:
+                    if key not in self._read:
+                        self._read[key] = len(self._packs)
+                        self._packs.append(pack)
+                        arrays[1].fill(self._read[key])
+                        new.append(arrays)
+                del decoded
+                if new:
+                    self._tables.setdefault(algorithm, _Table()).add(new)
 
 
 @dataclass(frozen=True, slots=True)

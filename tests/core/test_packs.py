@@ -86,3 +86,23 @@ def test_a_pack_set_keeps_digests_that_end_in_zero_bytes(tmp_path: Path) -> None
     packs = PackSet(backend)
     assert packs.find("blake3", [zeros, B]) == {zeros: Location(PACK, 4, 6)}
     assert set(packs.locations("blake3")) == {A, zeros}
+
+
+@pytest.mark.parametrize("batch", [1, 2, 8])
+def test_a_pack_set_reads_indexes_a_few_at_a_time_and_between_calls(
+    tmp_path: Path, batch: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Indexes are added to the table a batch at a time (and more as commits write them): the
+    table stays one sorted whole that finds every blob in every pack."""
+    from artifactfs import packing
+
+    monkeypatch.setattr(packing, "INDEX_BATCH", batch)
+    backend = open_backend(str(tmp_path / "store"))
+    packs = PackSet(backend)
+    where: dict[Digest, Location] = {}
+    for round_ in range(2):
+        for p in range(5):
+            part = {hash_bytes(f"{round_}-{p}-{i}".encode()): f"{round_}-{p}-{i}".encode() for i in range(30)}
+            where.update(write_packs(backend, {d: len(b) for d, b in part.items()}, part.__getitem__, "blake3"))
+        assert packs.find("blake3", list(where)) == where
+    assert packs.locations("blake3") == where
