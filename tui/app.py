@@ -12,10 +12,12 @@ from textual.command import Hit, Hits, Provider
 from textual.message import Message
 
 from .data import DataSource
+from .keys import for_screen
 from .messages import (
     OpenArtifacts,
     OpenDiff,
     OpenFile,
+    OpenHelp,
     OpenLineage,
     OpenRun,
     OpenRuns,
@@ -25,6 +27,7 @@ from .messages import (
 )
 from .screens.diff import DiffScreen
 from .screens.file import FileScreen
+from .screens.help import HelpScreen
 from .screens.lineage import LineageScreen
 from .screens.lists import ArtifactsScreen, ProjectsScreen, RunsScreen, VersionsScreen
 from .screens.run import RunScreen
@@ -102,6 +105,12 @@ class BrowserApp(App[None]):
 
     def on_open_diff(self, m: OpenDiff) -> None:
         self.push_screen(DiffScreen(m.a, m.b))
+
+    def on_open_help(self, m: OpenHelp) -> None:
+        if isinstance(self.screen, HelpScreen):  # ? again closes it: one help, never a stack
+            self.pop_screen()
+        else:
+            self.push_screen(HelpScreen(m.where, for_screen(m.where)))
 
     # ---------------------------------------------------------------- palette
     def _index_targets(self) -> None:

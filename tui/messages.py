@@ -12,6 +12,7 @@ __all__ = [
     "OpenArtifacts",
     "OpenDiff",
     "OpenFile",
+    "OpenHelp",
     "OpenLineage",
     "OpenRun",
     "OpenRuns",
@@ -91,3 +92,11 @@ class OpenDiff(Message):
     def __init__(self, a: str, b: str) -> None:
         super().__init__()
         self.a, self.b = a, b
+
+
+class OpenHelp(Message):
+    """The keys of the screen ``where`` (a name of :mod:`tui.keys`), or closing them if shown."""
+
+    def __init__(self, where: str) -> None:
+        super().__init__()
+        self.where = where

@@ -252,6 +252,7 @@ def snapshot_store(tmp_path: Path) -> str:
         ("version", ["enter", "enter", "enter"]),
         ("table", ["enter", "enter", "enter", "down", "enter"]),
         ("lineage", ["enter", "down", "enter", "enter", "l"]),
+        ("help", ["enter", "enter", "enter", "question_mark"]),
     ],
 )
 def test_snapshots(snap_compare: Any, tmp_path: Path, name: str, keys: list[str]) -> None:
@@ -367,3 +368,91 @@ async def test_a_runs_summary_sits_beside_its_lineage(tmp_path: Path) -> None:
         await settle(pilot)
         shown = text_of(app.screen.query_one("#summary", Static))
         assert "accuracy: 0.93" in shown and "loss: 0.25" in shown and "4 logged steps" in shown
+
+
+async def test_help_lists_this_screens_keys_first_and_closes_with_esc_or_question_mark(pipeline_store: str) -> None:
+    from tui.screens.help import HelpScreen
+
+    app = BrowserApp(pipeline_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter", "enter")  # an artifact's versions
+        await settle(pilot)
+        await pilot.press("enter")  # one version
+        await settle(pilot)
+        assert isinstance(app.screen, VersionScreen)
+        depth = len(app.screen_stack)
+        await pilot.press("question_mark")
+        await settle(pilot)
+        assert isinstance(app.screen, HelpScreen)
+        rows = [cells(app.screen.query_one("#help-keys", DataTable).get_row_at(i)) for i in range(3)]
+        assert rows == [
+            ["l", "Lineage of this version"],
+            ["c", "Copy project/name:version"],
+            ["p", "Python snippet to use this version"],
+        ]
+        every = [cells(r) for r in (app.screen.query_one("#help-keys", DataTable).get_row_at(i) for i in range(12))]
+        assert ["?", "Show or hide this help"] in every and ["Esc", "Clear the filter, else go back"] in every
+        assert not any("ctrl+pageup" in k or "question_mark" in k for k, _ in every)  # words, not raw names
+        await pilot.press("question_mark")  # ? again closes it: never a stack of them
+        await settle(pilot)
+        assert isinstance(app.screen, VersionScreen) and len(app.screen_stack) == depth
+        await pilot.press("question_mark")
+        await settle(pilot)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, VersionScreen) and len(app.screen_stack) == depth
+        await pilot.press("p")  # the snippet: p, where s was (s sorts on the table screen)
+        await settle(pilot)
+        assert isinstance(app.screen, VersionScreen)
+
+
+async def test_lists_go_top_and_bottom_and_esc_clears_the_filter_first(pipeline_store: str) -> None:
+    app = BrowserApp(pipeline_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, ArtifactsScreen)
+        table = app.screen.query_one("#list", DataTable)
+        assert table.row_count == 2
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g")
+        assert table.cursor_row == 0
+        await pilot.press("slash", "m", "o", "d")
+        await settle(pilot)
+        filtered = table.row_count
+        assert filtered == 1  # model
+        await pilot.press("enter")  # back to the list, the filter still on
+        await pilot.press("escape")  # clears it ...
+        await settle(pilot)
+        assert isinstance(app.screen, ArtifactsScreen) and table.row_count > filtered
+        await pilot.press("escape")  # ... and only then goes back
+        await settle(pilot)
+        assert isinstance(app.screen, ProjectsScreen)
+
+
+def test_the_readme_lists_every_key_of_the_key_map() -> None:
+    from tui.keys import APP_KEYS, KEYS, words
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text()
+    for key in KEYS:
+        assert f"| `{words(key.keys)}` | {key.text} | {key.where} |" in readme, key
+    for k, text in APP_KEYS:
+        assert f"| `{words(k)}` | {text} | everywhere |" in readme
+
+
+def test_one_key_means_one_thing_on_every_screen() -> None:
+    from tui.keys import KEYS, LISTS
+
+    def screens(where: str) -> set[str]:
+        if where == "everywhere":
+            return {*LISTS, "version", "table", "lineage", "run", "file", "diff"}
+        return set(LISTS) if where == "lists" else {where}
+
+    seen: dict[tuple[str, str], str] = {}
+    for key in KEYS:
+        for k in key.keys.split(","):
+            for screen in screens(key.where):
+                assert seen.setdefault((screen, k), key.action) == key.action, (screen, k)

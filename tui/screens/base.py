@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable
-from typing import Generic, TypeVar
+from typing import ClassVar, Generic, TypeVar
 
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
+from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
-from textual.widgets import DataTable, Footer, Header, Input, Static
+from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
 
 from ..data import DataSource
 from ..format import Cell, Shown, plain, styled
+from ..keys import bindings
+from ..messages import OpenHelp
 
 T = TypeVar("T")
 Row = tuple[str, tuple[Cell, ...]]  # a list row: its key, and its cells
@@ -27,13 +29,8 @@ class BaseScreen(Screen[None], Generic[T]):
     UI thread with what ``fetch`` returned). Errors appear in the status line with a retry key.
     """
 
-    BINDINGS = [
-        Binding("escape,backspace", "back", "Back"),
-        Binding("r", "reload", "Retry/refresh"),
-        Binding("question_mark", "help", "Help"),
-        Binding("j", "move(1)", "Down", show=False),
-        Binding("k", "move(-1)", "Up", show=False),
-    ]
+    BINDINGS: ClassVar[list[BindingType]] = [*bindings("everywhere"), Binding("backspace", "back", "Back", show=False)]
+    where = "everywhere"  # this screen's name in the key map (tui.keys)
 
     def __init__(self, crumbs: list[str]) -> None:
         super().__init__()
@@ -99,25 +96,41 @@ class BaseScreen(Screen[None], Generic[T]):
     def action_move(self, delta: int) -> None:
         """vim-style j/k in whichever list has the focus."""
         focused = self.focused
-        if isinstance(focused, DataTable):
+        if isinstance(focused, DataTable | Tree):
             (focused.action_cursor_down if delta > 0 else focused.action_cursor_up)()
 
+    def action_top(self) -> None:
+        focused = self.focused
+        if isinstance(focused, DataTable):
+            focused.action_scroll_top()
+        elif isinstance(focused, Tree):
+            focused.action_scroll_home()
+
+    def action_bottom(self) -> None:
+        focused = self.focused
+        if isinstance(focused, DataTable):
+            focused.action_scroll_bottom()
+        elif isinstance(focused, Tree):
+            focused.action_scroll_end()
+
+    def clear_filter(self) -> bool:
+        """Clear an active filter; False if there was none (then Esc goes back)."""
+        return False
+
     def action_back(self) -> None:
+        if self.clear_filter():
+            return
         if len(self.app.screen_stack) > 2:
             self.app.pop_screen()
 
     def action_help(self) -> None:
-        keys = "\n".join(f"  {b.key:<18} {b.description}" for b in self.active_bindings_list() if b.description)
-        self.notify(keys or "no keys", title="Keys on this screen", timeout=8, markup=False)
-
-    def active_bindings_list(self) -> list[Binding]:
-        return [active.binding for active in self.active_bindings.values()]
+        self.post_message(OpenHelp(self.where))
 
 
 class ListScreen(BaseScreen[list[Row]]):
     """A screen showing one short list as a table, with ``/`` to filter it."""
 
-    BINDINGS = [Binding("slash", "filter", "Filter")]
+    BINDINGS = bindings("lists")
     columns: tuple[str, ...] = ()
 
     def __init__(self, crumbs: list[str]) -> None:
@@ -166,6 +179,16 @@ class ListScreen(BaseScreen[list[Row]]):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "filter":
             self.query_one("#list", DataTable).focus()
+
+    def clear_filter(self) -> bool:
+        filt = self.query_one("#filter", Input)
+        if not filt.display and not filt.value:
+            return False
+        filt.value = ""
+        filt.display = False
+        self.render_rows("")
+        self.query_one("#list", DataTable).focus()
+        return True
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         if event.row_key.value is not None:

@@ -13,6 +13,8 @@ from .base import BaseScreen
 
 
 class DiffScreen(BaseScreen[DiffView]):
+    where = "diff"
+
     def __init__(self, a: str, b: str) -> None:
         super().__init__(["diff", f"{a} → {b.rsplit(':', 1)[-1]}"])
         self.a, self.b = a, b

@@ -13,6 +13,8 @@ from .base import BaseScreen
 
 
 class FileScreen(BaseScreen[Preview]):
+    where = "file"
+
     def __init__(self, ref: str, path: str, crumbs: list[str]) -> None:
         super().__init__([*crumbs, path])
         self.ref, self.path = ref, path

@@ -7,11 +7,11 @@ from typing import Literal
 from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Tree
 from textual.widgets.tree import TreeNode
 
 from ..format import plain
+from ..keys import bindings
 from ..messages import OpenRun, OpenVersion
 from ..views import LineageNode
 from .base import BaseScreen
@@ -23,7 +23,8 @@ Slot = tuple[Way, LineageNode]  # what a tree node shows, and which way its chil
 class LineageScreen(BaseScreen[LineageNode]):
     """Enter expands or collapses a node; ``o`` opens the version or run it names."""
 
-    BINDINGS = [Binding("o", "open", "Open node")]
+    BINDINGS = bindings("lineage")
+    where = "lineage"
 
     def __init__(self, ref: str) -> None:
         super().__init__(["lineage", ref])

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from textual import work
-from textual.binding import Binding
 from textual.widgets import DataTable, Input
 
 from ..format import human, plain, when
+from ..keys import bindings
 from ..messages import OpenArtifacts, OpenDiff, OpenRun, OpenRuns, OpenVersion, OpenVersions
 from ..views import VersionItem
 from .base import ListScreen, Row
@@ -14,6 +14,7 @@ from .base import ListScreen, Row
 
 class ProjectsScreen(ListScreen):
     columns = ("project",)
+    where = "projects"
 
     def __init__(self) -> None:
         super().__init__(["projects"])
@@ -27,7 +28,8 @@ class ProjectsScreen(ListScreen):
 
 class ArtifactsScreen(ListScreen):
     columns = ("type", "artifact", "versions", "latest", "updated")
-    BINDINGS = [Binding("u", "runs", "Runs")]
+    BINDINGS = bindings("artifacts")
+    where = "artifacts"
 
     def __init__(self, project: str) -> None:
         super().__init__(["projects", project])
@@ -51,7 +53,8 @@ class VersionsScreen(ListScreen):
     fetches the next page, so an artifact with 10,000 versions opens as fast as one with 10."""
 
     columns = ("version", "aliases", "size", "files", "created", "logged by")
-    BINDINGS = [Binding("d", "diff", "Diff with previous")]
+    BINDINGS = bindings("versions")
+    where = "versions"
     PAGE = 50
 
     def __init__(self, project: str, name: str) -> None:
@@ -120,6 +123,7 @@ def _version_row(v: VersionItem) -> Row:
 
 class RunsScreen(ListScreen):
     columns = ("started", "run", "job type", "status", "duration", "inputs", "outputs")
+    where = "runs"
 
     def __init__(self, project: str) -> None:
         super().__init__(["projects", project, "runs"])

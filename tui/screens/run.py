@@ -15,6 +15,8 @@ from .base import BaseScreen
 
 
 class RunScreen(BaseScreen[RunView]):
+    where = "run"
+
     def __init__(self, project: str, run_id: str) -> None:
         super().__init__(["projects", project, "runs", run_id])
         self.project, self.run_id = project, run_id

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import Input, Static
 
 from ..format import lines, styled
+from ..keys import bindings
 from ..pager import TablePager
 from ..widgets.grid import ParquetGrid
 from .base import BaseScreen
 
 
 class TableScreen(BaseScreen[TablePager]):
-    BINDINGS = [
-        Binding("slash", "filter", "Filter"),
-        Binding("s", "sort", "Sort"),
-        Binding("x", "clear", "Clear sort/filter"),
-    ]
+    BINDINGS = bindings("table")
+    where = "table"
 
     def __init__(self, ref: str, path: str, crumbs: list[str]) -> None:
         super().__init__([*crumbs, path])

@@ -6,10 +6,10 @@ import json
 
 from textual import work
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.widgets import DataTable, Static
 
 from ..format import human, lines, plain, styled, when
+from ..keys import bindings
 from ..messages import OpenFile, OpenLineage, OpenTable
 from ..views import EntryView, VersionView
 from .base import BaseScreen
@@ -21,11 +21,8 @@ class VersionScreen(BaseScreen[VersionView]):
     """A version's summary and its entries, a page at a time: moving onto the last row fetches
     the next page, so a version of a million files opens as fast as one of ten."""
 
-    BINDINGS = [
-        Binding("l", "lineage", "Lineage"),
-        Binding("c", "copy_name", "Copy name"),
-        Binding("s", "snippet", "Python snippet"),
-    ]
+    BINDINGS = bindings("version")
+    where = "version"
 
     def __init__(self, ref: str) -> None:
         project, rest = ref.split("/", 1)
