@@ -259,22 +259,26 @@ def copy_blobs(
     """Copy the blobs ``dst`` lacks, verifying each digest in transit; (count, bytes) sent.
 
     ``where`` says which are packed in ``src`` (read by range); ``present`` are the blobs
-    ``dst`` holds in its own packs. With ``packing``, many small blobs land in ``dst`` as new
-    packs (readers find them through its pack indexes: the copied manifest names ``src``'s
-    packs), the rest as single blobs. No blob is read past its recorded size + 1 byte: an
-    oversized blob is refused cheaply.
+    ``dst`` holds in its own packs. With ``packing``, many of the packed ones land in ``dst``
+    as new packs (readers find them through its pack indexes: the copied manifest names
+    ``src``'s packs), the rest as single blobs (entries without a location are read as
+    such). No blob is read past its recorded size + 1 byte: an oversized blob is refused
+    cheaply.
     """
     missing = sorted(missing_blobs(dst, {d: n for d, n in sizes.items() if d not in present}))
     if callback is not None:
         callback.set_size(len(missing))
     small = [d for d in missing if sizes[d] <= SMALL_BLOB]
     large = [d for d in missing if sizes[d] > SMALL_BLOB]
-    pack = packing is not None and sum(sizes[d] < PACK_FILE_MAX for d in small) >= PACK_MIN
+    where = where or {}
+    # Only blobs the manifest places in a pack may go to a pack here: a reader looks in the
+    # store's packs for an entry with a location, and for a single blob otherwise.
+    pack = packing is not None and sum(d in where and sizes[d] < PACK_FILE_MAX for d in small) >= PACK_MIN
     if packing is not None and pack:
         packing.before_first()
     sent = 0
-    for got in _verified(src, small, sizes, where or {}, what):
-        packable = {d: b for d, b in got.items() if pack and len(b) < PACK_FILE_MAX}
+    for got in _verified(src, small, sizes, where, what):
+        packable = {d: b for d, b in got.items() if pack and d in where and len(b) < PACK_FILE_MAX}
         if packable:
             write_packs(dst, {d: len(b) for d, b in packable.items()}, packable.__getitem__, next(iter(got)).algorithm)
         dst.write_many({layout.blob(d): b for d, b in got.items() if d not in packable})

@@ -322,3 +322,26 @@ def test_tables_stay_single_blobs_beside_packed_files(store_url: str, tmp_path: 
     reader = fresh(store_url, tmp_path / "cache").artifact("p/with-table:v0")
     pd.testing.assert_frame_equal(reader.get_table("fresh").dataframe(), df.iloc[:30], check_index_type=False)
     pd.testing.assert_frame_equal(reader.get_table("same").dataframe(), df, check_index_type=False)
+
+
+def test_a_copy_packs_only_what_the_manifest_places_in_packs(store_url: str, tmp_path: Path, memory_url: str) -> None:
+    """Files that were single blobs in the source, and tables, stay single in the destination:
+    a reader looks for a pack only where the manifest gives a location."""
+    import pandas as pd
+
+    src = tmp_path / "src"
+    for half in range(2):  # fewer than 16 new small files each time: single blobs
+        tree(src / f"h{half}", 10, tag=f"{half} ")
+        log(store_url, src / f"h{half}", f"half{half}")
+    with afs.init(project="p", store=store_url) as run:
+        art = afs.Artifact("all", type="dataset")
+        art.add_dir(src)  # 20 small files, every one a single blob already
+        art.add(afs.Table(dataframe=pd.DataFrame({"x": range(5)})), name="t")
+        run.log_artifact(art)
+    assert not any(e.where for e in fresh(store_url, tmp_path / "c0").artifact("p/all:v0").entries.values())
+    afs.copy("p/all:v0", store_url, memory_url)
+    copied = fresh(memory_url, tmp_path / "c1").artifact("p/all:v0")
+    out = Path(copied.download(tmp_path / "out"))
+    assert (out / "h1" / "d3" / "f0008.txt").read_text() == "1 file 8\n" * 9
+    assert copied.get_table("t").num_rows == 5
+    assert fresh(memory_url, tmp_path / "c2").verify(deep=True) == []
