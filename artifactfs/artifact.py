@@ -385,6 +385,7 @@ def logged(
     manifest: Manifest | None,
     aliases: list[str] | Callable[[], list[str]],
     deleted_at: str | None = None,
+    is_new: bool = False,
 ) -> Artifact:
     """The logged version ``record`` names; ``manifest`` may be None only for a deleted one."""
     art = Artifact.__new__(Artifact)
@@ -397,7 +398,7 @@ def logged(
     art._catalog, art._blobs = catalog, blobs
     art._record, art._manifest, art._aliases = record, manifest, aliases
     art._deleted_at = deleted_at
-    art._is_new = False
+    art._is_new = is_new
     return art
 
 

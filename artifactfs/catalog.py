@@ -249,8 +249,7 @@ class Catalog(ManifestRecords):
         if self.has_project(project):
             hint = did_you_mean(name, self.artifact_names(project))
         else:
-            hint = did_you_mean(project, self.projects())  # " (did you mean 'x'?)"
-            hint = hint and f" (no project {project!r}; {hint[2:]}"
+            hint = did_you_mean(project, self.projects(), note=f"no project {project!r}; ")
         return ArtifactNotFoundError(f"artifact {project}/{name} not found in store {self.url}{hint}")
 
     def version_aliases(self, project: str, name: str, number: int) -> list[str]:

@@ -28,6 +28,7 @@ import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import IO
 
 from fsspec.callbacks import Callback
 
@@ -199,11 +200,8 @@ def _place_packed(
             continue
         es = todo[d]
         first = where[es[0].path]
-        key = copy_verified(io.BytesIO(data), first, d, es[0].size, wanted[d][1], settle=not copy, make_parent=False)
-        if key is not None and blobs.cache.link_in(first, d):
-            rows.append((blobs.cache.file(d), key, d))
-        elif key is not None:
-            os.chmod(first, 0o644)  # not linked to the cache after all: an ordinary private file
+        if (row := _write_new(blobs, io.BytesIO(data), first, d, es[0].size, wanted[d][1], copy)) is not None:
+            rows.append(row)
         for more in es[1:]:  # the same bytes again: a copy, never a second link to one inode
             copy_into_place(first, where[more.path])
         done.add(d)
@@ -211,6 +209,20 @@ def _place_packed(
             callback.relative_update(1)
     blobs.stat_cache.record(rows, hashed_ns=time.time_ns())
     return done
+
+
+def _write_new(
+    blobs: BlobReader, src: IO[bytes], target: str, digest: Digest, size: int, what: str, copy: bool
+) -> tuple[str, StatKey, Digest] | None:
+    """Write ``src`` (checked against ``digest``) as the new file ``target`` and, unless
+    ``copy``, link it into the cache: then the stat-cache row that remembers it."""
+    key = copy_verified(src, target, digest, size, what, settle=not copy, make_parent=False)
+    if key is None:
+        return None
+    if blobs.cache.link_in(target, digest):
+        return (blobs.cache.file(digest), key, digest)
+    os.chmod(target, 0o644)  # not linked to the cache after all: an ordinary private file
+    return None
 
 
 class _Targets:
@@ -294,14 +306,9 @@ def _place_blob(
     elif blobs.backend.local_files and entry.where is None:
         try:
             with blobs.backend.open(layout.blob(digest)) as src:
-                key = copy_verified(src, first, digest, entry.size, what, settle=not copy, make_parent=False)
+                placed = _write_new(blobs, src, first, digest, entry.size, what, copy)
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob is missing from store {blobs.url}") from None
-        if key is not None:
-            if blobs.cache.link_in(first, digest):
-                placed = (cached, key, digest)
-            else:
-                os.chmod(first, 0o644)  # not linked to the cache after all: an ordinary private file
     else:
         blobs.verified_file(digest, entry.size, what, entry.where)
         placed = digest

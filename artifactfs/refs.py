@@ -135,12 +135,12 @@ def parse_ref(text: object, default_project: str | None = None) -> ArtifactRef:
     return ArtifactRef(project if slash else default_project, name, tag)
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` naming the choices closest to a mistyped ``word``, or ``""``.
-    Case is ignored (``V0`` is ``v0``), then near misses are looked for (``lastest``)."""
+def did_you_mean(word: str, choices: Iterable[str], note: str = "") -> str:
+    """`` ({note}did you mean 'x'?)`` naming the choices closest to a mistyped ``word``, or
+    ``""``. Case is ignored (``V0`` is ``v0``), then near misses are looked for (``lastest``)."""
     pool = sorted(set(choices))
     same_case = [c for c in pool if c.lower() == word.lower() and c != word]
     close = same_case or difflib.get_close_matches(word, pool, n=3, cutoff=0.6)
     if not close:
         return ""
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+    return f" ({note}did you mean " + " or ".join(repr(c) for c in close) + "?)"

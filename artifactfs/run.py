@@ -148,8 +148,7 @@ class Run:
             aliases=checked,
             callback=callback,
         )
-        logged = self.store.logged_version(record)
-        logged._is_new = is_new
+        logged = self.store.logged_version(record, is_new=is_new)
         self._record = self._record.with_output(logged.version_id)
         self._save()
         return logged

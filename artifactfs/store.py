@@ -99,14 +99,17 @@ class Store:
     def _artifact(self, located: Located) -> Artifact:
         return logged(self.catalog, self.blobs, located.record, located.manifest, located.aliases)
 
-    def logged_version(self, record: VersionRecord) -> Artifact:
+    def logged_version(self, record: VersionRecord, *, is_new: bool = False) -> Artifact:
         """The version ``record`` names, as a commit just returned it (its manifest is in
-        memory then, so this reads nothing; its aliases are read when first asked for)."""
+        memory then, so this reads nothing; its aliases are read when first asked for);
+        ``is_new`` says whether that commit made it."""
         c = self.catalog
         manifest = c.version_manifest(record)
-        return logged(
-            c, self.blobs, record, manifest, lambda: c.version_aliases(record.project, record.name, record.version)
-        )
+
+        def aliases() -> list[str]:
+            return c.version_aliases(record.project, record.name, record.version)
+
+        return logged(c, self.blobs, record, manifest, aliases, is_new=is_new)
 
     # ------------------------------------------------------------------ queries
     def projects(self) -> list[str]:

@@ -13,7 +13,7 @@ from .errors import ArtifactNotFoundError, FormatError, IntegrityError, KeyNotFo
 from .hashing import Digest, hash_bytes, matches
 from .manifest import Entry, Location, Manifest
 from .markers import ClaimResolution, ReferencedByMarker, UsedByMarker
-from .packing import forwarded, read_packed
+from .packing import PackSet, forwarded, read_packed
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 
 __all__ = ["Problem", "live_versions", "verify"]
@@ -60,7 +60,7 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False, lin
     problems: list[Problem] = []
     made: list[tuple[VersionRecord, tuple[ArtifactVersionId, ...]]] = []
     projects = [project] if project else catalog.projects()
-    checker = _BlobChecker(backend, backend.walk("blobs"), backend.walk("packs"), deep, problems)
+    checker = _BlobChecker(backend, backend.walk("blobs"), backend.walk("packs"), deep, problems, own=PackSet(backend))
     for at, key, data in live_versions(catalog, projects):
         if data is None:
             problems.append(Problem("missing", key, "version record vanished while verifying"))
@@ -105,7 +105,7 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False, lin
             else:
                 checker.check(entry, entry.where, rec.qualified_name)
         if repacked:
-            moved = forwarded(backend, {e.digest: e.where for e in repacked if e.digest and e.where})
+            moved = forwarded(backend, {e.digest: e.where for e in repacked if e.digest and e.where}, checker.own)
             for entry in repacked:  # not moved: a single blob here (a copied version)
                 checker.check(entry, moved.get(entry.digest) if entry.digest else None, rec.qualified_name)
         checker.hash_packed()
@@ -178,6 +178,7 @@ class _BlobChecker:
     problems: list[Problem]
     hashed: dict[Digest, bool] = field(default_factory=dict)
     in_packs: dict[Digest, tuple[Location, str]] = field(default_factory=dict)
+    own: PackSet | None = None  # the store's pack indexes, read once if a copied version needs them
 
     def check(self, entry: Entry, at: Location | None, qualified: str) -> None:
         assert entry.digest is not None
@@ -203,7 +204,7 @@ class _BlobChecker:
 
     def hash_packed(self) -> None:
         """Hash the packed blobs checked so far, reading their ranges merged per pack."""
-        for d, data in read_packed(self.backend, self.in_packs):
+        for d, data in read_packed(self.backend, self.in_packs, packs=self.own):
             self.hashed[d] = data is not None and matches(data, d, self.in_packs[d][0].length)
             if not self.hashed[d]:
                 pkey = layout.pack(self.in_packs[d][0].pack)

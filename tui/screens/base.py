@@ -99,19 +99,13 @@ class BaseScreen(Screen[None], Generic[T]):
         if isinstance(focused, DataTable | Tree):
             (focused.action_cursor_down if delta > 0 else focused.action_cursor_up)()
 
-    def action_top(self) -> None:
+    def action_edge(self, last: bool) -> None:
+        """g/G: the first or last row of whichever list has the focus."""
         focused = self.focused
         if isinstance(focused, DataTable):
-            focused.action_scroll_top()
+            (focused.action_scroll_bottom if last else focused.action_scroll_top)()
         elif isinstance(focused, Tree):
-            focused.action_scroll_home()
-
-    def action_bottom(self) -> None:
-        focused = self.focused
-        if isinstance(focused, DataTable):
-            focused.action_scroll_bottom()
-        elif isinstance(focused, Tree):
-            focused.action_scroll_end()
+            (focused.action_scroll_end if last else focused.action_scroll_home)()
 
     def clear_filter(self) -> bool:
         """Clear an active filter; False if there was none (then Esc goes back)."""
