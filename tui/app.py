@@ -24,7 +24,9 @@ from .messages import (
     OpenTable,
     OpenVersion,
     OpenVersions,
+    StoreChanged,
 )
+from .screens.base import BaseScreen
 from .screens.diff import DiffScreen
 from .screens.file import FileScreen
 from .screens.help import HelpScreen
@@ -105,6 +107,13 @@ class BrowserApp(App[None]):
 
     def on_open_diff(self, m: OpenDiff) -> None:
         self.push_screen(DiffScreen(m.a, m.b))
+
+    def on_store_changed(self, m: StoreChanged) -> None:
+        if m.leave and len(self.screen_stack) > 2:
+            self.pop_screen()
+        if isinstance(self.screen, BaseScreen):
+            self.screen.action_reload()
+        self._index_targets()
 
     def on_open_help(self, m: OpenHelp) -> None:
         if isinstance(self.screen, HelpScreen):  # ? again closes it: one help, never a stack

@@ -15,7 +15,7 @@ import artifactfs as afs
 from artifactfs.errors import ArtifactFSError
 
 from .pager import TablePager
-from .preview import PREVIEW_BYTES, is_image, preview
+from .preview import PREVIEW_BYTES, is_image, preview, text_diff
 from .views import (
     ArtifactItem,
     DiffView,
@@ -23,6 +23,7 @@ from .views import (
     LineageNode,
     Preview,
     RunView,
+    TextDiff,
     UpstreamRef,
     VersionItem,
     VersionView,
@@ -31,6 +32,8 @@ from .views import (
 __all__ = ["ArtifactFSError", "DataSource"]
 
 ENTRIES_PAGE = 1000  # entries of a version shown at first, and fetched per page after
+DIFF_FILES = 20  # changed files a diff compares line by line
+DIFF_BYTES = 1024 * 1024  # the largest file it compares
 
 
 class DataSource:
@@ -88,6 +91,7 @@ class DataSource:
             logged_by=_logged_by(art),
             references=tuple(UpstreamRef(a.qualified_name, a.deleted) for a in art.references()),
             file_count=art.file_count,
+            used_by=tuple(_run_view(r) for r in art.used_by()),
         )
 
     def entries(self, ref: str, after: str, limit: int = 0) -> tuple[EntryView, ...]:
@@ -140,8 +144,45 @@ class DataSource:
         )
 
     def diff(self, a: str, b: str) -> DiffView:
-        d = afs.diff(self.store.artifact(a), self.store.artifact(b))
-        return DiffView(d.a, d.b, tuple(d.added), tuple(d.removed), tuple(d.changed), tuple(d.notes))
+        """What changed from ``a`` to ``b``; changed text files line by line (the first
+        :data:`DIFF_FILES` of them, each up to :data:`DIFF_BYTES`)."""
+        old, new = self.store.artifact(a), self.store.artifact(b)
+        d = afs.diff(old, new)
+        texts = []
+        for path in d.changed[:DIFF_FILES]:
+            x, y = old.get_entry(path), new.get_entry(path)
+            if x.kind != "file" or y.kind != "file" or is_image(path) or "uri" in x.extra or "uri" in y.extra:
+                continue
+            if max(x.size, y.size) > DIFF_BYTES:
+                texts.append(TextDiff(path, (), f"too large to compare line by line ({max(x.size, y.size):,} bytes)"))
+                continue
+            with tempfile.TemporaryDirectory() as tmp:
+                texts.append(text_diff(path, _read(old, path, f"{tmp}/a"), _read(new, path, f"{tmp}/b")))
+        return DiffView(d.a, d.b, tuple(d.added), tuple(d.removed), tuple(d.changed), tuple(d.notes), tuple(texts))
+
+    # ------------------------------------------------------------------ writing
+    def set_alias(self, ref: str, alias: str) -> None:
+        self.store.set_alias(ref, alias)
+
+    def remove_alias(self, ref: str, alias: str) -> None:
+        self.store.remove_alias(ref, alias)
+
+    def download(self, ref: str, root: str) -> str:
+        """Every file of ``ref``, verified, under ``root``; returns the folder."""
+        return self.store.artifact(ref).download(root)
+
+    def download_file(self, ref: str, path: str, root: str) -> str:
+        """The file ``path`` of ``ref``, verified, under ``root``; returns its local path."""
+        return self.store.artifact(ref).get_path(path, root=root)
+
+    def dependents(self, ref: str) -> list[str]:
+        """The live versions that need ``ref`` (see :meth:`artifactfs.Store.dependents`)."""
+        return self.store.dependents(ref)
+
+    def delete(self, ref: str) -> None:
+        """Delete the version ``ref``, with its aliases: the browser asked first, naming them
+        and the versions that need it."""
+        self.store.delete_version(ref, force=True, reason="deleted in the browser")
 
     # ------------------------------------------------------------------ lineage
     def lineage_root(self, ref: str) -> LineageNode:
@@ -202,6 +243,12 @@ class DataSource:
         name, version = rest.rsplit(":", 1)
         ident = {"project": project, "name": name, "version": int(version.removeprefix("v")), "manifest": node.manifest}
         return self.store.resolve(afs.ArtifactVersionId.from_dict(ident))
+
+
+def _read(art: afs.Artifact, path: str, root: str) -> bytes:
+    """The verified bytes of the file ``path`` of ``art``."""
+    with open(art.get_path(path, root=root), "rb") as f:
+        return f.read()
 
 
 def _entry_view(e: afs.Entry) -> EntryView:

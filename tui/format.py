@@ -14,16 +14,17 @@ from typing import overload
 
 from rich.text import Text
 
-__all__ = ["Cell", "Shown", "human", "lines", "plain", "styled", "when"]
+__all__ = ["Cell", "Shown", "human", "lines", "plain", "plural", "styled", "when"]
 
-Part = str | tuple[str, str]
+Part = str | tuple[str, str] | Text
 Cell = str | int | float  # a value in a list or a table
 Shown = Text | int | float  # a cell as a widget gets it
 
 
 def styled(*parts: Part) -> Text:
-    """One line from parts: a string is shown as it is, ``(text, style)`` in that style."""
-    return Text.assemble(*((str(p), "") if not isinstance(p, tuple) else p for p in parts))
+    """One line from parts: a string is shown as it is, ``(text, style)`` in that style, a
+    Text as it was built."""
+    return Text.assemble(*(p if isinstance(p, tuple | Text) else (str(p), "") for p in parts))
 
 
 def lines(*rows: Text | str) -> Text:
@@ -48,6 +49,11 @@ def human(n: int) -> str:
             return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return str(n)
+
+
+def plural(n: int, word: str) -> str:
+    """``1 row group``, ``2 row groups``, ``1,000 rows``."""
+    return f"{n:,} {word}" if n == 1 else f"{n:,} {word}s"
 
 
 def when(iso: str | None) -> str:

@@ -11,13 +11,13 @@ from dataclasses import dataclass
 
 from textual.binding import Binding, BindingType
 
-__all__ = ["KEYS", "Key", "bindings", "for_screen", "words"]
+__all__ = ["KEYS", "Key", "bindings", "for_screen", "places", "words"]
 
 
 @dataclass(frozen=True)
 class Key:
     """``keys`` (Textual's names, comma-separated) run ``action``, described as ``text``, on
-    the screens of ``where`` ("everywhere", "lists", or a screen's name)."""
+    the screens of ``where`` ("everywhere", "lists", or screens' names, comma-separated)."""
 
     keys: str
     action: str
@@ -36,13 +36,28 @@ KEYS = (
     Key("G", "edge(True)", "Bottom of the list", "everywhere"),
     Key("slash", "filter", "Filter the list", "lists", "Filter"),
     Key("u", "runs", "Runs of this project", "artifacts", "Runs"),
-    Key("d", "diff", "Diff with the previous version", "versions", "Diff"),
+    Key("m", "mark", "Mark a version; on another, compare the two", "versions", "Mark"),
+    Key("d", "diff", "Diff with the marked version, else the previous one", "versions", "Diff"),
     Key("l", "lineage", "Lineage of this version", "version", "Lineage"),
     Key("c", "copy_name", "Copy project/name:version", "version", "Copy name"),
     Key("p", "snippet", "Python snippet to use this version", "version", "Snippet"),
+    Key("a", "alias", "Set an alias on this version (asks first)", "versions, version", "Alias"),
+    Key("A", "unalias", "Remove an alias of this version (asks first)", "versions, version"),
+    Key("D", "download", "Download this version into a folder (asks first)", "versions, version", "Download"),
+    Key("delete", "delete", "Delete this version (asks first)", "versions, version"),
+    Key("y", "copy_path", "Copy the file's path in the version", "version, file"),
+    Key("D", "download", "Download this file into a folder (asks first)", "file", "Download"),
     Key("o", "open", "Open the node under the cursor", "lineage", "Open"),
-    Key("slash", "filter", "Filter rows (column op value: label == 1)", "table", "Filter"),
-    Key("s", "sort", "Sort by a column (its name; -name descending)", "table", "Sort"),
+    Key("left,h", "column(-1)", "Column cursor left", "table"),
+    Key("right,l", "column(1)", "Column cursor right", "table"),
+    Key("s", "sort", "Sort by the cursor's column (again: the other way)", "table", "Sort"),
+    Key(
+        "slash",
+        "filter",
+        "Filter rows: label == 1 and stars < 2, review ~ great, note is null",
+        "table",
+        "Filter",
+    ),
     Key("x", "clear", "Clear sort and filter", "table", "Clear"),
 )
 
@@ -62,7 +77,10 @@ _WORDS = {
     "end": "End",
     "up": "↑",
     "down": "↓",
+    "left": "←",
+    "right": "→",
     "ctrl+p": "Ctrl+P",
+    "delete": "Del",
 }
 
 
@@ -73,14 +91,19 @@ def words(keys: str) -> str:
 
 def bindings(where: str) -> list[BindingType]:
     """The bindings of the keys that work on ``where``."""
-    return [Binding(k.keys, k.action, k.short or k.text, show=bool(k.short)) for k in KEYS if k.where == where]
+    return [Binding(k.keys, k.action, k.short or k.text, show=bool(k.short)) for k in KEYS if where in places(k)]
+
+
+def places(key: Key) -> list[str]:
+    """The screens (or "everywhere", "lists") where ``key`` works."""
+    return [p.strip() for p in key.where.split(",")]
 
 
 def for_screen(where: str) -> list[tuple[str, str]]:
     """(keys in words, what they do) for the help of a screen: its own keys first, then the
     list keys where it is a list, then those that work everywhere, then the app's."""
-    places = [where, *(["lists"] if where in LISTS else []), "everywhere"]
-    rows = [(words(k.keys), k.text) for place in places for k in KEYS if k.where == place]
+    where_all = [where, *(["lists"] if where in LISTS else []), "everywhere"]
+    rows = [(words(k.keys), k.text) for place in where_all for k in KEYS if place in places(k)]
     return rows + [(words(k), text) for k, text in APP_KEYS]
 
 

@@ -19,6 +19,7 @@ __all__ = [
     "OpenTable",
     "OpenVersion",
     "OpenVersions",
+    "StoreChanged",
 ]
 
 
@@ -100,3 +101,12 @@ class OpenHelp(Message):
     def __init__(self, where: str) -> None:
         super().__init__()
         self.where = where
+
+
+class StoreChanged(Message):
+    """The browser wrote to the store: read again what is shown (after closing the screen
+    that posted it, when ``leave``: it showed a version now deleted)."""
+
+    def __init__(self, leave: bool = False) -> None:
+        super().__init__()
+        self.leave = leave

@@ -12,19 +12,19 @@ import bisect
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from .query import Filter, parse_filter
 from .views import Column
 
-__all__ = ["KEEP_GROUPS", "RESULT_ROWS", "TablePager", "parse_filter"]
+__all__ = ["KEEP_GROUPS", "RESULT_ROWS", "Progress", "Sort", "TablePager", "columns_of", "type_text"]
 
 KEEP_GROUPS = 6  # row groups kept in memory
 RESULT_ROWS = 10_000  # rows kept by a sort or filter of a large table
 SAMPLE_ROWS = 200
-_OPS = ("==", "!=", ">=", "<=", ">", "<", "~")
-Value = bool | int | float | str
 
 
 class TablePager:
@@ -45,7 +45,8 @@ class TablePager:
     ) -> None:
         self._schema = schema
         self._read_group, self._batches, self._arrow = read_group, batches, arrow
-        self.columns = tuple(Column(f.name, str(f.type)) for f in schema)
+        columns, self.order = columns_of(schema)
+        self.columns = tuple(columns)
         self.groups = list(groups)
         self.num_rows = num_rows
         self.stats = stats or {}  # column -> (min, max), from the Parquet footer
@@ -96,7 +97,7 @@ class TablePager:
         if page is None:
             return None
         offset = index - self.starts[g]
-        return [page.column(i)[offset].as_py() for i in range(page.num_columns)]
+        return [page.column(i)[offset].as_py() for i in self.order]
 
     def sample(self, column: str) -> list[object]:
         """The first values of ``column`` of rows in memory (none for a table read by groups)."""
@@ -105,65 +106,104 @@ class TablePager:
         return list(self._arrow.column(column).slice(0, min(SAMPLE_ROWS, self.num_rows)).to_pylist())
 
     # ---------------------------------------------------------------- sort and filter
-    def filtered(self, text: str) -> tuple[TablePager, bool]:
-        """The rows matching ``column op value`` (see :func:`parse_filter`), streamed; the
-        first :data:`RESULT_ROWS` of them, and whether there were more."""
-        col, op, value = parse_filter(text, self._schema)
-        kept: list[pa.RecordBatch] = []
-        n = 0
-        for batch in self._batches():
-            part = batch.filter(_mask(batch, col, op, value))
-            if part.num_rows:
-                kept.append(part)
-                n += part.num_rows
-            if n >= RESULT_ROWS:
-                break
-        arrow = pa.Table.from_batches(kept, schema=self._schema).slice(0, RESULT_ROWS)
-        return TablePager.of_arrow(arrow), n >= RESULT_ROWS
+    def aliases(self) -> dict[str, str]:
+        """The names columns are shown by, where they differ from their names in the file."""
+        return {c.label: c.name for c in self.columns if c.label and c.label != c.name}
 
-    def sorted(self, column: str, descending: bool) -> tuple[TablePager, bool]:
-        """The first :data:`RESULT_ROWS` rows in the order of ``column``, and whether the table
-        had more. Only the best rows are kept while streaming: bounded memory for any length."""
-        if column not in self._schema.names:
-            raise ValueError(f"no column {column!r}")
-        order = "descending" if descending else "ascending"
+    def parse(self, text: str) -> Filter:
+        """The filter ``text`` over this table's columns (see :func:`tui.query.parse_filter`)."""
+        return parse_filter(text, self._schema, self.aliases())
+
+    def derive(self, where: Filter | None, sort: Sort | None) -> Iterator[Progress]:
+        """The rows ``where`` keeps, in the order of ``sort``, streamed once through the table.
+
+        Yields a :class:`Progress` after each batch: how many rows were read and matched so
+        far, and ``result`` once known: at once when :data:`RESULT_ROWS` matches are found and
+        there is no sort (the count goes on), only at the end with a sort, which keeps the
+        best rows while streaming, so memory stays bounded for any length.
+        """
+        keep = RESULT_ROWS
+        if sort is not None and sort[0] not in self._schema.names:
+            raise ValueError(f"no column {sort[0]!r}")
+        kept: list[pa.Table] = []
         best: pa.Table | None = None
+        result: TablePager | None = None
+        scanned = matched = 0
         for batch in self._batches():
-            t = pa.Table.from_batches([batch])
-            best = t if best is None else pa.concat_tables([best, t])
-            best = best.sort_by([(column, order)]).slice(0, RESULT_ROWS)
-        assert best is not None
-        return TablePager.of_arrow(best), self.num_rows > RESULT_ROWS
+            part = pa.Table.from_batches([batch])
+            scanned += part.num_rows
+            if where is not None:
+                part = part.filter(where.mask(part))
+            matched += part.num_rows
+            if sort is not None:
+                best = _top(part if best is None else pa.concat_tables([best, part]), sort, keep)
+            elif result is None and part.num_rows:
+                kept.append(part.slice(0, keep - sum(t.num_rows for t in kept)))
+                if sum(t.num_rows for t in kept) >= keep:
+                    result = self._derived(pa.concat_tables(kept))
+                    kept = []
+            yield Progress(result, scanned, matched, False)
+        if result is None:
+            found = best if sort is not None else (pa.concat_tables(kept) if kept else None)
+            result = self._derived(found if found is not None else self._schema.empty_table())
+        yield Progress(result, scanned, matched, True)
+
+    def _derived(self, arrow: pa.Table) -> TablePager:
+        out = TablePager.of_arrow(arrow.cast(self._schema))
+        out.columns, out.order = self.columns, self.order
+        return out
 
 
-def parse_filter(text: str, schema: pa.Schema) -> tuple[str, str, Value]:
-    """``column op value`` with op one of == != >= <= > < ~ (contains)."""
-    for op in _OPS:
-        if op in text:
-            col, value = (p.strip() for p in text.split(op, 1))
-            if col not in schema.names:
-                raise ValueError(f"no column {col!r}")
-            typ = schema.field(col).type
-            if pa.types.is_integer(typ):
-                return col, op, int(value)
-            if pa.types.is_floating(typ):
-                return col, op, float(value)
-            if pa.types.is_boolean(typ):
-                return col, op, value.lower() in ("1", "true", "yes")
-            return col, op, value.strip("'\"")
-    raise ValueError("write a filter as: column op value (op: == != >= <= > < ~)")
+Sort = tuple[str, bool]  # a column's name in the file, and whether descending
+_KEY = "\x00sort key"
 
 
-def _mask(batch: pa.RecordBatch, col: str, op: str, value: Value) -> pa.Array:
-    arr = batch.column(col)
-    if op == "~":
-        return pc.match_substring(pc.cast(arr, pa.string()), str(value))
-    fn = {
-        "==": pc.equal,
-        "!=": pc.not_equal,
-        ">=": pc.greater_equal,
-        "<=": pc.less_equal,
-        ">": pc.greater,
-        "<": pc.less,
-    }[op]
-    return fn(arr, value)
+def _top(rows: pa.Table, sort: Sort, keep: int) -> pa.Table:
+    """The first ``keep`` of ``rows`` in the order of ``sort`` (a categorical column in the
+    order of its values: Arrow sorts no dictionary column)."""
+    column, descending = sort
+    order = "descending" if descending else "ascending"
+    values = rows.column(column)
+    if not pa.types.is_dictionary(values.type):
+        return rows.sort_by([(column, order)]).slice(0, keep)
+    keyed = rows.append_column(_KEY, pc.cast(values, values.type.value_type))
+    return keyed.sort_by([(_KEY, order)]).slice(0, keep).drop_columns([_KEY])
+
+
+@dataclass(frozen=True)
+class Progress:
+    """How far :meth:`TablePager.derive` has come."""
+
+    result: TablePager | None  # the rows kept, once known
+    scanned: int  # rows read so far
+    matched: int  # of them, rows the filter kept
+    done: bool
+
+
+def type_text(typ: pa.DataType) -> str:
+    """A column's type as people read it: a dictionary (a pandas categorical) is ``category``."""
+    if pa.types.is_dictionary(typ):
+        return "category"
+    if pa.types.is_large_string(typ):
+        return "string"
+    return str(typ)
+
+
+def columns_of(schema: pa.Schema) -> tuple[list[Column], list[int]]:
+    """The columns as shown, a pandas index first under its own name, and where each is in the
+    schema."""
+    meta = schema.pandas_metadata or {}
+    index_fields = [i for i in meta.get("index_columns", []) if isinstance(i, str)]
+    labels = {c.get("field_name"): c.get("name") for c in meta.get("columns", []) if isinstance(c, dict)}
+    order = [schema.get_field_index(n) for n in index_fields if n in schema.names]
+    order += [i for i in range(len(schema)) if i not in order]
+    cols = []
+    for i in order:
+        f = schema.field(i)
+        if f.name in index_fields:
+            label = labels.get(f.name)
+            shown = str(label) if isinstance(label, str) and label not in schema.names else "index"
+            cols.append(Column(f.name, type_text(f.type), shown, index=True))
+        else:
+            cols.append(Column(f.name, type_text(f.type)))
+    return cols, order

@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+import pyarrow as pa
+
 __all__ = [
     "ArtifactItem",
     "Column",
@@ -18,6 +20,7 @@ __all__ = [
     "LineageNode",
     "Preview",
     "RunView",
+    "TextDiff",
     "UpstreamRef",
     "VersionItem",
     "VersionView",
@@ -108,6 +111,7 @@ class VersionView:
     logged_by: RunView | None
     references: tuple[UpstreamRef, ...]
     file_count: int = -1  # every entry's, known without reading them (-1: that of ``entries``)
+    used_by: tuple[RunView, ...] = ()  # the runs that used it, oldest first
 
     @property
     def files(self) -> int:
@@ -115,8 +119,19 @@ class VersionView:
 
 
 @dataclass(frozen=True)
+class TextDiff:
+    """The lines that changed in a text file, as a unified diff (``@@``, ``-``, ``+`` and
+    context lines); ``note`` says why there are none (binary, too large)."""
+
+    path: str
+    lines: tuple[str, ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class DiffView:
-    """Entry paths added, removed and changed from ``a`` to ``b``; notes on tables."""
+    """Entry paths added, removed and changed from ``a`` to ``b``; notes on tables; the line
+    diffs of changed text files."""
 
     a: str
     b: str
@@ -124,11 +139,13 @@ class DiffView:
     removed: tuple[str, ...]
     changed: tuple[str, ...]
     notes: tuple[str, ...]
+    texts: tuple[TextDiff, ...] = ()
 
 
 @dataclass(frozen=True)
 class Preview:
-    """What the file viewer shows: ``kind`` is text, json, binary or image."""
+    """What the file viewer shows: ``kind`` is text, json, binary, image, or table (the rows
+    of a CSV, TSV or JSON-lines file, in ``table``)."""
 
     kind: str
     path: str
@@ -137,6 +154,7 @@ class Preview:
     text: str = ""
     lexer: str = "text"
     truncated: bool = False
+    table: pa.Table | None = None
 
 
 @dataclass(frozen=True)
@@ -157,7 +175,15 @@ class LineageNode:
 
 @dataclass(frozen=True)
 class Column:
-    """A table column: its name and its Arrow type, as text."""
+    """A table column: its name in the file, its type as text (short: ``category``, not the
+    Arrow dictionary type), and the name it is shown by (a pandas index is shown as the index,
+    not as ``__index_level_0__``)."""
 
     name: str
     type: str
+    label: str = ""
+    index: bool = False
+
+    @property
+    def shown(self) -> str:
+        return self.label or self.name

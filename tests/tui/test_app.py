@@ -24,24 +24,9 @@ from tui.screens.table import TableScreen
 from tui.screens.version import VersionScreen
 from tui.widgets.grid import ParquetGrid
 
+from .pilot import cells, settle, text_of
+
 GOLDEN = Path(__file__).parent.parent / "golden" / "store-v1"
-
-
-async def settle(pilot: Any) -> None:
-    """Wait until every worker has finished and the screen has been redrawn."""
-    for _ in range(3):
-        await pilot.pause()
-        await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
-def text_of(widget: Static) -> str:
-    return str(widget.render())
-
-
-def cells(row: list[Any]) -> list[Any]:
-    """A table row's cells as their text (strings are shown as Text, never parsed as markup)."""
-    return [c if isinstance(c, int | float) else str(c) for c in row]
 
 
 async def test_walk_every_screen(pipeline_store: str) -> None:
@@ -79,8 +64,9 @@ async def test_walk_every_screen(pipeline_store: str) -> None:
         await settle(pilot)
         assert isinstance(app.screen, TableScreen)
         info = text_of(app.screen.query_one("#info", Static))
-        assert "50 rows" in info and "x: int64" in info
+        assert "50 rows · 2 columns · 1 row group" in info  # one group: singular
         grid = app.screen.query_one(ParquetGrid)
+        assert [(c.shown, c.type) for c in grid.source.columns] == [("x", "int64"), ("s", "string")]
         assert grid.widths[1] == 60  # the long value at the very end sets the width
         await settle(pilot)
         assert grid.source.row(49) == [49, "z" * 60]
@@ -174,14 +160,14 @@ async def test_sort_and_filter_table(pipeline_store: str) -> None:
         await settle(pilot)
         await pilot.press("down", "enter")
         await settle(pilot)
-        await pilot.press("s", *"-x", "enter")
+        await pilot.press("s", "s")  # by the column under the cursor (x); again: descending
         await settle(pilot)
         grid = app.screen.query_one(ParquetGrid)
         assert grid.source.num_rows == 50 and grid.source.row(0)[0] == 49
         await pilot.press("slash", *"x < 3", "enter")
         await settle(pilot)
         grid = app.screen.query_one(ParquetGrid)
-        assert grid.source.num_rows == 3
+        assert [grid.source.row(i)[0] for i in range(grid.source.num_rows)] == [2, 1, 0]  # the sort stays
 
 
 async def test_large_table_reads_a_bounded_number_of_row_groups(tmp_path: Path) -> None:
@@ -444,7 +430,7 @@ def test_the_readme_lists_every_key_of_the_key_map() -> None:
 
 
 def test_one_key_means_one_thing_on_every_screen() -> None:
-    from tui.keys import KEYS, LISTS
+    from tui.keys import KEYS, LISTS, places
 
     def screens(where: str) -> set[str]:
         if where == "everywhere":
@@ -454,5 +440,5 @@ def test_one_key_means_one_thing_on_every_screen() -> None:
     seen: dict[tuple[str, str], str] = {}
     for key in KEYS:
         for k in key.keys.split(","):
-            for screen in screens(key.where):
+            for screen in {s for place in places(key) for s in screens(place)}:
                 assert seen.setdefault((screen, k), key.action) == key.action, (screen, k)

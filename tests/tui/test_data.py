@@ -75,7 +75,9 @@ def test_what_the_data_layer_returns_is_plain(pipeline_store: str) -> None:
     values = pager_values(table)
     assert not_plain(values) == []
     assert values["rows"][49] == [49, "z" * 60]
-    top, more = table.sorted("x", descending=True)
-    found, _ = table.filtered("x < 3")
+    *_, sort = table.derive(None, ("x", True))
+    *_, filt = table.derive(table.parse("x < 3 or s ~ zz"), None)
+    assert sort.result is not None and filt.result is not None
+    top, found = sort.result, filt.result
     assert not_plain([pager_values(top), pager_values(found)]) == []
-    assert (top.row(0), more, found.num_rows) == ([49, "z" * 60], False, 3)
+    assert (top.row(0), sort.matched, found.num_rows, filt.matched) == ([49, "z" * 60], 50, 4, 4)

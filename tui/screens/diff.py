@@ -11,6 +11,8 @@ from ..format import lines, styled
 from ..views import DiffView
 from .base import BaseScreen
 
+_LINE_STYLES = {"+": "green", "-": "red", "@": "cyan"}
+
 
 class DiffScreen(BaseScreen[DiffView]):
     where = "diff"
@@ -30,7 +32,13 @@ class DiffScreen(BaseScreen[DiffView]):
         rows: list[Text | str] = [styled((d.a, "b"), " → ", (d.b, "b")), ""]
         rows += [styled((f"+ {p}", "green")) for p in d.added]
         rows += [styled((f"- {p}", "red")) for p in d.removed]
-        rows += [styled((f"~ {p}", "yellow")) for p in d.changed]
+        texts = {t.path: t for t in d.texts}
+        for p in d.changed:
+            rows.append(styled((f"~ {p}", "yellow")))
+            if p in texts:
+                rows += [styled((f"    {line}", _LINE_STYLES.get(line[:1], "dim"))) for line in texts[p].lines]
+                if texts[p].note:
+                    rows.append(styled((f"    ({texts[p].note})", "dim italic")))
         rows += [f"    {n}" for n in d.notes]
         if not (d.added or d.removed or d.changed):
             rows.append("no differences in content")

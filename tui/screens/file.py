@@ -1,4 +1,5 @@
-"""File preview: highlighted text, pretty JSON/YAML, a hex head for binaries, image metadata."""
+"""File preview: highlighted text, pretty JSON/YAML, CSV/TSV/JSON lines as a table, a hex head
+for binaries, image metadata."""
 
 from __future__ import annotations
 
@@ -7,12 +8,16 @@ from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
 
-from ..format import human, plain, styled
+from ..format import human, plain, plural, styled
+from ..keys import bindings
+from ..pager import TablePager
 from ..views import Preview
-from .base import BaseScreen
+from ..widgets.grid import ParquetGrid
+from .actions import VersionActions
 
 
-class FileScreen(BaseScreen[Preview]):
+class FileScreen(VersionActions[Preview]):
+    BINDINGS = bindings("file")
     where = "file"
 
     def __init__(self, ref: str, path: str, crumbs: list[str]) -> None:
@@ -24,13 +29,25 @@ class FileScreen(BaseScreen[Preview]):
         with VerticalScroll(id="preview-scroll"):
             yield Static(id="preview")
 
+    def target_file(self) -> tuple[str, str] | None:
+        return self.ref, self.path
+
     def fetch(self) -> Preview:
         return self.data.preview(self.ref, self.path)
 
-    def show(self, p: Preview) -> None:
+    async def show(self, p: Preview) -> None:
         note = "  (first 256 KiB)" if p.truncated else ""
+        if p.table is not None:
+            note = f"  {plural(p.table.num_rows, 'row')}{' of the first 256 KiB' if p.truncated else ''}"
         self.query_one("#info", Static).update(styled((p.path, "b"), f"  {human(p.size)}  {p.digest}{note}"))
         view = self.query_one("#preview", Static)
+        if p.table is not None:
+            await self.query(ParquetGrid).remove()
+            self.query_one("#preview-scroll").display = False
+            grid = ParquetGrid(TablePager.of_arrow(p.table), id="grid")
+            await self.query_one("#body").mount(grid)
+            grid.focus()
+            return
         if p.kind == "image":
             view.update(plain(f"image: {p.path}\nsize: {human(p.size)}\ndigest: {p.digest}"))
         elif p.kind == "binary":

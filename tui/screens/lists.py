@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from textual import work
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input
 
 from ..format import human, plain, when
 from ..keys import bindings
 from ..messages import OpenArtifacts, OpenDiff, OpenRun, OpenRuns, OpenVersion, OpenVersions
 from ..views import VersionItem
+from .actions import VersionActions
 from .base import ListScreen, Row
 
 
@@ -48,7 +50,7 @@ class ArtifactsScreen(ListScreen):
         self.post_message(OpenRuns(self.project))
 
 
-class VersionsScreen(ListScreen):
+class VersionsScreen(VersionActions[list[Row]], ListScreen):
     """The versions of an artifact, newest first, a page at a time: moving onto the last row
     fetches the next page, so an artifact with 10,000 versions opens as fast as one with 10."""
 
@@ -62,10 +64,13 @@ class VersionsScreen(ListScreen):
         self.project, self.artifact_name = project, name
         self.more = False  # whether older versions may remain to fetch
         self.loading_more = False
+        self.marked: str | None = None  # the version marked to compare with another
+        self.aliases: dict[str, tuple[str, ...]] = {}
 
     def fetch(self) -> list[Row]:
         page = self.data.versions(self.project, self.artifact_name, limit=self.PAGE)
         self.more = len(page) == self.PAGE
+        self.aliases = {v.qualified_name: v.aliases for v in page}
         return [_version_row(v) for v in page]
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -78,6 +83,7 @@ class VersionsScreen(ListScreen):
     def _fetch_more(self, before: int) -> None:
         try:
             page = self.data.versions(self.project, self.artifact_name, limit=self.PAGE, before=before)
+            self.aliases.update((v.qualified_name, v.aliases) for v in page)
         except Exception as e:  # shown to the user; the rows already shown stay
             self.app.call_from_thread(self._failed, e)
             self.loading_more = False
@@ -97,11 +103,60 @@ class VersionsScreen(ListScreen):
     def open(self, key: str) -> None:
         self.post_message(OpenVersion(key))
 
+    def target(self) -> tuple[str, tuple[str, ...]] | None:
+        key = self._cursor_key()
+        return None if key is None else (key, self.aliases.get(key, ()))
+
+    def _cursor_key(self) -> str | None:
+        table = self.query_one("#list", DataTable)
+        if not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+        return key if isinstance(key, str) else None
+
+    def action_mark(self) -> None:
+        """Mark the version under the cursor; on another one, compare the two."""
+        key = self._cursor_key()
+        if key is None:
+            return
+        if self.marked is None or self.marked == key:
+            self._set_mark(None if self.marked == key else key)
+            if self.marked:
+                self.notify(f"marked {key}: press m or d on another version to compare them", markup=False)
+        else:
+            self._compare(self.marked, key)
+
+    def render_rows(self, needle: str) -> None:
+        super().render_rows(needle)
+        marked, self.marked = self.marked, None
+        self._set_mark(marked)  # a filter or reload redraws the rows: the mark stays
+
+    def _set_mark(self, key: str | None) -> None:
+        table = self.query_one("#list", DataTable)
+        for k in (self.marked, key):
+            if k is not None and k in table.rows:
+                version = k.rsplit(":", 1)[1]
+                table.update_cell_at(Coordinate(table.get_row_index(k), 0), plain(("● " if k == key else "") + version))
+        self.marked = key
+
+    def _compare(self, a: str, b: str) -> None:
+        """The diff from the older of ``a`` and ``b`` to the newer."""
+        self._set_mark(None)
+        older, newer = sorted((a, b), key=lambda k: int(k.rsplit(":v", 1)[1]))
+        self.post_message(OpenDiff(older, newer))
+
     def action_diff(self) -> None:
+        """Compare the cursor's version with the marked one, else with the one before it."""
+        key = self._cursor_key()
+        if key is None:
+            return
+        if self.marked is not None and self.marked != key:
+            self._compare(self.marked, key)
+            return
         keys = [k for k, _ in self.rows]
-        row = self.query_one("#list", DataTable).cursor_row
+        row = keys.index(key)
         if row + 1 < len(keys):  # rows are newest first: the previous version is below
-            self.post_message(OpenDiff(keys[row + 1], keys[row]))
+            self.post_message(OpenDiff(keys[row + 1], key))
         else:
             self.notify("the oldest version has nothing before it")
 

@@ -1,16 +1,23 @@
-"""The table viewer: a lazily paged grid, with sort and filter that stream the table."""
+"""The table viewer: a lazily paged grid; sort by the column under the cursor and filter with
+conditions, both streamed through the table once, in a worker."""
 
 from __future__ import annotations
+
+import time
 
 from textual import work
 from textual.app import ComposeResult
 from textual.widgets import Input, Static
+from textual.worker import get_current_worker
 
-from ..format import lines, styled
+from ..format import plural, styled
 from ..keys import bindings
-from ..pager import TablePager
+from ..pager import Progress, Sort, TablePager
+from ..query import FILTER_HELP, Filter
 from ..widgets.grid import ParquetGrid
 from .base import BaseScreen
+
+PROGRESS_EVERY = 0.2  # seconds between updates of the count while a filter streams
 
 
 class TableScreen(BaseScreen[TablePager]):
@@ -21,12 +28,14 @@ class TableScreen(BaseScreen[TablePager]):
         super().__init__([*crumbs, path])
         self.ref, self.path = ref, path
         self.table: TablePager | None = None  # the whole table; sorts and filters start from it
-        self._mode = "filter"
+        self.filter_text = ""
+        self.sort: Sort | None = None
 
     def body(self) -> ComposeResult:
         yield Static(id="info")
+        yield Static(id="derived")
         yield Static(id="grid-holder")
-        prompt = Input(id="prompt")
+        prompt = Input(id="prompt", placeholder=FILTER_HELP)
         prompt.display = False
         yield prompt
 
@@ -35,56 +44,133 @@ class TableScreen(BaseScreen[TablePager]):
 
     async def show(self, table: TablePager) -> None:
         self.table = table
-        await self._mount_grid(table, "")
+        groups = len(table.groups)
+        summary = (
+            f"  {plural(table.num_rows, 'row')} · {plural(len(table.columns), 'column')} · "
+            f"{plural(groups, 'row group')}"
+        )
+        self.query_one("#info", Static).update(styled((self.path, "b"), summary))
+        self._note(None)
+        await self._mount_grid(table)
 
-    async def _mount_grid(self, source: TablePager, note: str) -> None:
-        await self.query(ParquetGrid).remove()
-        cols = ", ".join(f"{c.name}: {c.type}" for c in source.columns)
-        summary = f"  {source.num_rows:,} rows · {len(source.columns)} columns · {len(source.groups)} row groups{note}"
-        self.query_one("#info", Static).update(lines(styled((self.path, "b"), summary), styled((cols, "dim"))))
-        grid = ParquetGrid(source, id="grid")
-        await self.query_one("#body").mount(grid, after=self.query_one("#info"))
+    async def _mount_grid(self, source: TablePager) -> None:
+        old = self.query(ParquetGrid)
+        column = old.first().cursor_col if old else 0
+        await old.remove()
+        grid = ParquetGrid(source, sort=self.sort, column=column, id="grid")
+        await self.query_one("#body").mount(grid, after=self.query_one("#derived"))
         grid.focus()
+
+    def _note(self, p: Progress | None) -> None:
+        """The line under the title: what the rows shown are, and how many match so far."""
+        note = self.query_one("#derived", Static)
+        if self.table is None or not (self.filter_text or self.sort):
+            note.display = False
+            return
+        parts = []
+        if self.filter_text:
+            parts.append(f"filter: {self.filter_text}")
+        if self.sort:
+            parts.append(f"sorted by {self._shown(self.sort[0])} {'descending' if self.sort[1] else 'ascending'}")
+        total = self.table.num_rows
+        if p is not None:
+            counted = f"{p.matched:,} of {total:,} rows match" if self.filter_text else f"{total:,} rows"
+            if not p.done:
+                counted += f" so far ({p.scanned / max(total, 1):.0%} read)"
+            parts.append(counted)
+            if p.result is not None and p.matched > p.result.num_rows:
+                parts.append(f"showing the {'top' if self.sort else 'first'} {p.result.num_rows:,}")
+        note.update(styled((" · ".join(parts), "yellow")))
+        note.display = True
+
+    def _shown(self, name: str) -> str:
+        return next((c.shown for c in self.table.columns if c.name == name), name) if self.table else name
 
     # ---------------------------------------------------------------- sort and filter
     def action_filter(self) -> None:
-        self._ask("filter", "column op value, e.g.  label == 1   or   review ~ great")
-
-    def action_sort(self) -> None:
-        self._ask("sort", "column to sort by (prefix with - for descending)")
-
-    async def action_clear(self) -> None:
-        if self.table is not None:
-            await self._mount_grid(self.table, "")
-
-    def _ask(self, mode: str, placeholder: str) -> None:
         prompt = self.query_one("#prompt", Input)
-        prompt.placeholder = placeholder
-        prompt.value = ""
+        prompt.value = self.filter_text
         prompt.display = True
         prompt.focus()
-        self._mode = mode
+
+    def action_sort(self) -> None:
+        """Sort by the column under the cursor; again on the same column, the other way."""
+        grid = self.query(ParquetGrid)
+        column = grid.first().column if grid else None
+        if column is None or self.table is None:
+            return
+        self.sort = (column, not self.sort[1]) if self.sort and self.sort[0] == column else (column, False)
+        self._apply()
+
+    def action_column(self, delta: int) -> None:
+        grid = self.query(ParquetGrid)
+        if grid:
+            grid.first().action_column(delta)
+
+    def action_clear(self) -> None:
+        self.filter_text, self.sort = "", None
+        self._apply()
+
+    def clear_filter(self) -> bool:
+        prompt = self.query_one("#prompt", Input)
+        if prompt.display:
+            prompt.display = False
+            self._focus_grid()
+            return True
+        if not self.filter_text:
+            return False
+        self.filter_text = ""
+        self._apply()  # the sort stays
+        return True
+
+    def _focus_grid(self) -> None:
+        grid = self.query(ParquetGrid)
+        if grid:
+            grid.first().focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.input.display = False
-        if self.table is None or not event.value.strip():
+        self._focus_grid()
+        if self.table is None:
             return
-        self.set_status(f"{self._mode}ing {self.table.num_rows:,} rows…")
-        self._derive(self.table, self._mode, event.value.strip())
+        self.filter_text = event.value.strip()
+        self._apply()
+
+    def _apply(self) -> None:
+        """Show the table with the current filter and sort (the whole table when neither)."""
+        if self.table is None:
+            return
+        where: Filter | None = None
+        if self.filter_text:
+            try:
+                where = self.table.parse(self.filter_text)
+            except ValueError as e:
+                self.set_status(styled(("filter:", "b red"), f" {e}"))
+                return
+        self.set_status("")
+        self._note(None)
+        if where is None and self.sort is None:
+            self.workers.cancel_group(self, "derive")
+            self.run_worker(self._mount_grid(self.table), group="mount")
+            return
+        self.set_status(f"reading {self.table.num_rows:,} rows…")
+        self._derive(self.table, where, self.sort)
 
     @work(thread=True, exclusive=True, group="derive")
-    def _derive(self, table: TablePager, mode: str, text: str) -> None:
+    def _derive(self, table: TablePager, where: Filter | None, sort: Sort | None) -> None:
+        worker = get_current_worker()
+        shown: TablePager | None = None
+        last = 0.0
         try:
-            if mode == "filter":
-                result, more = table.filtered(text)
-                note = f" · filter {text}: {result.num_rows:,} rows{' (first matches)' if more else ''}"
-            else:
-                column, descending = text.lstrip("-").strip(), text.startswith("-")
-                result, more = table.sorted(column, descending)
-                order = "descending" if descending else "ascending"
-                note = f" · sorted by {column} {order}{' (top rows)' if more else ''}"
-        except Exception as e:
-            self.app.call_from_thread(self.set_status, styled((f"{mode}:", "b red"), f" {e}"))
-            return
-        self.app.call_from_thread(self.set_status, "")
-        self.app.call_from_thread(self._mount_grid, result, note)  # type: ignore[arg-type]
+            for p in table.derive(where, sort):
+                if worker.is_cancelled:
+                    return
+                if p.result is not None and p.result is not shown:
+                    shown = p.result
+                    self.app.call_from_thread(self._mount_grid, p.result)  # type: ignore[arg-type]
+                    self.app.call_from_thread(self.set_status, "")
+                if p.done or time.monotonic() - last > PROGRESS_EVERY:
+                    last = time.monotonic()
+                    self.app.call_from_thread(self._note, p)
+        except Exception as e:  # shown to the user; the rows shown stay
+            self.app.call_from_thread(self.set_status, styled(("error:", "b red"), f" {e}"))

@@ -6,23 +6,25 @@ import json
 
 from textual import work
 from textual.app import ComposeResult
+from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
 from ..format import human, lines, plain, styled, when
 from ..keys import bindings
 from ..messages import OpenFile, OpenLineage, OpenTable
 from ..views import EntryView, VersionView
-from .base import BaseScreen
+from .actions import VersionActions
 
 DATASET = "\x00table:"  # row keys of partitioned tables (entry paths cannot hold control characters)
 
 
-class VersionScreen(BaseScreen[VersionView]):
+class VersionScreen(VersionActions[VersionView]):
     """A version's summary and its entries, a page at a time: moving onto the last row fetches
     the next page, so a version of a million files opens as fast as one of ten."""
 
     BINDINGS = bindings("version")
     where = "version"
+    leave_on_delete = True
 
     def __init__(self, ref: str) -> None:
         project, rest = ref.split("/", 1)
@@ -61,6 +63,7 @@ class VersionScreen(BaseScreen[VersionView]):
             f"size: {human(v.size)}   files: {v.files:,}   created: {when(v.created_at)}",
             f"logged by: {by}",
             f"upstream: {', '.join(refs) or '—'}",
+            f"used by: {_used_by(v)}",
         )
         self.query_one("#summary", Static).update(summary)
         table = self.query_one("#entries", DataTable)
@@ -123,6 +126,19 @@ class VersionScreen(BaseScreen[VersionView]):
         else:
             self.post_message(OpenFile(ref, entry.path, self.crumbs))
 
+    def target(self) -> tuple[str, tuple[str, ...]] | None:
+        v = self.version
+        return None if v is None else (v.qualified_name, v.aliases)
+
+    def target_file(self) -> tuple[str, str] | None:
+        table = self.query_one("#entries", DataTable)
+        if self.version is None or not table.row_count:
+            return None
+        key = table.coordinate_to_cell_key(Coordinate(table.cursor_row, 0)).row_key.value
+        if not isinstance(key, str) or key.startswith(DATASET):
+            return None
+        return self.version.qualified_name, key
+
     def action_lineage(self) -> None:
         self.post_message(OpenLineage(self.ref))
 
@@ -135,3 +151,15 @@ class VersionScreen(BaseScreen[VersionView]):
             snippet = self.data.snippet(self.version)
             self.app.copy_to_clipboard(snippet)
             self.notify(snippet, title="Python (copied)", timeout=10, markup=False)
+
+
+def _used_by(v: VersionView, shown: int = 5) -> str:
+    """The runs that used ``v``, newest first, with what each logged."""
+    if not v.used_by:
+        return "—"
+    runs = []
+    for r in reversed(v.used_by[-shown:]):
+        made = f" → {', '.join(r.outputs)}" if r.outputs else ""
+        runs.append(f"{r.name} ({r.job_type or 'run'}, {r.status}){made}")
+    more = f"; and {len(v.used_by) - shown} more" if len(v.used_by) > shown else ""
+    return f"{len(v.used_by)} run{'s' if len(v.used_by) != 1 else ''}: " + "; ".join(runs) + more

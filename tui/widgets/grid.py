@@ -37,7 +37,7 @@ def column_widths(source: TablePager) -> list[int]:
     end is not cut (rows in memory, from a sort or filter, are measured)."""
     out = []
     for c in source.columns:
-        w = max(len(c.name), len(c.type))
+        w = max(len(c.shown) + 2, len(c.type))  # room for a sort arrow
         if c.name in source.lengths:
             w = max(w, source.lengths[c.name])
         elif c.name in source.stats:
@@ -62,23 +62,40 @@ class ParquetGrid(ScrollView, can_focus=True):
         Binding("pagedown", "page(1)", "Page down", show=False),
         Binding("home,g", "jump(0)", "Top", show=False),
         Binding("end,G", "jump(-1)", "Bottom", show=False),
-        Binding("left,h", "scroll_left", "Left", show=False),
-        Binding("right,l", "scroll_right", "Right", show=False),
+        Binding("left,h", "column(-1)", "Column left", show=False),
+        Binding("right,l", "column(1)", "Column right", show=False),
     ]
     cursor_row: reactive[int] = reactive(0)
+    cursor_col: reactive[int] = reactive(0)  # the column the table screen sorts by
 
     class Loaded(Message):
         """A row group arrived."""
 
     def __init__(
-        self, source: TablePager, *, name: str | None = None, id: str | None = None, classes: str | None = None
+        self,
+        source: TablePager,
+        *,
+        sort: tuple[str, bool] | None = None,
+        column: int = 0,
+        name: str | None = None,
+        id: str | None = None,
+        classes: str | None = None,
     ) -> None:
+        """``sort`` (a column's name, descending) marks its header; ``column`` is where the
+        column cursor starts."""
         super().__init__(name=name, id=id, classes=classes)
         self.source = source
+        self.sort = sort
         self.widths = column_widths(source)
         self._pending: set[int] = set()
         total = sum(w + 3 for w in self.widths) + 12
         self.virtual_size = Size(total, source.num_rows + 2)
+        self.set_reactive(ParquetGrid.cursor_col, min(max(0, column), max(0, len(self.widths) - 1)))
+
+    @property
+    def column(self) -> str | None:
+        """The name (in the file) of the column under the column cursor."""
+        return self.source.columns[self.cursor_col].name if self.source.columns else None
 
     # -------------------------------------------------------------- loading
     def _request(self, group: int) -> None:
@@ -99,14 +116,8 @@ class ParquetGrid(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         width = self.size.width
-        if y == 0:
-            cells = ["row".rjust(10)] + [
-                c.name.ljust(w)[:w] for c, w in zip(self.source.columns, self.widths, strict=True)
-            ]
-            return self._strip(" │ ".join(cells), scroll_x, width, Style(bold=True, underline=True))
-        if y == 1:
-            cells = [" " * 10] + [c.type.ljust(w)[:w] for c, w in zip(self.source.columns, self.widths, strict=True)]
-            return self._strip(" │ ".join(cells), scroll_x, width, Style(dim=True, italic=True))
+        if y in (0, 1):
+            return self._header(y, scroll_x, width)
         index = scroll_y + y - 2
         if index >= self.source.num_rows:
             return Strip.blank(width)
@@ -124,6 +135,21 @@ class ParquetGrid(ScrollView, can_focus=True):
             cells.append(s.rjust(w) if isinstance(value, int | float) else s.ljust(w))
         style = Style(reverse=True) if index == self.cursor_row else Style()
         return self._strip(" │ ".join(cells), scroll_x, width, style)
+
+    def _header(self, y: int, scroll_x: int, width: int) -> Strip:
+        """Names (the sorted one with its arrow), then types; the cursor's column reversed."""
+        base = Style(bold=True, underline=True) if y == 0 else Style(dim=True, italic=True)
+        segments = [Segment("row".rjust(10) if y == 0 else " " * 10, base)]
+        for i, (c, w) in enumerate(zip(self.source.columns, self.widths, strict=True)):
+            text = c.type
+            if y == 0:
+                arrow = "" if self.sort is None or self.sort[0] != c.name else (" ↓" if self.sort[1] else " ↑")
+                text = c.shown + arrow
+            style = base + Style(italic=True, color="green") if c.index else base
+            if i == self.cursor_col:
+                style += Style(reverse=True)
+            segments += [Segment(" │ ", base), Segment(text.ljust(w)[:w], style)]
+        return Strip(segments).crop(scroll_x, scroll_x + width).extend_cell_length(width)
 
     def _strip(self, text: str, scroll_x: int, width: int, style: Style) -> Strip:
         return Strip([Segment(text, style)]).crop(scroll_x, scroll_x + width).extend_cell_length(width)
@@ -148,3 +174,17 @@ class ParquetGrid(ScrollView, can_focus=True):
 
     def action_jump(self, where: int) -> None:
         self.cursor_row = 0 if where == 0 else max(0, self.source.num_rows - 1)
+
+    def action_column(self, delta: int) -> None:
+        self.cursor_col = min(max(0, self.cursor_col + delta), max(0, len(self.widths) - 1))
+
+    def watch_cursor_col(self, old: int, new: int) -> None:
+        """Scroll sideways to keep the cursor's column in view."""
+        start = 13 + sum(w + 3 for w in self.widths[:new])  # after the row numbers and a " │ "
+        end = start + (self.widths[new] if self.widths else 0)
+        x = self.scroll_offset.x
+        if new == 0 or start < x:
+            self.scroll_to(x=0 if new == 0 else start - 3, animate=False)
+        elif end > x + self.size.width:
+            self.scroll_to(x=end - self.size.width, animate=False)
+        self.refresh()
