@@ -39,6 +39,8 @@ def history(tmp_path: Path) -> str:
             if i == 2:
                 with art.new_file("w.bin", mode="wb") as f:
                     f.write(bytes(range(256)))
+                with art.new_file("scores.tsv") as f:
+                    f.write("id\tname\tscore\n0\tn0\t0.0\n1\tn1\t0.5\n")
             run.log_artifact(art, aliases=["best"] if i == 1 else [])
     with afs.init(project="p", job_type="train", store=url) as run:
         run.use_artifact("config:v1")
@@ -109,7 +111,12 @@ async def test_the_version_screen_shows_the_runs_that_used_it(history: str) -> N
 
 
 @pytest.mark.parametrize(
-    ("path", "columns"), [("rows.csv", ["id", "name", "score"]), ("events.jsonl", ["step", "loss"])]
+    ("path", "columns"),
+    [
+        ("rows.csv", ["id", "name", "score"]),
+        ("scores.tsv", ["id", "name", "score"]),
+        ("events.jsonl", ["step", "loss"]),
+    ],
 )
 async def test_row_files_preview_as_tables(history: str, path: str, columns: list[str]) -> None:
     app = BrowserApp(history)
@@ -118,7 +125,7 @@ async def test_row_files_preview_as_tables(history: str, path: str, columns: lis
         grid = app.screen.query_one(ParquetGrid)
         assert [c.name for c in grid.source.columns] == columns
         grid.source.load(0)
-        assert grid.source.row(1) == ([1, "n1", 0.5] if path == "rows.csv" else [1, 0.5])
+        assert grid.source.row(1) == ([1, 0.5] if path == "events.jsonl" else [1, "n1", 0.5])
 
 
 async def answer(pilot: Any, text: str | None, yes: bool = True) -> None:
@@ -163,7 +170,13 @@ async def test_download_a_version_and_a_file_into_the_folder_asked(history: str,
         assert shown == os.path.abspath(os.path.join("artifacts", "config-v2"))  # the default, not yet written
         assert not Path(shown).exists() or Path(shown).is_dir()
         await answer(pilot, str(tmp_path / "v2"))
-        assert sorted(p.name for p in (tmp_path / "v2").iterdir()) == ["events.jsonl", "meta.json", "rows.csv", "w.bin"]
+        assert sorted(p.name for p in (tmp_path / "v2").iterdir()) == [
+            "events.jsonl",
+            "meta.json",
+            "rows.csv",
+            "scores.tsv",
+            "w.bin",
+        ]
         await pilot.press("enter")  # events.jsonl, the first entry: its preview
         await settle(pilot)
         assert isinstance(app.screen, FileScreen)
