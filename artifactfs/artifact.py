@@ -7,12 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from fsspec.callbacks import Callback
-
 from . import codec
 from .blobs import BlobReader
 from .catalog import Catalog, Found
-from .download import materialize
+from .checkout import LocalSide
 from .draft import Draft, Folder, Staged, staged, type_name
 from .errors import (
     ArtifactNotFoundError,
@@ -33,7 +31,7 @@ from .walk import lineage
 __all__ = ["Artifact", "Staged", "logged", "resolved", "staged", "upstream"]  # Staged: see draft.py
 
 
-class Artifact(Draft):
+class Artifact(Draft, LocalSide):
     """A versioned collection of files, tables and references.
 
     Build a draft with :meth:`add_file`, :meth:`add_dir`, :meth:`add`, :meth:`new_file` and
@@ -266,29 +264,6 @@ class Artifact(Draft):
             if (found := man.entry(candidate)) is not None:
                 return found
         raise EntryNotFoundError(f"{self.qualified_name} has no entry {name!r}")
-
-    def download(
-        self, root: str | os.PathLike[str] | None = None, *, copy: bool = False, callback: Callback | None = None
-    ) -> str:
-        """Materialise every entry under ``root`` (default ``./artifacts/<name>-v<N>``); return it.
-
-        Every byte is checked against its digest. Files are read-only hard links into this
-        machine's blob cache where the folder and the cache share a filesystem, so the next
-        download of the same bytes writes nothing; ``copy=True`` writes private, writable
-        copies instead. ``callback`` (an ``fsspec.callbacks.Callback``) sees blob downloads.
-        """
-        blobs, rec, man = self._require_logged()
-        dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
-        materialize(blobs, self.qualified_name, man.iter_entries(), dest, callback, copy=copy)
-        return os.fspath(dest)
-
-    def get_path(self, name: str, root: str | os.PathLike[str] | None = None, *, copy: bool = False) -> str:
-        """Download one entry (verified, as :meth:`download`) and return its local path."""
-        blobs, rec, _ = self._require_logged()
-        entry = self._entry(name)
-        dest = Path(root) if root is not None else Path("artifacts") / f"{rec.name}-v{rec.version}"
-        materialize(blobs, self.qualified_name, [entry], dest, copy=copy)
-        return os.fspath(dest / entry.path)
 
     def get(self, name: str) -> Table | str:
         """W&B's ``artifact.get``: the :class:`Table` for a table entry (see :meth:`get_table`),

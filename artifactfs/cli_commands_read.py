@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from . import __version__
+from .cli_commands_local import selection_options
 from .cli_output import (
     artifact_rows,
     diff_text,
@@ -155,21 +156,32 @@ def show(ctx: click.Context, ref: str, limit: int, folder: str, show_all: bool, 
 @click.command()
 @click.argument("ref")
 @click.argument("dest", required=False)
+@selection_options
 @click.option("--copy", is_flag=True, help="Write private, writable copies instead of read-only links to the cache.")
 @click.pass_context
-def get(ctx: click.Context, ref: str, dest: str | None, copy: bool) -> None:
+def get(
+    ctx: click.Context,
+    ref: str,
+    dest: str | None,
+    path_prefix: str | None,
+    include: tuple[str, ...],
+    exclude: tuple[str, ...],
+    copy: bool,
+) -> None:
     """Download a version to DEST (default ./artifacts/<name>-v<N>); every byte is verified.
 
     Files are read-only hard links into the local blob cache when both are on one
-    filesystem, so downloading the same bytes again writes nothing.
+    filesystem, so downloading the same bytes again writes nothing. --prefix, --include and
+    --exclude take part of the version: only those files are fetched.
 
     \b
-    Example:
+    Examples:
       artifactfs get sentiment-analysis/processed-dataset:latest ./data
+      artifactfs get project/images:v2 --include '*.png' --exclude 'tmp/*'
     """
     art = _store(ctx).artifact(ref)
     with progress("downloading") as cb:
-        path = art.download(dest, copy=copy, callback=cb)
+        path = art.download(dest, copy=copy, callback=cb, path_prefix=path_prefix, include=include, exclude=exclude)
     click.echo(path)
 
 

@@ -34,6 +34,7 @@ class Read:
 def reading(backend: Backend) -> Read:
     seen = Read()
     read, read_many, read_first, ranges = backend.read, backend.read_many, backend.read_first, backend.read_ranges
+    heads = backend.read_heads
     opened, opened_sized = backend.open, backend.open_sized
 
     def counted_file(key: str, f: IO[bytes]) -> IO[bytes]:
@@ -77,7 +78,14 @@ def reading(backend: Backend) -> Read:
                 seen.add(k, len(part))
         return out
 
+    def headed(asked: dict[str, int]) -> dict[str, bytes | None]:
+        out = heads(asked)
+        for k, v in out.items():
+            seen.add(k, len(v or b""))
+        return out
+
     backend.read, backend.read_first, backend.read_many = one, first, many  # type: ignore[method-assign]
+    backend.read_heads = headed  # type: ignore[method-assign]
     backend.read_ranges = ranged  # type: ignore[method-assign]
     backend.open = lambda key, **kw: counted_file(key, opened(key, **kw))  # type: ignore[method-assign]
     backend.open_sized = lambda key, size: counted_file(key, opened_sized(key, size))  # type: ignore[method-assign]

@@ -23,16 +23,16 @@ FOREIGN_PRIVATE |= {"_call_s3", "_get_object", "_lsdir", "_do_list_objects", "_l
 LAYERS = [
     # pure core (no store I/O)
     "errors hashing codec refs frozen fields records markers hints entry packs shards manifest layout lineage settings"
-    " statcache places sources verified",
+    " statcache places sources verified folders",
     # backends
     "backend_calls backend_base backend_local backend_fsspec backend uris",
     # records, blobs, transfers
     "catalog_lineage catalog_heads catalog_manifests catalog walk leases cache packing blobs transfer storage",
     # the API
-    "parquet parts engines table draft artifact download ingest commit verification maintenance store diff run copy"
-    " reproduce partitioned __init__",
+    "parquet parts engines table draft download checkout artifact ingest commit verification maintenance store diff"
+    " run copy reproduce partitioned __init__",
     # front-ends
-    "cli cli_commands_read cli_commands_write cli_output __main__",
+    "cli cli_commands_local cli_commands_read cli_commands_write cli_output __main__",
 ]
 
 
