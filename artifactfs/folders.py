@@ -3,9 +3,9 @@ folder, and where this machine's download folders came from.
 
 Where a folder came from is remembered in a SQLite file in the local cache folder (by the
 folder's path, and by its device and inode, so a moved folder is still known), never as a
-file inside the folder, which ``add_dir`` would log and a comparison would call extra. Like
-the stat cache, it is only a memory: an error reading or writing it turns it off for the
-process, and then only ``artifactfs status`` has less to say.
+file inside the folder, which ``add_dir`` would log and a comparison would call extra. It is
+only a memory (:class:`~artifactfs.localdb.LocalDb`): when it is off, ``artifactfs status``
+has less to say.
 """
 
 from __future__ import annotations
@@ -14,16 +14,15 @@ import fnmatch
 import json
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from . import codec
 from .entry import Entry
 from .hashing import Digest, hash_file
+from .localdb import LocalDb
 from .statcache import StatCache, stat_key
 
 __all__ = ["FolderRecord", "FolderRegistry", "FolderStatus", "Selection", "compare"]
@@ -201,21 +200,7 @@ class FolderRegistry:
     """Download folders of this machine, by path and by device and inode."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._db: sqlite3.Connection | None = None
-        self._broken = False
-        self._lock = threading.Lock()
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self._db is None and not self._broken:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=10, check_same_thread=False)
-                db.execute(_SCHEMA)
-                self._db = db
-            except (OSError, sqlite3.Error):
-                self._broken = True
-        return self._db
+        self.db = LocalDb(path, (_SCHEMA,), timeout=10.0)
 
     def remember(
         self, root: str | os.PathLike[str], store: str, version: str, manifest: str, selection: Selection
@@ -227,18 +212,15 @@ class FolderRegistry:
         except OSError:
             return
         row = (path, st.st_dev, st.st_ino, store, version, manifest, json.dumps(selection.to_dict()), codec.utcnow())
-        with self._lock:
-            db = self._connect()
-            if db is None:
-                return
-            try:
-                with db:
-                    db.execute(
-                        "DELETE FROM folders WHERE dev = ? AND ino = ? AND path != ?", (st.st_dev, st.st_ino, path)
-                    )
-                    db.execute("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
-            except sqlite3.Error:
-                self._broken = True
+
+        def write(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                moved = (st.st_dev, st.st_ino, path)
+                db.execute("DELETE FROM folders WHERE dev = ? AND ino = ? AND path != ?", moved)
+                db.execute("INSERT OR REPLACE INTO folders VALUES (?, ?, ?, ?, ?, ?, ?, ?)", row)
+
+        self.db.run(write, None)
 
     def find(self, root: str | os.PathLike[str]) -> FolderRecord | None:
         """Where the folder ``root`` came from: by its path, else by its device and inode (a
@@ -248,25 +230,25 @@ class FolderRegistry:
             st = os.stat(path)
         except OSError:
             return None
-        with self._lock:
-            db = self._connect()
-            if db is None:
-                return None
-            try:
-                rows = db.execute(
-                    "SELECT path, dev, ino, store, version, manifest, selection, at FROM folders "
-                    "WHERE path = ? OR (dev = ? AND ino = ?) ORDER BY path = ? DESC",
-                    (path, st.st_dev, st.st_ino, path),
-                ).fetchall()
-            except sqlite3.Error:
-                return None
+        rows: list[Any] = self.db.run(
+            lambda db: db.execute(
+                "SELECT path, dev, ino, store, version, manifest, selection, at FROM folders "
+                "WHERE path = ? OR (dev = ? AND ino = ?) ORDER BY path = ? DESC",
+                (path, st.st_dev, st.st_ino, path),
+            ).fetchall(),
+            [],
+        )
         for _, dev, ino, store, version, manifest, selection, at in rows:
             if (dev, ino) == (st.st_dev, st.st_ino):  # a path reused by another folder is not it
                 return FolderRecord(path, store, version, manifest, Selection.from_dict(json.loads(selection)), at)
         return None
 
+    def all(self) -> list[FolderRecord]:
+        """Every folder remembered (some may have been removed since)."""
+        rows: list[Any] = self.db.run(
+            lambda db: db.execute("SELECT path, store, version, manifest, selection, at FROM folders").fetchall(), []
+        )
+        return [FolderRecord(p, s, v, m, Selection.from_dict(json.loads(sel)), at) for p, s, v, m, sel, at in rows]
+
     def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
+        self.db.close()

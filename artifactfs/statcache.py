@@ -9,21 +9,19 @@ those it had when it was hashed gets the digest it had then. Two rules keep this
   is trusted only if the file's mtime was at least :data:`RACY_SECONDS` older than the moment
   it was hashed; otherwise it is hashed again (and remembered anew, with an older mtime now).
 
-The database is one SQLite file in the local cache folder, shared by the processes of this
-machine. It is only a cache: any error reading or writing it (a read-only or full disk, a
-corrupt file, a lock held too long) turns it off for the process and files are hashed.
+The database is one SQLite file in the local cache folder (:class:`~artifactfs.localdb.LocalDb`),
+shared by the processes of this machine: when it is off, files are hashed.
 """
 
 from __future__ import annotations
 
 import os
 import sqlite3
-import threading
 import time
 from collections.abc import Iterable
-from pathlib import Path
 
 from .hashing import Digest
+from .localdb import LocalDb
 
 __all__ = ["RACY_SECONDS", "StatCache", "StatKey", "settled_ns", "stat_key"]
 
@@ -55,94 +53,62 @@ class StatCache:
     """Remembered digests by absolute path and stat; see the module docstring for the rules."""
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
-        self.path = Path(path)
-        self._db: sqlite3.Connection | None = None
-        self._broken = False
-        self._lock = threading.Lock()
-
-    def _connect(self) -> sqlite3.Connection | None:
-        if self._db is None and not self._broken:
-            try:
-                self.path.parent.mkdir(parents=True, exist_ok=True)
-                db = sqlite3.connect(self.path, timeout=5.0, check_same_thread=False, isolation_level=None)
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")  # losing the last records to a crash only costs hashing
-                db.execute(_SCHEMA)
-                self._db = db
-            except (sqlite3.Error, OSError):
-                self._broken = True
-        return self._db
+        self.db = LocalDb(path, (_SCHEMA,))
+        self.path = self.db.path
 
     def lookup(self, files: Iterable[tuple[str, StatKey]], algorithm: str) -> dict[str, Digest]:
         """The trusted digests of those ``(absolute path, stat key)`` pairs that have one."""
         wanted = dict(files)
-        found: dict[str, Digest] = {}
-        with self._lock:
-            db = self._connect()
-            if db is None or not wanted:
-                return found
+        if not wanted:
+            return {}
+
+        def find(db: sqlite3.Connection) -> dict[str, Digest]:
+            found: dict[str, Digest] = {}
             paths = list(wanted)
-            try:
-                for i in range(0, len(paths), _BATCH):
-                    part = paths[i : i + _BATCH]
-                    rows = db.execute(
-                        "SELECT path, dev, ino, size, mtime_ns, hashed_ns, digest FROM files "
-                        f"WHERE algorithm = ? AND path IN ({','.join('?' * len(part))})",
-                        [algorithm, *part],
-                    ).fetchall()
-                    for path, dev, ino, size, mtime_ns, hashed_ns, digest in rows:
-                        if (dev, ino, size, mtime_ns) == wanted[path] and _settled(mtime_ns, hashed_ns):
-                            found[path] = Digest(algorithm, digest)
-            except (sqlite3.Error, ValueError):
-                self._disable()
-                return {}
-        return found
+            for i in range(0, len(paths), _BATCH):
+                part = paths[i : i + _BATCH]
+                rows = db.execute(
+                    "SELECT path, dev, ino, size, mtime_ns, hashed_ns, digest FROM files "
+                    f"WHERE algorithm = ? AND path IN ({','.join('?' * len(part))})",
+                    [algorithm, *part],
+                ).fetchall()
+                for path, dev, ino, size, mtime_ns, hashed_ns, digest in rows:
+                    if (dev, ino, size, mtime_ns) == wanted[path] and _settled(mtime_ns, hashed_ns):
+                        found[path] = Digest(algorithm, digest)
+            return found
+
+        return self.db.run(find, {})
 
     def record(self, files: Iterable[tuple[str, StatKey, Digest]], hashed_ns: int) -> None:
         """Remember digests of files stat'ed (before reading them) at ``hashed_ns``."""
         rows = [(p, d.algorithm, *k, hashed_ns, d.hex) for p, k, d in files]
-        with self._lock:
-            db = self._connect()
-            if db is None or not rows:
-                return
-            try:
-                with db:
-                    db.execute("BEGIN IMMEDIATE")
-                    db.executemany(
-                        "INSERT OR REPLACE INTO files (path, algorithm, dev, ino, size, mtime_ns, hashed_ns, digest) "
-                        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                        rows,
-                    )
-            except sqlite3.Error:
-                self._disable()
+
+        def write(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(
+                    "INSERT OR REPLACE INTO files (path, algorithm, dev, ino, size, mtime_ns, hashed_ns, digest) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    rows,
+                )
+
+        if rows:
+            self.db.run(write, None)
 
     def forget(self, paths: Iterable[str]) -> None:
         """Drop what is remembered of ``paths`` (files known to have been replaced or removed)."""
         ps = list(paths)
-        with self._lock:
-            db = self._connect()
-            if db is None or not ps:
-                return
-            try:
-                for i in range(0, len(ps), _BATCH):
-                    part = ps[i : i + _BATCH]
-                    db.execute(f"DELETE FROM files WHERE path IN ({','.join('?' * len(part))})", part)
-            except sqlite3.Error:
-                self._disable()
+
+        def drop(db: sqlite3.Connection) -> None:
+            for i in range(0, len(ps), _BATCH):
+                part = ps[i : i + _BATCH]
+                db.execute(f"DELETE FROM files WHERE path IN ({','.join('?' * len(part))})", part)
+
+        if ps:
+            self.db.run(drop, None)
 
     def close(self) -> None:
-        with self._lock:
-            if self._db is not None:
-                self._db.close()
-                self._db = None
-
-    def _disable(self) -> None:
-        self._broken = True
-        if self._db is not None:
-            try:
-                self._db.close()
-            finally:
-                self._db = None
+        self.db.close()
 
 
 def settled_ns() -> int:
