@@ -9,6 +9,7 @@ whole blob is judged is one function, :func:`hashing.matches`.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 from collections.abc import Callable
@@ -73,14 +74,23 @@ class BlobReader:
             if self.backend.local_files and where is None:
                 return self.backend.open(key)
             path = self.cache.file(digest)
-            if not os.path.isfile(path) and where is not None and size:
-                got = dict(read_packed(self.backend, {digest: (where, what)}, packs=self.packs))[digest]
-                if got is not None:
-                    self.cache.add(io.BytesIO(got), digest, size, f"{what} (in pack {layout.pack(where.pack)})")
-            if not os.path.isfile(path):
-                with self.backend.open_sized(key, size) as src:
-                    self.cache.add(src, digest, size, f"{what} (store key {key})")
-            return open(path, "rb")
+            for _ in range(3):  # another process may evict it between fetching and opening
+                if not os.path.isfile(path):
+                    self.cache.make_room(size, keep=(digest,))
+                if not os.path.isfile(path) and where is not None and size:
+                    got = dict(read_packed(self.backend, {digest: (where, what)}, packs=self.packs))[digest]
+                    if got is not None:
+                        self.cache.add(io.BytesIO(got), digest, size, f"{what} (in pack {layout.pack(where.pack)})")
+                if not os.path.isfile(path):
+                    with self.backend.open_sized(key, size) as src:
+                        self.cache.add(src, digest, size, f"{what} (store key {key})")
+                with contextlib.suppress(FileNotFoundError):
+                    f = open(path, "rb")  # noqa: SIM115 (the caller closes it)
+                    self.cache.used([(digest, size)])
+                    return f
+            raise LocalFileError(
+                f"{what}: evicted from the blob cache at {self.cache.root} three times before it was read"
+            )
         except IntegrityError as e:
             raise IntegrityError(f"{what}: {e}") from None
         except OSError as e:
@@ -142,11 +152,14 @@ class BlobReader:
             self.cache.evict(digest)  # the cached copy is corrupt
             return from_store()
 
-        if not self.backend.local_files and self.cache.has(digest):
-            raw: IO[bytes] = open(self.cache.file(digest), "rb")  # noqa: SIM115 (closed by the reader)
-            fallback: Callable[[], IO[bytes]] | None = from_store_evicting_cache
-        else:
-            raw, fallback = from_store(), None
+        raw: IO[bytes] | None = None
+        fallback: Callable[[], IO[bytes]] | None = None
+        if not self.backend.local_files:
+            with contextlib.suppress(FileNotFoundError):  # not cached, or evicted just now
+                raw, fallback = open(self.cache.file(digest), "rb"), from_store_evicting_cache  # noqa: SIM115
+                self.cache.used([(digest, size)])
+        if raw is None:
+            raw = from_store()
         reader = VerifiedReader(raw, size, block, digests, digest.algorithm, what, fallback=fallback)
         return io.BufferedReader(reader, buffer_size=block)
 

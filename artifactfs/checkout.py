@@ -71,8 +71,9 @@ def download(
 ) -> None:
     """The entries of ``man`` that ``selection`` takes, under ``dest``: only their blobs are
     fetched."""
-    materialize(blobs, qualified, _selected(qualified, man, selection), dest, callback, copy=copy)
+    files, size = materialize(blobs, qualified, _selected(qualified, man, selection), dest, callback, copy=copy)
     _remember(blobs, dest, qualified, manifest, selection)
+    blobs.cache.used_version(blobs.url, qualified, manifest, size, files)
 
 
 def folder_status(blobs: BlobReader, qualified: str, man: Manifest, root: Path, selection: Selection) -> FolderStatus:

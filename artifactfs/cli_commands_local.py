@@ -1,19 +1,23 @@
-"""The commands for this machine's side: ``checkout`` (make a folder a version) and ``status``
-(what a downloaded folder holds, and what changed in it). ``cli`` adds them to its group."""
+"""The commands for this machine's side: ``checkout`` (make a folder a version), ``status``
+(what a downloaded folder holds, and what changed in it) and ``cache`` (info, prune, clear).
+``cli`` adds them to its group."""
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 import os
 import sys
 from typing import Any
 
 import click
 
-from .checkout import where_from
-from .cli_output import emit, progress
+from .cache import BlobCache, CacheReport
+from .checkout import registry, where_from
+from .cli_output import duration, echo_json, echo_rows, emit, human_size, progress
 from .errors import InvalidInputError
 from .folders import FolderStatus, Selection
-from .settings import default_cache_dir
+from .settings import CACHE_MAX_ENV, default_cache_dir, parse_size
 from .store import open_store
 
 SHOWN = 20  # paths listed per kind of difference (all of them with --json)
@@ -141,3 +145,113 @@ def status_cmd(ctx: click.Context, path: str, ref: str | None, as_json: bool) ->
             head += f"\nnote: {store.url} now has other content under that name than was downloaded"
     data = status.to_dict() | {"store": store.url, "downloaded_at": record.at if record else None}
     emit(data, as_json, status_text(status, head))
+
+
+@click.group("cache")
+def cache_group() -> None:
+    """This machine's blob cache: what it holds, and making it smaller.
+
+    The cache is capped by $ARTIFACTFS_CACHE_MAX (e.g. 20GB; none for no cap; default 10% of
+    the disk, between 1 and 50 GB): a download evicts the least recently used blobs first.
+    Blobs that download folders link to are held: removing them would free nothing.
+    """
+
+
+def _cache() -> BlobCache:
+    return BlobCache(default_cache_dir())
+
+
+def _cap_text(report: CacheReport, given: bool = False) -> str:
+    if given:
+        return f"pruned to {human_size(report.max_bytes or 0)} (--max-size)"
+    if report.max_bytes is None:
+        return f"no cap (${CACHE_MAX_ENV}=none)"
+    where = f"${CACHE_MAX_ENV}" if os.environ.get(CACHE_MAX_ENV) else "the default: 10% of the disk, 1-50 GB"
+    return f"cap {human_size(report.max_bytes)} ({where})"
+
+
+def _report_data(report: CacheReport) -> dict[str, Any]:
+    data = {k: v for k, v in dataclasses.asdict(report).items() if k != "versions"}
+    return data | {"own_bytes": report.own_bytes}
+
+
+def _totals(report: CacheReport, given: bool = False) -> str:
+    return (
+        f"cache {report.root}: {report.blobs:,} blobs, {human_size(report.bytes)}; {_cap_text(report, given)}\n"
+        f"  held by download folders: {report.held_blobs:,} blobs, {human_size(report.held_bytes)} "
+        "(freed only when those folders are removed)\n"
+        f"  the cache's own: {human_size(report.own_bytes)}"
+    )
+
+
+@cache_group.command("info")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def cache_info(as_json: bool) -> None:
+    """What the cache holds: its size against the cap, the bytes download folders hold, the
+    versions used here (most recent first) and the download folders."""
+    cache = _cache()
+    report = cache.scan()
+    artifacts: dict[tuple[str, str], dict[str, Any]] = {}
+    for use in report.versions:
+        name = use.version.rsplit(":", 1)[0]
+        row = artifacts.setdefault(
+            (use.store, name), {"artifact": name, "versions": 0, "size": 0, "last_used_at": None, "store": use.store}
+        )
+        row["versions"] += 1
+        row["size"] += use.size
+        row["last_used_at"] = max(row["last_used_at"] or "", _iso(use.used_at))
+    folders = registry(cache.root)
+    try:
+        known = folders.all()
+    finally:
+        folders.close()
+    folder_rows = [
+        {"folder": f.path, "version": f.version, "exists": os.path.isdir(f.path), "downloaded_at": f.at}
+        for f in sorted(known, key=lambda f: f.at, reverse=True)
+    ]
+    if as_json:
+        echo_json(_report_data(report) | {"artifacts": list(artifacts.values()), "folders": folder_rows})
+        return
+    click.echo(_totals(report))
+    if artifacts:
+        click.echo()
+        echo_rows(list(artifacts.values()))
+    if folder_rows:
+        click.echo()
+        echo_rows([{k: ("yes" if v is True else "no" if v is False else v) for k, v in r.items()} for r in folder_rows])
+
+
+def _iso(seconds: float) -> str:
+    return dt.datetime.fromtimestamp(seconds, dt.UTC).isoformat()
+
+
+@cache_group.command("prune")
+@click.option("--max-size", metavar="SIZE", help="Evict until the cache's own bytes fit in SIZE (default: the cap).")
+@click.option("--older-than", metavar="AGE", help="Also evict every blob unused for AGE (e.g. 30d, 12h).")
+@click.option("--dry-run", is_flag=True, help="Say what would go; remove nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def cache_prune(max_size: str | None, older_than: str | None, dry_run: bool, as_json: bool) -> None:
+    """Evict the least recently used blobs (never those download folders hold).
+
+    \b
+    Examples:
+      artifactfs cache prune --max-size 10GB
+      artifactfs cache prune --older-than 30d --dry-run
+    """
+    limit = parse_size(max_size, "--max-size") if max_size is not None else None
+    age = duration(older_than).total_seconds() if older_than is not None else None
+    report = _cache().prune(limit, age, dry_run=dry_run)
+    verb = "would remove" if dry_run else "removed"
+    removed = f"{verb} {report.removed_blobs:,} blobs, {human_size(report.removed_bytes)}"
+    text = f"{removed}\n{_totals(report, limit is not None)}"
+    emit(_report_data(report), as_json, text)
+
+
+@cache_group.command("clear")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+def cache_clear(as_json: bool) -> None:
+    """Remove every cached blob (download folders keep their files; what is needed again is
+    fetched again)."""
+    report = _cache().clear()
+    text = f"removed {report.removed_blobs:,} blobs, freeing {human_size(report.removed_bytes)}"
+    emit(_report_data(report), as_json, text)

@@ -4,14 +4,23 @@ group; ``cli_output`` draws what they print."""
 
 from __future__ import annotations
 
-import datetime as dt
-import re
 import sys
 import warnings
 
 import click
 
-from .cli_output import copy_data, echo_copy, echo_gc, echo_json, echo_problems, emit, gc_data, problem_rows, progress
+from .cli_output import (
+    copy_data,
+    duration,
+    echo_copy,
+    echo_gc,
+    echo_json,
+    echo_problems,
+    emit,
+    gc_data,
+    problem_rows,
+    progress,
+)
 from .errors import ArtifactStateError, SkippedPathWarning
 from .store import open_store
 
@@ -151,7 +160,7 @@ def gc(ctx: click.Context, grace: str, really: bool, as_json: bool) -> None:
       artifactfs gc                 # what would be freed
       artifactfs gc --delete --grace 7d
     """
-    report = open_store(ctx.obj["store"]).gc(grace=_duration(grace), dry_run=not really)
+    report = open_store(ctx.obj["store"]).gc(grace=duration(grace), dry_run=not really)
     if as_json:
         echo_json(gc_data(report))
         return
@@ -228,20 +237,3 @@ def copy_cmd(src_url: str, dst_url: str, ref: str, with_lineage: bool, all_versi
         echo_json(copy_data(report))
         return
     echo_copy(report)
-
-
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def _duration(text: str) -> dt.timedelta:
-    """``30m``, ``24h``, ``7d``, ``1.5h`` or ``0`` as a timedelta; anything else is a usage error."""
-    m = _DURATION.fullmatch(text.strip())
-    if text.strip() == "0":
-        return dt.timedelta(0)
-    if m is None:
-        raise click.BadParameter(f"{text!r} is not a duration like 30m, 24h or 7d")
-    try:
-        return dt.timedelta(**{_UNITS[m[2]]: float(m[1])})
-    except OverflowError:
-        raise click.BadParameter(f"{text!r} is longer than any duration this tool can hold") from None

@@ -39,12 +39,14 @@ from .errors import (
     IntegrityError,
     InvalidNameError,
     KeyNotFoundError,
+    LocalFileError,
 )
 from .hashing import Digest
 from .manifest import Entry
 from .packing import read_packed
 from .places import READ_ONLY, copy_into_place, copy_stream_into_place, copy_verified, link
 from .refs import check_entry_path
+from .settings import CACHE_MAX_ENV
 from .statcache import StatKey, settled_ns, stat_key
 from .transfer import SMALL_BLOB, ChunkedProgress, fetch_to_cache
 from .uris import open_uri
@@ -66,8 +68,9 @@ def materialize(
     callback: Callback | None = None,
     *,
     copy: bool = False,
-) -> None:
+) -> tuple[int, int]:
     """Write ``entries`` of version ``qualified`` under ``dest``; see the module docstring.
+    Returns how many files, of how many bytes.
 
     Entries are taken :data:`BATCH` at a time (a sharded version's are read a shard at a
     time), so memory stays bounded however many there are. A local file or folder that
@@ -78,11 +81,15 @@ def materialize(
     progress = ChunkedProgress(callback) if callback is not None else None
     linked: set[int] = set()  # blobs an earlier batch linked (a short key each: see _placed_key)
     it = iter(entries)
+    files = size = 0
     with _local_errors(blobs, dest):
         while batch := list(itertools.islice(it, BATCH)):
             if progress is not None:
                 progress.next_chunk()
             _place_all(blobs, qualified, batch, dest, progress, copy, linked)
+            files, size = files + len(batch), size + sum(e.size for e in batch)
+    blobs.cache.make_room(0)  # copies of a version larger than the cap: its oldest blobs go again
+    return files, size
 
 
 @contextlib.contextmanager
@@ -138,6 +145,7 @@ def _place_all(
         }
         if isinstance(callback, ChunkedProgress) and done:
             callback.next_chunk()
+        blobs.cache.make_room(sum(size for size, _ in wanted.values()), keep=by_digest.keys())
         try:
             fresh = fetch_to_cache(blobs.backend, blobs.cache, wanted, callback, packed, blobs.packs)
         except KeyNotFoundError as missing:
@@ -174,6 +182,7 @@ def _place_all(
     placed = [p for p in placed if p is not None]
     _settle(blobs, {p for p in placed if isinstance(p, Digest)})
     blobs.stat_cache.record([p for p in placed if isinstance(p, tuple)], hashed_ns=time.time_ns())
+    blobs.cache.used(((d, es[0].size) for d, es in by_digest.items()), held=not copy)
 
 
 def _place_packed(
@@ -299,10 +308,8 @@ def _place_blob(
     what = f"{qualified} entry {entry.path!r} (store key {layout.blob(digest)})"
     first = targets[0]
     placed: Placed = None
-    if trusted and not copy and link(cached, first):
+    if (trusted and not copy and link(cached, first)) or (trusted and _copied(cached, first)):
         pass
-    elif trusted:
-        copy_into_place(cached, first)
     elif blobs.backend.local_files and entry.where is None:
         try:
             with blobs.backend.open(layout.blob(digest)) as src:
@@ -310,13 +317,31 @@ def _place_blob(
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob is missing from store {blobs.url}") from None
     else:
-        blobs.verified_file(digest, entry.size, what, entry.where)
-        placed = digest
-        if copy or not link(cached, first):
-            copy_into_place(cached, first)
+        for _ in range(3):  # another process may evict it between fetching and placing
+            blobs.verified_file(digest, entry.size, what, entry.where)
+            placed = digest
+            if (not copy and link(cached, first)) or _copied(cached, first):
+                break
+        else:
+            raise LocalFileError(
+                f"{what}: evicted from the blob cache at {blobs.cache.root} three times before it could be "
+                f"placed: another process is pruning it below what this download needs (${CACHE_MAX_ENV})"
+            )
     for t in targets[1:]:  # the same bytes again: a copy, never a second link to one inode
         copy_into_place(first, t)
     return placed
+
+
+def _copied(cached: str, target: str) -> bool:
+    """Copy a cached blob into place; False if it was evicted meanwhile (then it is fetched
+    again: eviction never leaves a broken file, only an absent one)."""
+    try:
+        copy_into_place(cached, target)
+    except FileNotFoundError:
+        if os.path.exists(cached):
+            raise  # something else is missing (the target's folder): a real error
+        return False
+    return True
 
 
 def _place_reference(entry: Entry, target: str, what: str) -> None:

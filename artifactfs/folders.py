@@ -238,8 +238,10 @@ class FolderRegistry:
             ).fetchall(),
             [],
         )
-        for _, dev, ino, store, version, manifest, selection, at in rows:
+        for was, dev, ino, store, version, manifest, selection, at in rows:
             if (dev, ino) == (st.st_dev, st.st_ino):  # a path reused by another folder is not it
+                if was != path:  # moved: known by its new path from now on
+                    self.db.write("UPDATE OR REPLACE folders SET path = ? WHERE path = ?", [(path, was)])
                 return FolderRecord(path, store, version, manifest, Selection.from_dict(json.loads(selection)), at)
         return None
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 __all__ = ["LocalDb"]
 
@@ -56,6 +56,21 @@ class LocalDb:
             except (sqlite3.Error, ValueError):
                 self._disable()
                 return default
+
+    def rows(self, sql: str, params: Sequence[object] = ()) -> list[tuple[Any, ...]]:
+        """The rows a query answers (none once the file is off)."""
+        return self.run(lambda db: db.execute(sql, params).fetchall(), [])
+
+    def write(self, sql: str, rows: Sequence[Sequence[object]] = ((),)) -> None:
+        """``sql`` once per row, in one transaction."""
+
+        def many(db: sqlite3.Connection) -> None:
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                db.executemany(sql, rows)
+
+        if rows:
+            self.run(many, None)
 
     @property
     def on(self) -> bool:

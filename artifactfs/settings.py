@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,10 @@ from .errors import InvalidInputError
 
 __all__ = [
     "CACHE_ENV",
+    "CACHE_MAX_ENV",
+    "cache_max",
+    "default_cache_max",
+    "parse_size",
     "CONCURRENCY_ENV",
     "CONNECT_TIMEOUT_ENV",
     "OPTIONS_ENV",
@@ -97,3 +103,55 @@ def default_cache_dir() -> Path:
     if env:
         return Path(env).expanduser()
     return Path(platformdirs.user_cache_dir("artifactfs", appauthor=False))
+
+
+CACHE_MAX_ENV = "ARTIFACTFS_CACHE_MAX"
+DEFAULT_CACHE_SHARE = 0.10  # of the disk that holds the cache ...
+DEFAULT_CACHE_CEILING = 50 * 10**9  # ... but never more than 50 GB
+DEFAULT_CACHE_FLOOR = 10**9  # ... nor less than 1 GB
+_UNITS = {
+    "": 1,
+    "b": 1,
+    "kb": 10**3,
+    "mb": 10**6,
+    "gb": 10**9,
+    "tb": 10**12,
+    "k": 10**3,
+    "m": 10**6,
+    "g": 10**9,
+    "t": 10**12,
+    "kib": 2**10,
+    "mib": 2**20,
+    "gib": 2**30,
+    "tib": 2**40,
+}
+_SIZE = re.compile(r"\s*(\d+(?:\.\d+)?)\s*([a-zA-Z]*)\s*")
+
+
+def parse_size(text: str, what: str = "a size") -> int:
+    """``"20GB"`` (SI: 20 * 10**9), ``"1.5 GiB"`` (binary), ``"500MB"``, ``"4096"`` (bytes)."""
+    m = _SIZE.fullmatch(text)
+    unit = m[2].lower() if m else ""
+    if m is None or unit not in _UNITS:
+        raise InvalidInputError(f"{what} must be a size such as 20GB, 500MB or 1.5GiB, got {text!r}")
+    return int(float(m[1]) * _UNITS[unit])
+
+
+def default_cache_max(root: Path) -> int:
+    """The cap when none is set: 10% of the disk that holds the cache, between 1 and 50 GB."""
+    probe = root
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    try:
+        total = shutil.disk_usage(probe).total
+    except OSError:
+        return DEFAULT_CACHE_CEILING
+    return max(DEFAULT_CACHE_FLOOR, min(DEFAULT_CACHE_CEILING, int(total * DEFAULT_CACHE_SHARE)))
+
+
+def cache_max(root: Path) -> int | None:
+    """``$ARTIFACTFS_CACHE_MAX`` (``none``: no cap), else :func:`default_cache_max`."""
+    raw = os.environ.get(CACHE_MAX_ENV, "").strip()
+    if raw.lower() in ("none", "unlimited", "off"):
+        return None
+    return parse_size(raw, f"${CACHE_MAX_ENV}") if raw else default_cache_max(root)

@@ -38,9 +38,9 @@ def forge(store: afs.Store, base: afs.Artifact, change: object) -> afs.Artifact:
 
 
 def nothing_left(*roots: Path) -> None:
-    """No blob and no temp file left in these folders (the cache's own database aside)."""
+    """No blob and no temp file left in these folders (the cache's own databases aside)."""
     for root in roots:
-        found = [p for p in root.rglob("*") if p.is_file() and not p.name.startswith("stat.sqlite3")]
+        found = [p for p in root.rglob("*") if p.is_file() and ".sqlite3" not in p.name]
         assert not found, found
 
 

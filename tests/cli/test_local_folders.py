@@ -6,19 +6,8 @@ import json
 import os
 from pathlib import Path
 
-import pytest
-
-from tests.api.test_local_folders import files_under, tree
+from tests.api.test_local_folders import files_under
 from tests.cli.test_first_hour import run
-from tests.reads import log
-
-
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
-    """A store holding p/ds:v0, and a cache of this test's own."""
-    url = str(tmp_path / "store")
-    log(url, tree(tmp_path / "src"))
-    return {"ARTIFACTFS_STORE": url, "ARTIFACTFS_CACHE_DIR": str(tmp_path / "cache")}
 
 
 def afs_cli(env: dict[str, str], *args: str) -> tuple[int, str, str]:
