@@ -10,10 +10,11 @@ filesystems). Also: reading the libraries' answers (details of a ``find``, modif
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any
 
-__all__ = ["details", "mtime", "names_below", "size_of", "whole"]
+__all__ = ["abandon", "details", "mtime", "names_below", "size_of", "whole"]
 
 
 async def whole(fs: Any, path: str) -> Any:
@@ -92,3 +93,12 @@ def mtime(info: dict[str, Any]) -> float:
                 continue
             return (parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)).timestamp()
     return 0.0
+
+
+def abandon(out: Any) -> None:
+    """Throw away a write-mode fsspec file without committing it (no key appears)."""
+    with contextlib.suppress(Exception):
+        out.discard()  # aborts a multipart (S3) or resumable (GCS) upload already begun
+    out.forced = True  # so close() does not flush the rest; Azure's staged blocks stay uncommitted
+    with contextlib.suppress(Exception):
+        out.close()

@@ -27,10 +27,11 @@ from fsspec.implementations.memory import MemoryFileSystem
 
 from . import backend_base
 from .backend_base import BaseBackend, below, check_heads
-from .backend_calls import details, mtime, names_below, size_of, whole
+from .backend_calls import abandon, details, mtime, names_below, size_of, whole
 from .backend_local import LocalBackend
 from .errors import StoreError, UnsupportedBackendError
 from .hashing import Digest
+from .reach import check_reachable
 from .settings import CONNECT_TIMEOUT_ENV, connect_timeout
 from .sources import check_source, copy_checked, open_source, read_at_most
 
@@ -73,9 +74,15 @@ class FsspecBackend(BaseBackend):
 
     def __init__(self, fs: fsspec.AbstractFileSystem, root: str, *, url: str, concurrency: int = 64) -> None:
         super().__init__(root, url=url, concurrency=concurrency)
-        self.fs = fs
+        self._fs = fs
         self.concurrent = isinstance(fs, AsyncFileSystem)
         self._create_checked = False
+
+    @property
+    def fs(self) -> fsspec.AbstractFileSystem:
+        """The filesystem: a store known to be offline is refused here, before any connection."""
+        check_reachable(self.url)
+        return self._fs
 
     def _relative(self, path: str) -> str:
         return self.key_of(path.rstrip("/")[len(self.fs._strip_protocol(self.root)) + 1 :])
@@ -124,15 +131,15 @@ class FsspecBackend(BaseBackend):
         if not self.concurrent:
             return self.read(key)
         timeout = connect_timeout()
-        path = self.path(key)
+        path, fs = self.path(key), self.fs  # (a store known offline is refused here, as it is)
 
         async def bounded() -> Any:
-            return await asyncio.wait_for(whole(self.fs, path), timeout)
+            return await asyncio.wait_for(whole(fs, path), timeout)
 
         try:
             with self.errors(key, "reading"):
                 try:
-                    return bytes(fsspec.asyn.sync(self.fs.loop, bounded))
+                    return bytes(fsspec.asyn.sync(fs.loop, bounded))
                 except TimeoutError:
                     raise StoreError(
                         f"store {self.url} did not answer within {timeout:g} s: check the network, the "
@@ -340,7 +347,7 @@ class FsspecBackend(BaseBackend):
             try:
                 copy_checked(src, local, out, digest, size, backend_base.UPLOAD_BLOCK)
             except BaseException:
-                _abandon(out)
+                abandon(out)
                 raise
             out.close()
 
@@ -407,12 +414,3 @@ class _RangeReader(io.RawIOBase):
         while chunk := self.read(backend_base.UPLOAD_BLOCK):
             parts.append(chunk)
         return b"".join(parts)
-
-
-def _abandon(out: Any) -> None:
-    """Throw away a write-mode fsspec file without committing it (no key appears)."""
-    with contextlib.suppress(Exception):
-        out.discard()  # aborts a multipart (S3) or resumable (GCS) upload already begun
-    out.forced = True  # so close() does not flush the rest; Azure's staged blocks stay uncommitted
-    with contextlib.suppress(Exception):
-        out.close()

@@ -40,6 +40,7 @@ from .manifest import Manifest
 from .markers import ClaimResolution, ContentClaim
 from .records import ArtifactVersionId, StoreDescriptor, VersionRecord
 from .refs import LATEST, ArtifactRef, did_you_mean
+from .seen import SeenRecords
 
 __all__ = ["Catalog", "Claims", "Found", "Located", "Newest"]
 
@@ -77,9 +78,10 @@ class Located:
 class Catalog(ManifestRecords):
     """The records of the store behind ``backend``."""
 
-    def __init__(self, backend: Backend) -> None:
-        super().__init__(backend)
+    def __init__(self, backend: Backend, seen: SeenRecords | None = None) -> None:
+        super().__init__(backend, seen)
         self._desc: StoreDescriptor | None = None
+        self.store_id: str | None = None  # known once the descriptor is read
         self._lock = threading.Lock()
 
     # ------------------------------------------------------------------ the store descriptor
@@ -98,6 +100,9 @@ class Catalog(ManifestRecords):
             # Stores made before ids were given one are known by their descriptor's bytes.
             store_id = self._desc.id or f"bytes-{hash_bytes(raw, DEFAULT_ALGORITHM).hex[:32]}"
             self._share_kept(store_id)
+            self.store_id = store_id
+            if self.seen is not None:
+                self.seen.store_seen(self.url, store_id)
         return self._desc
 
     def require_store(self) -> StoreDescriptor:

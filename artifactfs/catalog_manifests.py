@@ -14,6 +14,7 @@ from .errors import IntegrityError, KeyNotFoundError, MisplacedRecordError
 from .hashing import Digest, hash_bytes
 from .manifest import Encoded, Entry, Manifest, ShardRef, decode_shard
 from .records import VersionRecord
+from .seen import SeenRecords
 from .shards import SHARD_FORMAT
 
 __all__ = ["ManifestRecords", "forget_kept"]
@@ -37,8 +38,9 @@ def forget_kept() -> None:
 class ManifestRecords(HeadRecords):
     """The manifests and shards of the store behind ``backend``."""
 
-    def __init__(self, backend: Backend) -> None:
+    def __init__(self, backend: Backend, seen: SeenRecords | None = None) -> None:
         super().__init__(backend)
+        self.seen = seen  # what this machine has read before: manifests answered from there
         self._manifests: OrderedDict[Digest, Manifest] = OrderedDict()
         self._shards: OrderedDict[Digest, tuple[Entry, ...]] = OrderedDict()
 
@@ -80,13 +82,19 @@ class ManifestRecords(HeadRecords):
                 self._manifests.popitem(last=False)
 
     def manifest_bytes(self, digest: Digest, what: str = "manifest") -> bytes:
-        """The stored object (a manifest, or a shard) with ``digest``, checked against it."""
+        """The stored object (a manifest, or a shard) with ``digest``, checked against it: as
+        this machine saw it before if it did (a digest names one content), else read."""
+        if self.seen is not None and (kept := self.seen.object(digest)) is not None:
+            return kept
         key = layout.manifest(digest)
         try:
             data: bytes | None = self.backend.read(key)
         except KeyNotFoundError:
             data = None
-        return self._checked(digest, data, what)
+        checked = self._checked(digest, data, what)
+        if self.seen is not None:
+            self.seen.object_seen(digest, checked)
+        return checked
 
     def _checked(self, digest: Digest, data: bytes | None, what: str) -> bytes:
         key = layout.manifest(digest)
@@ -130,6 +138,10 @@ class ManifestRecords(HeadRecords):
         self.put_shards(enc.shards)
         digest = hash_bytes(enc.data, manifest.algorithm)
         self.backend.create(layout.manifest(digest), enc.data)
+        if self.seen is not None:
+            for ref, data in enc.shards:
+                self.seen.object_seen(ref.shard, data)
+            self.seen.object_seen(digest, enc.data)
         # Read back at once by log_artifact. A sharded one is kept as its root (as it is read),
         # reading its shards from this store: its entries are not held on to.
         self._keep(digest, self._decode_manifest(digest, enc.data) if enc.shards or manifest.sharded else manifest)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import warnings
 from typing import Any
 
 import click
@@ -17,7 +18,7 @@ from . import __version__
 from .cli_commands_local import cache_group, checkout_cmd, status_cmd
 from .cli_commands_read import cat, diff, get, info, lineage, ls, reproduce, run_cmd, runs, show
 from .cli_commands_write import alias, copy_cmd, delete, gc, put, upgrade, verify
-from .errors import ArtifactFSError
+from .errors import ArtifactFSError, ArtifactFSWarning
 from .settings import STORE_ENV
 
 __all__ = ["main"]
@@ -51,6 +52,18 @@ def cli(ctx: click.Context, store_url: str | None, debug: bool) -> None:
     ctx.obj["store"] = store_url
     ctx.obj["debug"] = debug
     _logging(debug)
+    warnings.showwarning = _show_warning
+
+
+_plain_show = warnings.showwarning
+
+
+def _show_warning(message: Warning | str, category: type[Warning], *args: Any, **kwargs: Any) -> None:
+    """Our warnings as one line on stderr (``warning: ...``), as errors are; others as usual."""
+    if issubclass(category, ArtifactFSWarning):
+        click.echo(f"warning: {' '.join(str(message).split())}", err=True)
+    else:
+        _plain_show(message, category, *args, **kwargs)
 
 
 def _logging(debug: bool) -> None:

@@ -23,12 +23,14 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
     │   └── MisplacedRecordError             a record whose content disagrees with its key
     ├── StoreError (OSError)                the backend failed (permissions, network, ...)
     │   ├── StoreNotFoundError               no store at that URL (only writing makes one)
+    │   ├── StoreOfflineError                known offline: nothing was sent
     │   └── UnsupportedBackendError          the backend lacks a guarantee artifactfs needs
     ├── LocalFileError (OSError)            a local file or folder failed: disk full, permissions, ...
     └── JobError                             a distributed job writing an artifact failed
 
 Warnings derive from :class:`ArtifactFSWarning` (a ``UserWarning``), so callers can filter
-them as one category: :class:`SkippedPathWarning` names files ``add_dir`` left out.
+them as one category: :class:`SkippedPathWarning` names files ``add_dir`` left out,
+:class:`OfflineWarning` an alias answered as it was last seen, the store being offline.
 
 Errors from fsspec or the OS are translated at the storage layer and chained with ``from``,
 so the original cause stays available as ``__cause__``.
@@ -57,6 +59,7 @@ __all__ = [
     "LocalPathNotFoundError",
     "MisplacedRecordError",
     "NotFoundError",
+    "OfflineWarning",
     "ProjectNotFoundError",
     "ReadOnlyError",
     "RunNotFoundError",
@@ -64,6 +67,7 @@ __all__ = [
     "SourceChangedError",
     "StoreError",
     "StoreNotFoundError",
+    "StoreOfflineError",
     "UnsupportedBackendError",
     "local_file_error",
 ]
@@ -155,6 +159,11 @@ class StoreNotFoundError(StoreError):
     """No store exists at that URL or path; reading never creates one, only writing does."""
 
 
+class StoreOfflineError(StoreError):
+    """The store is known to be offline ($ARTIFACTFS_OFFLINE, or found unreachable earlier in
+    this process): nothing was sent to it."""
+
+
 class UnsupportedBackendError(StoreError):
     """The backend lacks a guarantee artifactfs relies on (such as atomic create)."""
 
@@ -194,6 +203,11 @@ class JobError(ArtifactFSError):
 
 class ArtifactFSWarning(UserWarning):
     """Base class of the warnings artifactfs issues (filter them as one category)."""
+
+
+class OfflineWarning(ArtifactFSWarning):
+    """An answer came from what this machine saw of a store it cannot reach now (an alias as
+    it was then)."""
 
 
 class SkippedPathWarning(ArtifactFSWarning):

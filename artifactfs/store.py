@@ -25,13 +25,17 @@ from .errors import (
     ArtifactTypeError,
     InvalidInputError,
     ProjectNotFoundError,
+    StoreError,
 )
 from .leases import LEASE_TTL
 from .lineage import LineageGraph
 from .maintenance import GcReport, gc
+from .offline import go_offline, remember, resolve_seen
 from .packing import PackSet
+from .reach import offline_reason
 from .records import ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .refs import LATEST, check_alias, check_name, did_you_mean, parse_ref
+from .seen import SeenRecords
 from .settings import default_cache_dir, default_concurrency, default_store_url
 from .statcache import StatCache
 from .verification import Problem, verify
@@ -74,7 +78,8 @@ class Store:
         self.workers = workers
         self.claim_lease = claim_lease
         self.lease_ttl = lease_ttl  # of commit leases and gc locks (see leases.py)
-        self.catalog = Catalog(backend)
+        self.seen = SeenRecords(self.cache.root / "records.sqlite3")
+        self.catalog = Catalog(backend, self.seen)
         self.packs = PackSet(backend)
         self.blobs = BlobReader(backend, self.cache, stat_cache=self.stat_cache, workers=workers, packs=self.packs)
 
@@ -105,6 +110,8 @@ class Store:
         ``is_new`` says whether that commit made it."""
         c = self.catalog
         manifest = c.version_manifest(record)
+        if c.store_id is not None:
+            self.seen.version_seen(c.store_id, record, "latest" if is_new else None)
 
         def aliases() -> list[str]:
             return c.version_aliases(record.project, record.name, record.version)
@@ -166,10 +173,21 @@ class Store:
         ``project`` is used when the reference names none; ``type``, when given, must match.
         """
         parsed = parse_ref(ref, default_project=project)
-        self.catalog.require_store()
         if parsed.project is None:
             raise ArtifactNotFoundError(f"reference {ref!r} names no project; use 'project/{ref}'")
-        art = self._artifact(self.catalog.locate(parsed))
+        if offline_reason(self.url) is not None:
+            art = resolve_seen(self.catalog, self.blobs, self.seen, self.url, parsed)
+        else:
+            try:
+                self.catalog.require_store()
+                located = self.catalog.locate(parsed)
+            except StoreError as e:  # unreachable, or a folder moved away: what was seen answers
+                if not go_offline(self.seen, self.url, e):
+                    raise
+                art = resolve_seen(self.catalog, self.blobs, self.seen, self.url, parsed)
+            else:
+                remember(self.catalog, located, parsed)
+                art = self._artifact(located)
         if type is not None and art.type != type:
             raise ArtifactTypeError(f"{art.qualified_name} has type {art.type!r}, not {type!r}")
         return art

@@ -15,6 +15,7 @@ from fsspec.implementations.memory import MemoryFileSystem
 import artifactfs as afs
 from artifactfs.backend import open_backend
 from artifactfs.cache import BlobCache
+from artifactfs.reach import forget_offline
 from tests import emulators as emulators_mod
 from tests.emulators import Emulator
 
@@ -26,11 +27,15 @@ SHARED = ["local", *CLOUD]  # stores that several processes can share
 
 
 @pytest.fixture(autouse=True)
-def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Never touch the user's default store or cache; run in a scratch folder."""
+def _isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Never touch the user's default store or cache; run in a scratch folder; every store
+    online again after the test."""
     monkeypatch.setenv("ARTIFACTFS_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setenv("ARTIFACTFS_STORE", str(tmp_path / "default-store"))
+    monkeypatch.delenv("ARTIFACTFS_OFFLINE", raising=False)
     monkeypatch.chdir(tmp_path)
+    yield
+    forget_offline()
 
 
 @pytest.fixture(autouse=True)

@@ -77,3 +77,15 @@ def test_checkout_asks_before_it_replaces_or_removes(env: dict[str, str], tmp_pa
     code, out, _ = afs_cli(env, "checkout", "p/ds:v0", str(tmp_path / "fresh"))  # only fetching: nothing to ask
     assert code == 0 and "6 fetched" in out
     assert "clean" in afs_cli(env, "status", str(tmp_path / "fresh"))[1]
+
+
+def test_get_works_offline_for_what_this_machine_has_seen(env: dict[str, str], tmp_path: Path) -> None:
+    assert afs_cli(env, "get", "p/ds:latest", str(tmp_path / "online"))[0] == 0
+    offline = {**env, "ARTIFACTFS_OFFLINE": "1"}
+    code, _, err = afs_cli(offline, "get", "p/ds:latest", str(tmp_path / "again"))
+    assert code == 0, err
+    assert err.startswith(f"warning: store {env['ARTIFACTFS_STORE']} is offline ($ARTIFACTFS_OFFLINE is set): ")
+    assert "p/ds:latest is v0, as this machine last saw it at" in err
+    assert files_under(tmp_path / "again") == files_under(tmp_path / "src")
+    code, _, err = afs_cli(offline, "get", "p/ds:v1", str(tmp_path / "x"))
+    assert code == 1 and "cached versions of p/ds: v0" in err
