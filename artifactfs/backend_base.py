@@ -191,14 +191,17 @@ class BaseBackend:
         that read in blocks of their own (each read is then exactly one ranged request)."""
         raise NotImplementedError
 
-    def open_sized(self, key: str, size: int) -> IO[bytes]:
-        """Read ``key``, which must hold exactly ``size`` bytes, from start to end.
+    def open_sized(self, key: str, size: int, start: int = 0) -> IO[bytes]:
+        """Read ``key``, which must hold exactly ``size`` bytes, from ``start`` to the end.
 
         Its size is asked first: a key of another size is refused before any of its bytes is
         read (:class:`IntegrityError` naming it), and no read goes past ``size``.
         """
         self.check_size(key, size)
-        return self.open(key)
+        f = self.open(key)
+        if start:
+            f.seek(start)
+        return f
 
     def check_size(self, key: str, size: int) -> None:
         """Refuse ``key`` unless it holds ``size`` bytes (one size request; none of its bytes)."""

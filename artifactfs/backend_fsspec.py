@@ -263,13 +263,13 @@ class FsspecBackend(BaseBackend):
                 return self.fs.open(self.path(key), "rb", cache_type="none")  # type: ignore[no-any-return]
             return self.fs.open(self.path(key), "rb")  # type: ignore[no-any-return]
 
-    def open_sized(self, key: str, size: int) -> IO[bytes]:
+    def open_sized(self, key: str, size: int, start: int = 0) -> IO[bytes]:
         """As :meth:`BaseBackend.open_sized`; remote keys are read in ranges of
         :data:`UPLOAD_BLOCK`, one request each."""
         if not self.concurrent:
-            return super().open_sized(key, size)
+            return super().open_sized(key, size, start)
         self.check_size(key, size)  # (opening the file would ask its size a second time)
-        return io.BufferedReader(_RangeReader(self, key, size), buffer_size=backend_base.UPLOAD_BLOCK)
+        return io.BufferedReader(_RangeReader(self, key, size, start), buffer_size=backend_base.UPLOAD_BLOCK)
 
     # ------------------------------------------------------------------ writes
     def write(self, key: str, data: bytes) -> None:
@@ -390,9 +390,9 @@ class MemoryBackend(FsspecBackend):
 class _RangeReader(io.RawIOBase):
     """``size`` bytes of a remote key, front to back, one ranged request per block."""
 
-    def __init__(self, backend: FsspecBackend, key: str, size: int) -> None:
+    def __init__(self, backend: FsspecBackend, key: str, size: int, start: int = 0) -> None:
         super().__init__()
-        self.backend, self.key, self.size, self.pos = backend, key, size, 0
+        self.backend, self.key, self.size, self.pos = backend, key, size, start
 
     def readable(self) -> bool:
         return True

@@ -82,8 +82,12 @@ class BlobReader:
                     if got is not None:
                         self.cache.add(io.BytesIO(got), digest, size, f"{what} (in pack {layout.pack(where.pack)})")
                 if not os.path.isfile(path):
-                    with self.backend.open_sized(key, size) as src:
-                        self.cache.add(src, digest, size, f"{what} (store key {key})")
+                    self.cache.fetch(
+                        lambda start: self.backend.open_sized(key, size, start),
+                        digest,
+                        size,
+                        f"{what} (store key {key})",
+                    )
                 with contextlib.suppress(FileNotFoundError):
                     f = open(path, "rb")  # noqa: SIM115 (the caller closes it)
                     self.cache.used([(digest, size)])

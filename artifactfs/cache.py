@@ -14,23 +14,24 @@ it again, so no file is ever left broken or half-written.
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import os
 import shutil
 import sqlite3
 import time
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
 from . import layout
-from .errors import FormatError
-from .hashing import Digest
+from .errors import FormatError, IntegrityError
+from .hashing import CHUNK_SIZE, Digest, new_file_hasher
 from .localdb import LocalDb
 from .places import copy_verified, link
 from .settings import cache_max
 
-__all__ = ["BlobCache", "CacheReport", "VersionUse"]
+__all__ = ["RESUMABLE", "BlobCache", "CacheReport", "VersionUse"]
 
 _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS blobs (digest TEXT PRIMARY KEY, size INTEGER NOT NULL, "
@@ -41,6 +42,7 @@ _SCHEMA = (
     "CREATE TABLE IF NOT EXISTS state (key TEXT PRIMARY KEY, value INTEGER NOT NULL)",
 )
 _PAGE = 1000  # rows read at a time while evicting
+RESUMABLE = 64 << 20  # blobs this large are fetched resumably (see BlobCache.add_resumable)
 _UNSET = -1
 
 
@@ -116,6 +118,52 @@ class BlobCache:
         dest = self.path(digest)
         copy_verified(src, dest, digest, size, what)
         return dest
+
+    def add_resumable(self, open_from: Callable[[int], IO[bytes]], digest: Digest, size: int, what: str) -> Path:
+        """As :meth:`add`, for a large blob: its bytes go to ``partial/<alg>-<hex>``, kept when
+        the copy is interrupted, so the next try hashes what is there and reads on from it
+        (``open_from(offset)``: a ranged read) instead of starting over. One process at a
+        time writes a partial file (a lock on it); another waiting finds the blob cached."""
+        dest = self.path(digest)
+        part = self.root / "partial" / f"{digest.algorithm}-{digest.hex}"
+        part.parent.mkdir(parents=True, exist_ok=True)
+        with open(part, "a+b") as f:
+            fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # released when the file is closed
+            if dest.is_file():
+                return dest  # another process finished it while this one waited
+            f.seek(0)
+            h = new_file_hasher(digest.algorithm)
+            have = 0
+            while chunk := f.read(CHUNK_SIZE):
+                if have + len(chunk) > size:  # longer than the blob: not one of its beginnings
+                    f.truncate(0)
+                    h, have = new_file_hasher(digest.algorithm), 0
+                    break
+                h.update(chunk)
+                have += len(chunk)
+            f.seek(have)
+            with open_from(have) as src:
+                while have < size and (chunk := src.read(min(CHUNK_SIZE, size - have))):
+                    f.write(chunk)
+                    h.update(chunk)
+                    have += len(chunk)
+            f.flush()
+            if have < size:
+                raise IntegrityError(f"{what}: expected {size} bytes, got {have} (the {have} kept resume the next try)")
+            if Digest(digest.algorithm, h.hexdigest()) != digest:
+                f.truncate(0)
+                raise IntegrityError(f"{what}: does not match {digest}; the partial copy was dropped")
+            os.fsync(f.fileno())
+            os.makedirs(dest.parent, exist_ok=True)
+            os.replace(part, dest)
+        return dest
+
+    def fetch(self, open_from: Callable[[int], IO[bytes]], digest: Digest, size: int, what: str) -> Path:
+        """Fetch a blob into the cache from ``open_from(offset)``: resumably when large."""
+        if size >= RESUMABLE:
+            return self.add_resumable(open_from, digest, size, what)
+        with open_from(0) as src:
+            return self.add(src, digest, size, what)
 
     def link_in(self, verified: str, digest: Digest) -> bool:
         """Make a verified local file the cached copy of ``digest`` too (a hard link: no byte
@@ -294,6 +342,7 @@ class BlobCache:
         """Remove every cached blob (download folders keep their files)."""
         before = self.scan()
         shutil.rmtree(self.root / "blobs", ignore_errors=True)
+        shutil.rmtree(self.root / "partial", ignore_errors=True)
         self.index.write("DELETE FROM blobs")
         report = CacheReport(self._root, self.max_bytes, versions=before.versions)
         report.removed_blobs, report.removed_bytes = before.blobs, before.own_bytes

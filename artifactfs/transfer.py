@@ -231,8 +231,12 @@ def fetch_to_cache(
         size, what = wanted[d]
         key = layout.blob(d)
         try:
-            with backend.open_sized(key, size) as src:
-                cache.add(src, d, size, f"{what}: blob {key} in store {backend.url}")
+            cache.fetch(
+                lambda start: backend.open_sized(key, size, start),
+                d,
+                size,
+                f"{what}: blob {key} in store {backend.url}",
+            )
         except IntegrityError as e:
             raise IntegrityError(f"{what}: {e}") from None
         except KeyNotFoundError:

@@ -38,6 +38,8 @@ def reading(backend: Backend) -> Read:
     opened, opened_sized = backend.open, backend.open_sized
 
     def counted_file(key: str, f: IO[bytes]) -> IO[bytes]:
+        if getattr(f, "_counted", False):  # opened through open(), counted there already
+            return f
         original = f.read
 
         def read_(n: int = -1) -> bytes:
@@ -47,6 +49,7 @@ def reading(backend: Backend) -> Read:
             return data
 
         f.read = read_  # type: ignore[method-assign]
+        f._counted = True  # type: ignore[attr-defined]
         return f
 
     def one(key: str) -> bytes:
@@ -88,7 +91,7 @@ def reading(backend: Backend) -> Read:
     backend.read_heads = headed  # type: ignore[method-assign]
     backend.read_ranges = ranged  # type: ignore[method-assign]
     backend.open = lambda key, **kw: counted_file(key, opened(key, **kw))  # type: ignore[method-assign]
-    backend.open_sized = lambda key, size: counted_file(key, opened_sized(key, size))  # type: ignore[method-assign]
+    backend.open_sized = lambda key, size, start=0: counted_file(key, opened_sized(key, size, start))  # type: ignore[method-assign]
     return seen
 
 
