@@ -10,6 +10,7 @@ from .partitioned import PartitionedTable
 from .records import ArtifactVersionId, RunRecord
 from .reproduce import reproduce
 from .run import Run, init, log_artifact, use_artifact
+from .spool import SyncReport, sync
 from .store import ArtifactSummary, Store, open_store
 from .table import Table
 
@@ -28,6 +29,7 @@ __all__ = [
     "Run",
     "RunRecord",
     "Store",
+    "SyncReport",
     "Table",
     "VersionDiff",
     "__version__",
@@ -38,6 +40,7 @@ __all__ = [
     "log_artifact",
     "open_store",
     "reproduce",
+    "sync",
     "use_artifact",
 ]
 

@@ -63,6 +63,7 @@ class Artifact(Draft, LocalSide):
         self._aliases: list[str] | Callable[[], list[str]] = []
         self._deleted_at: str | None = None
         self._is_new = False
+        self._spooled = ""  # a version logged offline: its name until synced
 
     # ------------------------------------------------------------------ fields
     # A logged version is a read-only value: its fields are shared by every reader of the
@@ -190,8 +191,8 @@ class Artifact(Draft, LocalSide):
 
     @property
     def version(self) -> str:
-        """``"v3"``."""
-        return f"v{self._require_record()[1].version}"
+        """``"v3"``; ``"spooled-<12 hex>"`` for a version logged offline, not yet synced."""
+        return self._spooled or f"v{self._require_record()[1].version}"
 
     @property
     def version_number(self) -> int:
@@ -199,8 +200,10 @@ class Artifact(Draft, LocalSide):
 
     @property
     def qualified_name(self) -> str:
-        """``"project/name:v3"``."""
-        return self.name if self._record is None else self._record.qualified_name
+        """``"project/name:v3"`` (``"project/name:spooled-<12 hex>"`` until synced)."""
+        if self._record is None:
+            return self.name
+        return f"{self.project}/{self.name}:{self._spooled}" if self._spooled else self._record.qualified_name
 
     @property
     def aliases(self) -> list[str]:
@@ -361,8 +364,10 @@ def logged(
     aliases: list[str] | Callable[[], list[str]],
     deleted_at: str | None = None,
     is_new: bool = False,
+    spooled: bool = False,
 ) -> Artifact:
-    """The logged version ``record`` names; ``manifest`` may be None only for a deleted one."""
+    """The logged version ``record`` names; ``manifest`` may be None only for a deleted one;
+    ``spooled``: it is in an offline run's spool, named by its content until synced."""
     art = Artifact.__new__(Artifact)
     art._record = None
     art.name, art.type = record.name, record.type
@@ -374,6 +379,7 @@ def logged(
     art._record, art._manifest, art._aliases = record, manifest, aliases
     art._deleted_at = deleted_at
     art._is_new = is_new
+    art._spooled = f"spooled-{record.content.hex[:12]}" if spooled else ""
     return art
 
 

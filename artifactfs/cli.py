@@ -15,7 +15,7 @@ from typing import Any
 import click
 
 from . import __version__
-from .cli_commands_local import cache_group, checkout_cmd, status_cmd
+from .cli_commands_local import cache_group, checkout_cmd, status_cmd, sync_cmd
 from .cli_commands_read import cat, diff, get, info, lineage, ls, reproduce, run_cmd, runs, show
 from .cli_commands_write import alias, copy_cmd, delete, gc, put, upgrade, verify
 from .errors import ArtifactFSError, ArtifactFSWarning
@@ -124,6 +124,7 @@ for command in (
     checkout_cmd,
     status_cmd,
     cache_group,
+    sync_cmd,
 ):
     cli.add_command(command)
 

@@ -18,6 +18,7 @@ from .cli_output import duration, echo_json, echo_rows, emit, human_size, progre
 from .errors import InvalidInputError
 from .folders import FolderStatus, Selection
 from .settings import CACHE_MAX_ENV, default_cache_dir, parse_size
+from .spool import sync
 from .store import open_store
 
 SHOWN = 20  # paths listed per kind of difference (all of them with --json)
@@ -255,3 +256,26 @@ def cache_clear(as_json: bool) -> None:
     report = _cache().clear()
     text = f"removed {report.removed_blobs:,} blobs, freeing {human_size(report.removed_bytes)}"
     emit(_report_data(report), as_json, text)
+
+
+@click.command("sync")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.pass_context
+def sync_cmd(ctx: click.Context, as_json: bool) -> None:
+    """Publish the runs logged offline (mode="offline" or $ARTIFACTFS_OFFLINE) to their store:
+    in the order they ran, their versions getting numbers then, lineage kept. Only the spool of
+    --store when it is given. Safe to run again: what was published is not sent twice.
+
+    \b
+    Example:
+      artifactfs sync --store gs://team/store
+    """
+    url = ctx.obj["store"]
+    report = sync(url) if url else sync(None, cache=_cache())
+    if not report.runs:
+        text = "nothing to sync" + (f" ({report.already} run(s) synced before)" if report.already else "")
+    else:
+        lines = [f"synced {len(report.runs)} run(s) to {', '.join(report.stores)}:"]
+        lines += [f"  {v}" for v in report.versions]
+        text = "\n".join(lines)
+    emit(report.to_dict(), as_json, text)

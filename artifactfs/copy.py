@@ -14,11 +14,11 @@ from .hashing import Digest
 from .leases import commit_lease
 from .manifest import Encoded, Location
 from .packing import Packing
-from .records import ArtifactVersionId, RunRecord
+from .records import ArtifactVersionId, RunRecord, VersionRecord
 from .store import Store, open_store
 from .transfer import copy_blobs
 
-__all__ = ["CopyReport", "copy"]
+__all__ = ["CopyReport", "copy", "copy_version"]
 
 
 @dataclass(slots=True)
@@ -41,7 +41,11 @@ def _store(s: Store | str) -> Store:
     return s if isinstance(s, Store) else open_store(s)
 
 
-def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, callback: Callback | None) -> None:
+def copy_version(
+    src: Store, dst: Store, art: Artifact, report: CopyReport, callback: Callback | None, *, origin: bool = True
+) -> VersionRecord:
+    """Copy one version's blobs, manifest and record (naming where it came from, unless not
+    ``origin``); returns the destination's record."""
     ident = art.version_id
     what = f"copy of {art.qualified_name}"
     manifest = art.manifest  # decoded from the bytes sent, and checked to be this version's
@@ -60,7 +64,7 @@ def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, cal
             if entry.where is not None:
                 where[entry.digest] = entry.where
     check_type(dst.catalog, ident.project, ident.name, manifest.type)
-    origin = {
+    came_from = {
         "store": src.url,
         "project": ident.project,
         "name": ident.name,
@@ -82,11 +86,12 @@ def _copy_version(src: Store, dst: Store, art: Artifact, report: CopyReport, cal
             run_project=rec.run_project,
             run_id=rec.run_id,
             aliases=[],
-            origin=origin,
+            origin=came_from if origin else None,
             lease=lease,
         )
     report.versions.append(new.qualified_name)
     report.new_versions += int(is_new)
+    return new
 
 
 def _copy_run(src: Store, dst: Store, run: RunRecord, report: CopyReport) -> None:
@@ -151,7 +156,7 @@ def copy(
                 runs[run.id] = run
                 for used in run.inputs:
                     visit_id(used)
-        _copy_version(s, d, art, report, callback)
+        copy_version(s, d, art, report, callback)
 
     for art in todo:
         visit(art)

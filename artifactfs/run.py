@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import contextlib
 import fnmatch
 import os
 import platform
@@ -22,9 +23,11 @@ from fsspec.callbacks import Callback
 from . import codec
 from .artifact import Artifact
 from .commit import commit
-from .errors import ArtifactStateError, InvalidInputError, LocalPathNotFoundError
+from .errors import ArtifactStateError, InvalidInputError, LocalPathNotFoundError, NotFoundError
+from .reach import offline_env
 from .records import RunRecord
-from .refs import check_alias, check_name
+from .refs import check_alias, check_name, parse_ref
+from .spool import spool_for, spooled_alias
 from .store import Store, open_store
 
 __all__ = ["Run", "current_run", "init", "log_artifact", "use_artifact"]
@@ -71,8 +74,13 @@ class Run:
         job_type: str | None = None,
         config: dict[str, Any] | None = None,
         name: str | None = None,
+        offline: bool = False,
     ) -> None:
-        self.store = store
+        """``offline``: write into the local spool of ``store`` (see spool.py), read from
+        what this machine saw of it; ``artifactfs sync`` publishes it later."""
+        self.source = store  # where inputs are read
+        self.store = spool_for(store) if offline else store  # where this run is written
+        self.offline = offline
         self.project = check_name(project, "project")
         if job_type is not None:
             check_name(job_type, "job_type")
@@ -93,7 +101,7 @@ class Run:
         )
         self.summary: dict[str, Any] = {}
         self._history: list[dict[str, Any]] = []
-        store.catalog.ensure_store()
+        self.store.catalog.ensure_store()
         self._save()
         _opened(self)
 
@@ -149,6 +157,8 @@ class Run:
             callback=callback,
         )
         logged = self.store.logged_version(record, is_new=is_new)
+        if self.offline:  # its name until it is synced, and how later steps use it
+            self.store.set_alias(f"{logged.project}/{logged.name}:v{logged.version_number}", spooled_alias(logged))
         self._record = self._record.with_output(logged.version_id)
         self._save()
         return logged
@@ -159,7 +169,7 @@ class Run:
         self._check_running()
         if isinstance(ref, Artifact):
             ref = ref.qualified_name
-        art = self.store.artifact(ref, type=type, project=self.project)
+        art = self._input(ref, type)
         ident = art.version_id
         self._record = self._record.with_input(ident)
         # Two independent writes, sent together: the run's record and the version's used-by index.
@@ -170,6 +180,14 @@ class Run:
             self._save()
             marked.result()
         return art
+
+    def _input(self, ref: str, type: str | None) -> Artifact:
+        """Offline, an alias or ``latest`` names the spool's version first (logged by an
+        earlier step of this offline pipeline), then the store's as last seen."""
+        if self.offline and parse_ref(ref, default_project=self.project).version is None:
+            with contextlib.suppress(NotFoundError):
+                return self.store.artifact(ref, type=type, project=self.project)
+        return self.source.artifact(ref, type=type, project=self.project)
 
     def log_code(
         self,
@@ -339,12 +357,18 @@ def init(
     config: dict[str, Any] | None = None,
     name: str | None = None,
     store: str | os.PathLike[str] | Store | None = None,
+    mode: str | None = None,
     **storage_options: Any,
 ) -> Run:
     """Start a run in ``project`` on ``store`` (a URL, a path, a :class:`Store`, or the default).
 
+    ``mode="offline"`` (the default while ``$ARTIFACTFS_OFFLINE`` is set) logs into a local
+    spool, published later by ``artifactfs sync``; ``mode="online"`` writes to the store.
     ``storage_options`` are passed to the fsspec filesystem when ``store`` is a URL.
     """
     check_name(project, "project")
+    if mode not in (None, "online", "offline"):
+        raise InvalidInputError(f"mode must be 'online' or 'offline', got {mode!r}")
     st = store if isinstance(store, Store) else open_store(store, **storage_options)
-    return Run(store=st, project=project, job_type=job_type, config=config, name=name)
+    offline = mode == "offline" or (mode is None and offline_env())
+    return Run(store=st, project=project, job_type=job_type, config=config, name=name, offline=offline)

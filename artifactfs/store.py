@@ -82,6 +82,7 @@ class Store:
         self.catalog = Catalog(backend, self.seen)
         self.packs = PackSet(backend)
         self.blobs = BlobReader(backend, self.cache, stat_cache=self.stat_cache, workers=workers, packs=self.packs)
+        self.spooled = False  # the spool of offline runs (see spool.py): its versions have no number yet
 
     @property
     def url(self) -> str:
@@ -102,7 +103,7 @@ class Store:
         return self.catalog.algorithm
 
     def _artifact(self, located: Located) -> Artifact:
-        return logged(self.catalog, self.blobs, located.record, located.manifest, located.aliases)
+        return logged(self.catalog, self.blobs, located.record, located.manifest, located.aliases, spooled=self.spooled)
 
     def logged_version(self, record: VersionRecord, *, is_new: bool = False) -> Artifact:
         """The version ``record`` names, as a commit just returned it (its manifest is in
@@ -116,7 +117,7 @@ class Store:
         def aliases() -> list[str]:
             return c.version_aliases(record.project, record.name, record.version)
 
-        return logged(c, self.blobs, record, manifest, aliases, is_new=is_new)
+        return logged(c, self.blobs, record, manifest, aliases, is_new=is_new, spooled=self.spooled)
 
     # ------------------------------------------------------------------ queries
     def projects(self) -> list[str]:
@@ -175,7 +176,7 @@ class Store:
         parsed = parse_ref(ref, default_project=project)
         if parsed.project is None:
             raise ArtifactNotFoundError(f"reference {ref!r} names no project; use 'project/{ref}'")
-        if offline_reason(self.url) is not None:
+        if offline_reason(self.url) is not None and not self.spooled:  # (a spool is on this machine)
             art = resolve_seen(self.catalog, self.blobs, self.seen, self.url, parsed)
         else:
             try:
@@ -401,5 +402,10 @@ def open_store(
     if not isinstance(concurrency, int) or concurrency < 1:
         raise InvalidInputError(f"concurrency must be a positive integer, got {concurrency!r}")
     store = Store(open_backend(os.fspath(url), concurrency=concurrency, **storage_options))
-    store.catalog.descriptor()  # refuse a store of a newer format before anything else reads it
+    if offline_reason(store.url) is None:
+        try:
+            store.catalog.descriptor()  # refuse a store of a newer format before anything else reads it
+        except StoreError as e:  # unreachable: usable offline if this machine has read from it
+            if not go_offline(store.seen, store.url, e):
+                raise
     return store

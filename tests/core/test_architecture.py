@@ -30,7 +30,7 @@ LAYERS = [
     "seen catalog_lineage catalog_heads catalog_manifests catalog walk leases cache packing blobs transfer storage",
     # the API
     "parquet parts engines table draft download checkout artifact offline ingest commit verification maintenance"
-    " store diff"
+    " store diff spool"
     " run copy reproduce partitioned __init__",
     # front-ends
     "cli cli_commands_local cli_commands_read cli_commands_write cli_output __main__",
