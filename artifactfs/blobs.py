@@ -45,7 +45,7 @@ class BlobReader:
         self.backend = backend
         self.cache = cache
         self.packs = packs if packs is not None else PackSet(backend)
-        self.stat_cache = stat_cache if stat_cache is not None else StatCache(cache.root / "stat.sqlite3")
+        self.stat_cache = stat_cache if stat_cache is not None else StatCache(cache.db("stat.sqlite3"))
         self.workers = workers
 
     @classmethod

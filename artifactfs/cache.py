@@ -29,7 +29,7 @@ from .errors import FormatError, IntegrityError
 from .hashing import CHUNK_SIZE, Digest, new_file_hasher
 from .localdb import LocalDb
 from .places import copy_verified, link
-from .settings import cache_max
+from .settings import cache_db_dir, cache_max
 
 __all__ = ["RESUMABLE", "BlobCache", "CacheReport", "VersionUse"]
 
@@ -91,7 +91,15 @@ class BlobCache:
         self._root = os.fspath(root)
         self._folders: set[str] = set()  # folders known to exist
         self._max = max_bytes
-        self.index = LocalDb(self.root / "cache.sqlite3", _SCHEMA, timeout=30.0)
+        self._db_dir: Path | None = None
+        self.index = LocalDb(self.db("cache.sqlite3"), _SCHEMA, timeout=30.0)
+
+    def db(self, name: str) -> Path:
+        """The path of one of the cache's SQLite files: in the cache folder, unless that is on
+        a network filesystem (see :func:`~artifactfs.settings.cache_db_dir`)."""
+        if self._db_dir is None:
+            self._db_dir = cache_db_dir(self.root)
+        return self._db_dir / name
 
     @property
     def max_bytes(self) -> int | None:

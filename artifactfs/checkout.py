@@ -14,6 +14,7 @@ from pathlib import Path
 from fsspec.callbacks import Callback
 
 from .blobs import BlobReader
+from .cache import BlobCache
 from .download import materialize
 from .errors import EntryNotFoundError, LocalFileError
 from .folders import FolderRecord, FolderRegistry, FolderStatus, Globs, Selection, compare
@@ -23,15 +24,15 @@ from .records import VersionRecord
 __all__ = ["LocalSide", "checkout", "download", "folder_status", "registry", "where_from"]
 
 
-def registry(cache_root: Path) -> FolderRegistry:
-    """The download folders remembered beside the blob cache at ``cache_root``."""
-    return FolderRegistry(cache_root / "folders.sqlite3")
+def registry(cache: BlobCache) -> FolderRegistry:
+    """The download folders remembered beside the blob cache ``cache``."""
+    return FolderRegistry(cache.db("folders.sqlite3"))
 
 
-def where_from(cache_root: Path, root: str | os.PathLike[str]) -> FolderRecord | None:
+def where_from(cache: BlobCache, root: str | os.PathLike[str]) -> FolderRecord | None:
     """The version the folder ``root`` was downloaded or checked out from, if the machine
-    whose cache is at ``cache_root`` remembers it."""
-    reg = registry(cache_root)
+    whose cache is ``cache`` remembers it."""
+    reg = registry(cache)
     try:
         return reg.find(root)
     finally:
@@ -51,7 +52,7 @@ def _selected(qualified: str, man: Manifest, selection: Selection) -> Iterator[E
 
 
 def _remember(blobs: BlobReader, root: Path, qualified: str, manifest: str, selection: Selection) -> None:
-    reg = registry(blobs.cache.root)
+    reg = registry(blobs.cache)
     try:
         reg.remember(root, blobs.url, qualified, manifest, selection)
     finally:

@@ -129,7 +129,7 @@ def status_cmd(ctx: click.Context, path: str, ref: str | None, as_json: bool) ->
     if not os.path.isdir(path):
         raise InvalidInputError(f"{path} is not a folder")
     store = open_store(ctx.obj["store"]) if ref is not None or ctx.obj["store"] else None
-    record = where_from(store.cache.root if store is not None else default_cache_dir(), path)
+    record = where_from(store.cache if store is not None else _cache(), path)
     if record is None and ref is None:
         raise InvalidInputError(f"this machine did not download or check out {path}: name a version with --against REF")
     if store is None:
@@ -201,7 +201,7 @@ def cache_info(as_json: bool) -> None:
         row["versions"] += 1
         row["size"] += use.size
         row["last_used_at"] = max(row["last_used_at"] or "", _iso(use.used_at))
-    folders = registry(cache.root)
+    folders = registry(cache)
     try:
         known = folders.all()
     finally:

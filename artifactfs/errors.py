@@ -46,6 +46,7 @@ __all__ = [
     "ArtifactStateError",
     "ArtifactFSWarning",
     "ArtifactTypeError",
+    "CacheWarning",
     "EntryNotFoundError",
     "FormatError",
     "IncompleteLineageError",
@@ -208,6 +209,11 @@ class ArtifactFSWarning(UserWarning):
 class OfflineWarning(ArtifactFSWarning):
     """An answer came from what this machine saw of a store it cannot reach now (an alias as
     it was then)."""
+
+
+class CacheWarning(ArtifactFSWarning):
+    """Something about the local cache folder the user should know (its databases moved off a
+    network filesystem)."""
 
 
 class SkippedPathWarning(ArtifactFSWarning):

@@ -179,6 +179,8 @@ def copy_and_hash(src: IO[bytes], out: IO[bytes], algorithm: str) -> tuple[Diges
     through user space reads, hashes and writes each chunk.
     """
     size = os.fstat(src.fileno()).st_size
+    if not hasattr(os, "copy_file_range"):  # Linux only
+        return _copy_and_hash_user_space(src, out, algorithm)
     try:
         first = os.copy_file_range(src.fileno(), out.fileno(), min(COPY_CHUNK, size), 0, 0) if size else 0
     except OSError:

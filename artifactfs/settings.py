@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import shutil
+import tempfile
+import warnings
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from .errors import InvalidInputError
+from .errors import CacheWarning, InvalidInputError, LocalFileError
+from .mounts import NETWORK_TYPES, filesystem_type, is_network
 
 __all__ = [
+    "CACHE_DB_ENV",
     "CACHE_ENV",
+    "cache_db_dir",
     "CACHE_MAX_ENV",
     "cache_max",
     "default_cache_max",
@@ -155,3 +161,47 @@ def cache_max(root: Path) -> int | None:
     if raw.lower() in ("none", "unlimited", "off"):
         return None
     return parse_size(raw, f"${CACHE_MAX_ENV}") if raw else default_cache_max(root)
+
+
+CACHE_DB_ENV = "ARTIFACTFS_CACHE_DB_DIR"
+LOCAL_DB_BASE = "/var/tmp"  # local disk on Linux and macOS, and kept across reboots
+
+
+def cache_db_dir(cache_root: Path) -> Path:
+    """Where the cache's SQLite files live: ``$ARTIFACTFS_CACHE_DB_DIR``, else the cache folder;
+    for a cache on a network filesystem (where SQLite's locking is unsafe), a folder of this
+    machine's own under ``/var/tmp``, said once as a warning; an error if that is on a network
+    filesystem too."""
+    env = os.environ.get(CACHE_DB_ENV)
+    if env:
+        return Path(env).expanduser()
+    probe = cache_root
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    kind = filesystem_type(probe)
+    if kind not in NETWORK_TYPES:
+        return cache_root
+    base = Path(LOCAL_DB_BASE) if Path(LOCAL_DB_BASE).is_dir() else Path(tempfile.gettempdir())
+    local = base / f"artifactfs-{os.getuid() if hasattr(os, 'getuid') else 'user'}" / _digest(str(cache_root))
+    if is_network(base):
+        raise LocalFileError(
+            f"the cache at {cache_root} is on {kind}, where SQLite's locking is unsafe, and so is {base}: "
+            f"set ${CACHE_DB_ENV} to a folder on a local disk (or ${CACHE_ENV} to move the whole cache)"
+        )
+    if str(cache_root) not in _warned:
+        _warned.add(str(cache_root))
+        warnings.warn(
+            CacheWarning(
+                f"the cache at {cache_root} is on {kind}, where SQLite's locking is unsafe: its databases "
+                f"are kept in {local} on this machine (${CACHE_DB_ENV} chooses the folder)"
+            ),
+            stacklevel=2,
+        )
+    return local
+
+
+_warned: set[str] = set()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]

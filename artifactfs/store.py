@@ -74,11 +74,11 @@ class Store:
     ) -> None:
         self.backend = backend
         self.cache = cache if cache is not None else BlobCache(default_cache_dir())
-        self.stat_cache = StatCache(self.cache.root / "stat.sqlite3")
+        self.stat_cache = StatCache(self.cache.db("stat.sqlite3"))
         self.workers = workers
         self.claim_lease = claim_lease
         self.lease_ttl = lease_ttl  # of commit leases and gc locks (see leases.py)
-        self.seen = SeenRecords(self.cache.root / "records.sqlite3")
+        self.seen = SeenRecords(self.cache.db("records.sqlite3"))
         self.catalog = Catalog(backend, self.seen)
         self.packs = PackSet(backend)
         self.blobs = BlobReader(backend, self.cache, stat_cache=self.stat_cache, workers=workers, packs=self.packs)

@@ -78,3 +78,11 @@ def test_large_file_logged_and_read_back(tmp_path: Path, monkeypatch: pytest.Mon
     assert logged.entries["big.bin"].digest == hash_bytes(data)
     assert Path(logged.download(tmp_path / "out"), "big.bin").read_bytes() == data
     assert store.verify(deep=True) == []
+
+
+def test_copy_and_hash_where_the_kernel_has_no_copy_call(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delattr(os, "copy_file_range")  # as on macOS and Windows
+    data = random.Random(2).randbytes(1 << 20)
+    (tmp_path / "src").write_bytes(data)
+    with open(tmp_path / "src", "rb") as src, open(tmp_path / "out", "w+b") as out:
+        assert places.copy_and_hash(src, out, "blake3") == (hash_bytes(data), len(data))
