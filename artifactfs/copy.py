@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from fsspec.callbacks import Callback
@@ -12,7 +14,7 @@ from .commit import check_type, publish
 from .errors import ArtifactNotFoundError, IntegrityError, RunNotFoundError
 from .hashing import Digest
 from .leases import commit_lease
-from .manifest import Encoded, Location
+from .manifest import Encoded, Location, Manifest
 from .packing import Packing
 from .records import ArtifactVersionId, RunRecord, VersionRecord
 from .store import Store, open_store
@@ -42,10 +44,19 @@ def _store(s: Store | str) -> Store:
 
 
 def copy_version(
-    src: Store, dst: Store, art: Artifact, report: CopyReport, callback: Callback | None, *, origin: bool = True
+    src: Store,
+    dst: Store,
+    art: Artifact,
+    report: CopyReport,
+    callback: Callback | None,
+    *,
+    origin: bool = True,
+    renamed: Mapping[ArtifactVersionId, ArtifactVersionId] | None = None,
 ) -> VersionRecord:
     """Copy one version's blobs, manifest and record (naming where it came from, unless not
-    ``origin``); returns the destination's record."""
+    ``origin``); returns the destination's record. ``renamed`` gives upstream versions their
+    names in the destination (a synced spool's): the manifest is then written anew with them,
+    its entries and shards as they are."""
     ident = art.version_id
     what = f"copy of {art.qualified_name}"
     manifest = art.manifest  # decoded from the bytes sent, and checked to be this version's
@@ -56,6 +67,8 @@ def copy_version(
         enc = Encoded(data, rec.content, src.catalog.shard_objects(manifest), format=3 if newer else 1)
     except IntegrityError as e:
         raise IntegrityError(f"{what}: {e}") from None
+    if renamed and any(u in renamed for u in manifest.upstream):
+        manifest, enc = _renamed(manifest, enc, renamed)
     sizes: dict[Digest, int] = {}
     where: dict[Digest, Location] = {}
     for entry in manifest.iter_entries():
@@ -87,11 +100,26 @@ def copy_version(
             run_id=rec.run_id,
             aliases=[],
             origin=came_from if origin else None,
+            content=enc.content,
             lease=lease,
         )
     report.versions.append(new.qualified_name)
     report.new_versions += int(is_new)
     return new
+
+
+def _renamed(
+    manifest: Manifest, enc: Encoded, renamed: Mapping[ArtifactVersionId, ArtifactVersionId]
+) -> tuple[Manifest, Encoded]:
+    """``manifest`` naming its upstream versions by ``renamed``: new bytes and content digest."""
+    up = tuple(renamed.get(u, u) for u in manifest.upstream)
+    m = manifest
+    if m.sharded:
+        new = Manifest(m.name, m.type, (), m.description, dict(m.metadata), up, m.algorithm, shards=m.shards)
+    else:
+        new = Manifest(m.name, m.type, m.entries, m.description, dict(m.metadata), up, m.algorithm)
+    fresh = new.encode()
+    return new, dataclasses.replace(fresh, shards=fresh.shards or enc.shards, format=max(fresh.format, enc.format))
 
 
 def _copy_run(src: Store, dst: Store, run: RunRecord, report: CopyReport) -> None:

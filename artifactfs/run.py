@@ -156,9 +156,7 @@ class Run:
             aliases=checked,
             callback=callback,
         )
-        logged = self.store.logged_version(record, is_new=is_new)
-        if self.offline:  # its name until it is synced, and how later steps use it
-            self.store.set_alias(f"{logged.project}/{logged.name}:v{logged.version_number}", spooled_alias(logged))
+        logged = self._spooled(self.store.logged_version(record, is_new=is_new))
         self._record = self._record.with_output(logged.version_id)
         self._save()
         return logged
@@ -225,8 +223,14 @@ class Run:
             self._record = replace(self._record, extra={**self._record.extra, "git": git})
         # The snapshot is an input of the run, not one of its products: recording it as logged
         # by the run too would put a cycle (run -> code -> run) in every lineage graph.
-        record, _ = commit(self.store, art, project=self.project, run_project=None, run_id=None, aliases=[])
-        return self.use_artifact(record.qualified_name)
+        record, is_new = commit(self.store, art, project=self.project, run_project=None, run_id=None, aliases=[])
+        return self.use_artifact(self._spooled(self.store.logged_version(record, is_new=is_new)))
+
+    def _spooled(self, logged: Artifact) -> Artifact:
+        """Offline, name a version just logged into the spool by its content (an alias there)."""
+        if self.offline:
+            self.store.set_alias(f"{logged.project}/{logged.name}:v{logged.version_number}", spooled_alias(logged))
+        return logged
 
     def log(self, data: dict[str, Any], step: int | None = None) -> None:
         """Append ``data`` (metrics of one step) to the run's history, and update

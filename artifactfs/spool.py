@@ -95,42 +95,54 @@ def _sync_one(spool: Store, dst: Store, folder: Path, report: SyncReport) -> Non
     runs = sorted((r for p in _projects(spool) for r in spool.runs(p)), key=lambda r: (r.started_at, r.id))
     mapped: dict[ArtifactVersionId, ArtifactVersionId] = {}
     dst.catalog.ensure_store()
+
+    def publish(ident: ArtifactVersionId, copied: CopyReport) -> None:
+        """Publish a spooled version (its spooled upstream first); a version of the store
+        (an input read from it) is left as it is."""
+        if ident in mapped:
+            return
+        try:
+            art = spool.resolve(ident)
+        except ArtifactNotFoundError:
+            return  # not in the spool: the store's own
+        if art.version_id != ident:
+            return  # (another version with those bytes)
+        for up in art.manifest.upstream:
+            publish(up, copied)
+        rec = copy_version(spool, dst, art, copied, None, origin=False, renamed=mapped)
+        mapped[ident] = rec.version_id
+        for alias in art.aliases:
+            if alias != LATEST and not alias.startswith(SPOOLED):
+                dst.set_alias(rec.qualified_name, alias)
+
     for run in runs:
-        if (done_dir / run.id).exists():
+        marker = done_dir / run.id
+        if marker.exists():  # synced before: what its versions became, for later runs
             report.already += 1
-            for out in run.outputs:  # later runs may name them
-                mapped[out] = _published(spool, dst, out)
+            for a, b in json.loads(marker.read_text() or "[]"):
+                mapped[ArtifactVersionId.from_dict(a)] = ArtifactVersionId.from_dict(b)
             continue
+        before = set(mapped)
         copied = CopyReport()
-        for out in run.outputs:
-            art = spool.resolve(out)
-            rec = copy_version(spool, dst, art, copied, None, origin=False)
-            mapped[out] = rec.version_id
-            for alias in art.aliases:
-                if alias != LATEST and not alias.startswith(SPOOLED):
-                    dst.set_alias(rec.qualified_name, alias)
+        for ident in (*run.inputs, *run.outputs):
+            publish(ident, copied)
         record = dataclasses.replace(
             run,
             inputs=tuple(mapped.get(i, i) for i in run.inputs),
-            outputs=tuple(mapped[o] for o in run.outputs),
+            outputs=tuple(mapped.get(o, o) for o in run.outputs),
         )
         dst.catalog.add_run(record)
         for used in record.inputs:
             number = dst.catalog.find_version(used)
             if number is not None:
                 dst.catalog.mark_used(used.project, used.name, number, record.project, record.id)
-        (done_dir / run.id).touch()
+        pairs = [[k.to_dict(), v.to_dict()] for k, v in mapped.items() if k not in before]
+        tmp = marker.with_suffix(".tmp")
+        tmp.write_text(json.dumps(pairs, default=str))
+        tmp.replace(marker)  # whole or absent: a run half synced is synced again
         report.runs.append(f"{run.project}/{run.id}")
         report.versions += copied.versions
         report.new_versions += copied.new_versions
-
-
-def _published(spool: Store, dst: Store, out: ArtifactVersionId) -> ArtifactVersionId:
-    """Where a version synced before is in ``dst`` (found by its manifest)."""
-    number = dst.catalog.find_version(out)
-    if number is None:
-        raise ArtifactNotFoundError(f"{out.qualified_name} was synced to {dst.url} but is not there now")
-    return dataclasses.replace(out, version=number)
 
 
 def _projects(spool: Store) -> list[str]:
