@@ -18,7 +18,7 @@ from .cli_output import duration, echo_json, echo_rows, emit, human_size, progre
 from .errors import InvalidInputError
 from .folders import FolderStatus, Selection
 from .settings import CACHE_MAX_ENV, default_cache_dir, parse_size
-from .spool import sync
+from .spool import pending, sync
 from .store import open_store
 
 SHOWN = 20  # paths listed per kind of difference (all of them with --json)
@@ -210,10 +210,14 @@ def cache_info(as_json: bool) -> None:
         {"folder": f.path, "version": f.version, "exists": os.path.isdir(f.path), "downloaded_at": f.at}
         for f in sorted(known, key=lambda f: f.at, reverse=True)
     ]
+    unsynced = pending(cache)
     if as_json:
-        echo_json(_report_data(report) | {"artifacts": list(artifacts.values()), "folders": folder_rows})
+        extra = {"artifacts": list(artifacts.values()), "folders": folder_rows, "unsynced_runs": unsynced}
+        echo_json(_report_data(report) | extra)
         return
     click.echo(_totals(report))
+    for url, n in unsynced.items():
+        click.echo(f"  runs logged offline, not yet synced to {url}: {n} (artifactfs sync --store {url})")
     if artifacts:
         click.echo()
         echo_rows(list(artifacts.values()))

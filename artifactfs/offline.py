@@ -34,6 +34,13 @@ def go_offline(seen: SeenRecords | None, url: str, error: StoreError) -> bool:
     if seen is None or seen.store_id(url) is None:
         return False
     mark_offline(url, str(error))
+    warnings.warn(
+        OfflineWarning(
+            f"store {url} cannot be reached ({' '.join(str(error).split())[:300]}): it is offline for the rest "
+            "of this process, answered from what this machine saw of it"
+        ),
+        stacklevel=3,
+    )
     return True
 
 

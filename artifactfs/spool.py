@@ -33,7 +33,7 @@ from .records import ArtifactVersionId
 from .refs import LATEST
 from .store import Store, open_store
 
-__all__ = ["SPOOLED", "SyncReport", "spool_for", "spooled_alias", "sync"]
+__all__ = ["SPOOLED", "SyncReport", "pending", "spool_for", "spooled_alias", "sync"]
 
 SPOOLED = "spooled-"  # the prefix of the alias naming a spooled version
 
@@ -87,6 +87,18 @@ def sync(store: str | Store | None = None, cache: BlobCache | None = None) -> Sy
         _sync_one(Store(open_backend(os.fspath(folder.parent / "store")), cache=cache), dst, folder.parent, report)
         report.stores.append(url)
     return report
+
+
+def pending(cache: BlobCache) -> dict[str, int]:
+    """Runs logged offline and not yet synced, by the URL of their store."""
+    out: dict[str, int] = {}
+    for info in sorted((cache.root / "spool").glob("*/target.json")):
+        spool = Store(open_backend(os.fspath(info.parent / "store")), cache=cache)
+        runs = [r for p in _projects(spool) for r in spool.runs(p)]
+        left = sum(not (info.parent / "synced" / r.id).exists() for r in runs)
+        if left:
+            out[json.loads(info.read_text())["url"]] = left
+    return out
 
 
 def _sync_one(spool: Store, dst: Store, folder: Path, report: SyncReport) -> None:

@@ -62,7 +62,10 @@ def test_a_store_folder_moved_away_answers_what_was_seen_here(tmp_path: Path) ->
     three_versions(url, tmp_path)
     seen_here(url, cache, tmp_path)
     (tmp_path / "store").rename(tmp_path / "moved")
-    check_offline(fresh(url, cache), tmp_path, url)
+    store = fresh(url, cache)
+    with pytest.warns(OfflineWarning, match=rf"store {url} cannot be reached \(no store at .*offline for the rest"):
+        store.artifact("p/ds:v0")
+    check_offline(store, tmp_path, url)
 
 
 def test_a_store_never_read_here_gives_the_usual_error(tmp_path: Path) -> None:
@@ -96,7 +99,8 @@ def test_a_bucket_that_stopped_answering_is_asked_once(
     assert json.loads(os.environ["ARTIFACTFS_STORAGE_OPTIONS"]) != json.loads(options)
     store = afs.Store(open_backend(url), cache=BlobCache(cache))
     requests.sent.clear()
-    store.artifact("p/ds:v0")  # the failure that shows the store is offline
+    with pytest.warns(OfflineWarning, match=r"cannot be reached .*did not answer within 5 s"):
+        store.artifact("p/ds:v0")  # the failure that shows the store is offline
     tried = len(requests.sent)
     assert tried >= 1
     check_offline(store, tmp_path, url)

@@ -25,6 +25,8 @@ def test_sync_publishes_offline_runs_once(tmp_path: Path, monkeypatch: pytest.Mo
     monkeypatch.delenv("ARTIFACTFS_OFFLINE")
     forget_offline()
     env = {"ARTIFACTFS_CACHE_DIR": os.environ["ARTIFACTFS_CACHE_DIR"]}
+    info = run("cache", "info", env=env).stdout
+    assert f"runs logged offline, not yet synced to {url}: 2 (artifactfs sync --store {url})" in info
     done = run("sync", "--store", url, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [f"synced 2 run(s) to {url}:", "  p/processed:v0", "  p/model:v0"]
@@ -32,3 +34,4 @@ def test_sync_publishes_offline_runs_once(tmp_path: Path, monkeypatch: pytest.Mo
     assert again.returncode == 0 and json.loads(again.stdout)["already"] == 2
     assert run("sync", env=env).stdout.strip() == "nothing to sync (2 run(s) synced before)"
     assert afs.open_store(url).artifact("p/model:best").version == "v0"
+    assert json.loads(run("cache", "info", "--json", env=env).stdout)["unsynced_runs"] == {}
