@@ -39,14 +39,12 @@ from .errors import (
     IntegrityError,
     InvalidNameError,
     KeyNotFoundError,
-    LocalFileError,
 )
 from .hashing import Digest
 from .manifest import Entry
 from .packing import read_packed
 from .places import READ_ONLY, copy_into_place, copy_stream_into_place, copy_verified, link
 from .refs import check_entry_path
-from .settings import CACHE_MAX_ENV
 from .statcache import StatKey, settled_ns, stat_key
 from .transfer import SMALL_BLOB, ChunkedProgress, fetch_to_cache
 from .uris import open_uri
@@ -317,19 +315,29 @@ def _place_blob(
         except KeyNotFoundError:
             raise IntegrityError(f"{what}: blob is missing from store {blobs.url}") from None
     else:
-        for _ in range(3):  # another process may evict it between fetching and placing
-            blobs.verified_file(digest, entry.size, what, entry.where)
-            placed = digest
-            if (not copy and link(cached, first)) or _copied(cached, first):
-                break
-        else:
-            raise LocalFileError(
-                f"{what}: evicted from the blob cache at {blobs.cache.root} three times before it could be "
-                f"placed: another process is pruning it below what this download needs (${CACHE_MAX_ENV})"
-            )
+        blobs.verified_file(digest, entry.size, what, entry.where)
+        placed = digest
+        if not ((not copy and link(cached, first)) or _copied(cached, first)):
+            # Another process evicted it between fetching and placing: fetched again, straight
+            # into place (and linked into the cache after), so no eviction can starve this download.
+            placed = _fetched_into(blobs, digest, entry, first, what, copy)
     for t in targets[1:]:  # the same bytes again: a copy, never a second link to one inode
         copy_into_place(first, t)
     return placed
+
+
+def _fetched_into(blobs: BlobReader, digest: Digest, entry: Entry, target: str, what: str, copy: bool) -> Placed:
+    """Fetch a blob from the store straight to ``target`` (checked on the way), not through
+    the cache; returns the stat-cache row of its link into the cache, if it got one."""
+    if entry.where is not None:
+        got = dict(read_packed(blobs.backend, {digest: (entry.where, what)}, packs=blobs.packs)).get(digest)
+        if got is not None:
+            return _write_new(blobs, io.BytesIO(got), target, digest, entry.size, what, copy)
+    try:
+        with blobs.backend.open_sized(layout.blob(digest), entry.size) as src:
+            return _write_new(blobs, src, target, digest, entry.size, what, copy)
+    except KeyNotFoundError:
+        raise IntegrityError(f"{what}: blob is missing from store {blobs.url}") from None
 
 
 def _copied(cached: str, target: str) -> bool:

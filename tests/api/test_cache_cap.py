@@ -181,3 +181,29 @@ def test_processes_downloading_and_pruning_one_cache_at_once(shared_store_url: s
     assert down.returncode == 0, down.stderr[-3000:]
     assert pruner.returncode == 0, err[-3000:]
     assert int(out) > 0
+
+
+@pytest.mark.parametrize("store_url", ["memory", "s3"], indirect=True)
+def test_a_download_whose_blobs_are_evicted_whenever_it_links_them_still_completes(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import os
+
+    import artifactfs.download
+
+    (name,) = versions(store_url, tmp_path, 1, files=2)
+    cache_dir = tmp_path / "cache"
+    store = afs.Store(open_backend(store_url), cache=BlobCache(cache_dir))
+    real = artifactfs.download.link
+    evicted = []
+
+    def pruned_first(src: str, target: str) -> bool:  # another process prunes each blob just then
+        if src.startswith(str(cache_dir)) and os.path.exists(src):
+            os.unlink(src)
+            evicted.append(src)
+        return real(src, target)
+
+    monkeypatch.setattr(artifactfs.download, "link", pruned_first)
+    art = store.artifact(name)
+    out = art.download(tmp_path / "out")
+    assert len(evicted) >= 2 and art.verify(out).ok  # fetched straight into place at last
