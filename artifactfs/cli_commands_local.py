@@ -275,7 +275,7 @@ def sync_cmd(ctx: click.Context, as_json: bool) -> None:
       artifactfs sync --store gs://team/store
     """
     url = ctx.obj["store"]
-    report = sync(url) if url else sync(None, cache=_cache())
+    report = sync(url or None)  # every spool of this machine without --store
     if not report.runs:
         text = "nothing to sync" + (f" ({report.already} run(s) synced before)" if report.already else "")
     else:

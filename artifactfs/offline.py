@@ -52,7 +52,7 @@ def resolve_seen(catalog: Catalog, blobs: BlobReader, seen: SeenRecords | None, 
     known = seen.store_id(url) if seen is not None else None
     if seen is None or known is None:
         raise ArtifactNotFoundError(f"store {url} is offline ({reason}) and this machine has never read from it")
-    store_id, store_seen_at = known
+    store_id = known[0]
     if ref.version is not None:
         number = ref.version
     else:
@@ -76,7 +76,6 @@ def resolve_seen(catalog: Catalog, blobs: BlobReader, seen: SeenRecords | None, 
         raise _not_seen(seen, store_id, url, reason, ref) from None
     catalog.store_id = store_id
     aliases = [ref.tag] if ref.version is None else []
-    del store_seen_at
     return logged(catalog, blobs, rec, manifest, aliases)
 
 

@@ -31,6 +31,7 @@ from .copy import CopyReport, copy_version
 from .errors import ArtifactNotFoundError, NotFoundError, StoreNotFoundError
 from .records import ArtifactVersionId
 from .refs import LATEST
+from .settings import default_cache_dir
 from .store import Store, open_store
 
 __all__ = ["SPOOLED", "SyncReport", "pending", "spool_for", "spooled_alias", "sync"]
@@ -77,7 +78,7 @@ class SyncReport:
 def sync(store: str | Store | None = None, cache: BlobCache | None = None) -> SyncReport:
     """Publish the spooled runs of ``store`` (every spool of this machine when None)."""
     target = store if isinstance(store, Store) else (open_store(store) if store is not None else None)
-    cache = target.cache if target is not None else (cache or open_store(None).cache)
+    cache = target.cache if target is not None else (cache or BlobCache(default_cache_dir()))
     report = SyncReport()
     for folder in sorted((cache.root / "spool").glob("*/target.json")):
         url = json.loads(folder.read_text())["url"]

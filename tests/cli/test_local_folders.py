@@ -89,3 +89,11 @@ def test_get_works_offline_for_what_this_machine_has_seen(env: dict[str, str], t
     assert files_under(tmp_path / "again") == files_under(tmp_path / "src")
     code, _, err = afs_cli(offline, "get", "p/ds:v1", str(tmp_path / "x"))
     assert code == 1 and "cached versions of p/ds: v0" in err
+
+
+def test_status_and_checkout_name_what_is_not_a_folder(env: dict[str, str], tmp_path: Path) -> None:
+    (tmp_path / "file.txt").write_text("x")
+    code, _, err = afs_cli(env, "status", str(tmp_path / "file.txt"))
+    assert code == 1 and err.strip() == f"error: {tmp_path / 'file.txt'} is not a folder"
+    code, _, err = afs_cli(env, "status", str(tmp_path / "nothing"), "--against", "p/ds:v0")
+    assert code == 1 and "nothing is not a folder" in err
