@@ -1,5 +1,6 @@
-"""Parquet as artifactfs writes it: lazy pyarrow loading, the writer's settings, and the
-description of a written file (row counts, columns, per-column statistics) kept in manifests."""
+"""Parquet as artifactfs writes it: lazy pyarrow loading, the writer's settings, the
+description of a written file (row counts, columns, per-column statistics) kept in manifests,
+and reading a range of rows by the row groups that hold it."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .errors import InvalidInputError
 if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
+    import pyarrow.parquet as pq
 
 __all__ = [
     "COMPRESSION",
@@ -23,6 +25,7 @@ __all__ = [
     "footer_stats",
     "load_pandas",
     "load_pyarrow",
+    "read_rows",
     "write_arrow",
 ]
 
@@ -201,3 +204,22 @@ def footer_max_lengths(schema: pa.Schema) -> dict[str, int]:
     except ValueError:
         return {}
     return {str(k): int(v) for k, v in data.items() if isinstance(v, int)} if isinstance(data, dict) else {}
+
+
+def read_rows(pf: pq.ParquetFile, offset: int, length: int, columns: list[str] | None) -> pa.Table:
+    """Rows ``offset`` to ``offset + length`` of an open Parquet file, reading only their row groups."""
+    meta = pf.metadata
+    groups, first, start = [], None, 0
+    for i in range(meta.num_row_groups):
+        n = meta.row_group(i).num_rows
+        if start + n > offset and start < offset + length:
+            groups.append(i)
+            if first is None:
+                first = start
+        start += n
+    if not groups:
+        empty = pf.schema_arrow.empty_table()
+        return empty.select(columns) if columns else empty
+    t = pf.read_row_groups(groups, columns=columns)
+    assert first is not None
+    return t.slice(offset - first, length)

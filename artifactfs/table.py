@@ -10,6 +10,7 @@ pyarrow sees it. Writing Parquet is :mod:`artifactfs.parquet`, writing parts
 from __future__ import annotations
 
 import os
+import threading
 import weakref
 from collections.abc import Iterator
 from typing import IO, TYPE_CHECKING, Any
@@ -18,7 +19,15 @@ from . import engines
 from .blobs import EntrySource
 from .errors import FormatError, InvalidInputError
 from .manifest import Entry, stat_kind
-from .parquet import ROW_GROUP_SIZE, arrow_of, footer_max_lengths, footer_stats, load_pyarrow, write_arrow
+from .parquet import (
+    ROW_GROUP_SIZE,
+    arrow_of,
+    footer_max_lengths,
+    footer_stats,
+    load_pyarrow,
+    read_rows,
+    write_arrow,
+)
 from .parts import Builder, dask_builder, parquet_builder
 
 if TYPE_CHECKING:
@@ -53,6 +62,8 @@ class Table:
         self._source = _source
         self._file: pq.ParquetFile | None = None
         self._handle: IO[bytes] | None = None
+        # pyarrow's reader and the handle under it are not safe in two threads at once.
+        self._lock = threading.RLock()
 
     @classmethod
     def stored(cls, source: EntrySource) -> Table:
@@ -92,6 +103,7 @@ class Table:
 
     # ------------------------------------------------------------------ reading
     def _parquet(self) -> pq.ParquetFile:
+        """The open reader (the footer is read once); use it under ``self._lock``."""
         if self._file is None:
             assert self._source is not None
             handle = self._source.open()
@@ -104,9 +116,10 @@ class Table:
 
     def close(self) -> None:
         """Release the file handle of a table read from a store (reopened on next use)."""
-        if self._handle is not None:
-            self._handle.close()
-        self._handle = self._file = None
+        with self._lock:
+            if self._handle is not None:
+                self._handle.close()
+            self._handle = self._file = None
 
     def __enter__(self) -> Table:
         return self
@@ -118,14 +131,16 @@ class Table:
     def num_rows(self) -> int:
         if self._arrow is not None:
             return int(self._arrow.num_rows)
-        return int(self._parquet().metadata.num_rows)
+        with self._lock:
+            return int(self._parquet().metadata.num_rows)
 
     @property
     def schema(self) -> pa.Schema:
         """The Arrow schema (column names and types)."""
         if self._arrow is not None:
             return self._arrow.schema
-        return self._parquet().schema_arrow
+        with self._lock:
+            return self._parquet().schema_arrow
 
     @property
     def columns(self) -> list[str]:
@@ -136,7 +151,8 @@ class Table:
         """``(first row, row count)`` of each Parquet row group, from the footer alone."""
         if self._arrow is not None:
             return [(0, int(self._arrow.num_rows))]
-        md = self._parquet().metadata
+        with self._lock:
+            md = self._parquet().metadata
         out, start = [], 0
         for i in range(md.num_row_groups):
             n = int(md.row_group(i).num_rows)
@@ -148,7 +164,8 @@ class Table:
         """One row group (reads only its bytes)."""
         if self._arrow is not None:
             return self._arrow.select(columns) if columns else self._arrow
-        return self._parquet().read_row_group(index, columns=columns)
+        with self._lock:
+            return self._parquet().read_row_group(index, columns=columns)
 
     def column_stats(self) -> dict[str, tuple[Any, Any]]:
         """``column -> (min, max)`` over the whole table, from the Parquet statistics.
@@ -157,13 +174,15 @@ class Table:
         """
         if self._arrow is not None:
             return {}
-        return footer_stats(self._parquet().metadata)
+        with self._lock:
+            return footer_stats(self._parquet().metadata)
 
     def max_lengths(self) -> dict[str, int]:
         """Longest value (in characters) of each text column, from the footer (if recorded)."""
         if self._arrow is not None:
             return {}
-        return footer_max_lengths(self._parquet().schema_arrow)
+        with self._lock:
+            return footer_max_lengths(self._parquet().schema_arrow)
 
     def to_arrow(self) -> pa.Table:
         """The whole table as a ``pyarrow.Table``."""
@@ -173,7 +192,8 @@ class Table:
             # A local file of the whole table, verified just now: read by pyarrow's own
             # multi-threaded reader instead of block by block.
             return load_pyarrow()[1].read_table(self._source.local_file())
-        return self._parquet().read()
+        with self._lock:
+            return self._parquet().read()
 
     def dataframe(self) -> pd.DataFrame:
         """The whole table as a pandas DataFrame, with the dtypes it was logged with."""
@@ -187,7 +207,9 @@ class Table:
         if self._arrow is not None:
             yield from self._arrow.select(columns or self._arrow.column_names).to_batches(batch_size)
             return
-        yield from self._parquet().iter_batches(batch_size=batch_size, columns=columns)
+        # Group by group under the lock: a long stream and other threads' reads take turns.
+        for index in range(len(self.row_groups)):
+            yield from self.read_row_group(index, columns=columns).to_batches(batch_size)
 
     def slice(self, offset: int, length: int, columns: list[str] | None = None) -> pa.Table:
         """Rows ``offset`` to ``offset + length`` as a ``pyarrow.Table``, reading only their row groups."""
@@ -196,21 +218,8 @@ class Table:
         if self._arrow is not None:
             t = self._arrow.slice(offset, length)
             return t.select(columns) if columns else t
-        pf = self._parquet()
-        meta = pf.metadata
-        groups, first, start = [], None, 0
-        for i in range(meta.num_row_groups):
-            n = meta.row_group(i).num_rows
-            if start + n > offset and start < offset + length:
-                groups.append(i)
-                if first is None:
-                    first = start
-            start += n
-        if not groups:
-            return pf.schema_arrow.empty_table().select(columns) if columns else pf.schema_arrow.empty_table()
-        t = pf.read_row_groups(groups, columns=columns)
-        assert first is not None
-        return t.slice(offset - first, length)
+        with self._lock:
+            return read_rows(self._parquet(), offset, length, columns)
 
     def to_dataset(self) -> pads.Dataset:
         """A ``pyarrow.dataset.Dataset`` over this table, read (and verified) in place.

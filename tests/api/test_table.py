@@ -187,3 +187,46 @@ def test_parquet_parts_at_an_unknown_url_are_refused_naming_it(store: afs.Store)
         pytest.raises(InvalidInputError, match="nosuchproto://bucket/events/"),
     ):
         run.log_artifact(art)
+
+
+def test_one_table_read_from_many_threads(store: afs.Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The browser reads row groups of one table from several threads while a sort streams it:
+    every read gets its own rows (pyarrow's reader is not safe in two threads at once; sharing
+    it crashed the interpreter)."""
+    import random
+    import threading
+
+    import artifactfs.parquet
+
+    group = 1_000
+    monkeypatch.setattr(artifactfs.parquet, "ROW_GROUP_SIZE", group)
+    n = group * 24
+    art = log_table(store, pd.DataFrame({"i": np.arange(n), "s": np.arange(n).astype(str)}))
+    t = art.get_table("t")
+    wrong: list[str] = []
+
+    def pages(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(60):
+            g = rng.randrange(24)
+            rows = t.read_row_group(g).column("i").to_pylist()
+            if rows != list(range(g * group, (g + 1) * group)):
+                wrong.append(f"row group {g}")
+            if rng.random() < 0.2:
+                got = t.slice(g * group + 5, 10).column("s").to_pylist()
+                if got != [str(i) for i in range(g * group + 5, g * group + 15)]:
+                    wrong.append(f"slice at {g * group + 5}")
+
+    def stream() -> None:
+        for _ in range(3):
+            seen = [v for b in t.iter_batches(batch_size=700, columns=["i"]) for v in b.column(0).to_pylist()]
+            if seen != list(range(n)):
+                wrong.append("stream")
+
+    threads = [threading.Thread(target=pages, args=(k,)) for k in range(4)] + [threading.Thread(target=stream)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert wrong == []
+    assert len(t.row_groups) == 24
