@@ -104,6 +104,11 @@ class Emulator:
 
 
 def _spawn(cmd: list[str], log: Path) -> subprocess.Popen[bytes]:
+    # An emulator dies with the test process that started it (from its main thread), even one
+    # that crashes: none is left running once the suite has ended.
+    setpriv = shutil.which("setpriv")
+    if setpriv and sys.platform.startswith("linux"):
+        cmd = [setpriv, "--pdeathsig", "TERM", "--", *cmd]
     with open(log, "wb") as out:
         return subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=log.parent)
 
