@@ -4,7 +4,7 @@ On asynchronous filesystems (gcsfs, adlfs, s3fs) every batched call fans out on 
 filesystem's event loop, ``concurrency`` requests at a time. Create-if-absent is the
 backend's conditional write (``If-None-Match`` / ``ifGenerationMatch=0``), proved once per
 backend; ``memory://`` creates under a lock. Uploads of blobs are streamed in blocks and
-hashed on the way; a mismatch aborts the upload before the backend commits it.
+hashed on the way (resumable on clouds: backend_resume); a mismatch aborts before the commit.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from . import backend_base
 from .backend_base import BaseBackend, below, check_heads
 from .backend_calls import abandon, details, mtime, names_below, size_of, whole
 from .backend_local import LocalBackend
+from .backend_resume import upload_resumable
 from .errors import StoreError, UnsupportedBackendError
 from .hashing import Digest
 from .reach import check_reachable
@@ -41,8 +42,7 @@ _memory_lock = threading.Lock()
 
 
 def open_filesystem(url: str, concurrency: int, options: dict[str, Any]) -> BaseBackend:
-    """The backend of the store at ``url`` (a path or any fsspec URL), with ``options`` for
-    its filesystem."""
+    """The backend of the store at ``url`` (a path or any fsspec URL), ``options`` for its fs."""
     if url.startswith(("gs://", "gcs://")):
         # gcsfs otherwise probes a gRPC API on every call against non-Google endpoints.
         os.environ.setdefault("GCSFS_EXPERIMENTAL_ZB_HNS_SUPPORT", "false")
@@ -337,6 +337,10 @@ class FsspecBackend(BaseBackend):
             )
 
     def upload_verified(self, local: str, key: str, digest: Digest, size: int) -> None:
+        if self.concurrent and size > backend_base.UPLOAD_BLOCK:  # in blocks that outlive the process
+            with self.errors(key, "uploading"):
+                if upload_resumable(self.fs, self.path(key), local, digest, size, backend_base.UPLOAD_BLOCK):
+                    return
         with open_source(local) as src, self.errors(key, "uploading"):
             if not self.concurrent:  # one buffer, written whole once it is checked
                 data = read_at_most(src, local, size + 1)

@@ -16,6 +16,11 @@ class Requests:
     """Every request sent: (method, url, the byte range asked for or None)."""
 
     sent: list[tuple[str, str, tuple[int, int] | None]] = field(default_factory=list)
+    bodies: list[tuple[str, str, int]] = field(default_factory=list)  # (method, url, bytes in the body)
+
+    def bytes_sent(self, url_part: str) -> int:
+        """Bytes in the bodies of requests whose URL holds ``url_part`` (uploads)."""
+        return sum(n for _, url, n in self.bodies if url_part in url)
 
     def bytes_asked(self, url_part: str) -> int | None:
         """Bytes asked for by GETs whose URL holds ``url_part``; None if one asked for everything."""
@@ -42,7 +47,14 @@ def requests(monkeypatch: pytest.MonkeyPatch) -> Iterator[Requests]:
         headers = {k.lower(): v for k, v in dict(kw.get("headers") or {}).items()}
         m = _RANGE.fullmatch(str(headers.get("range") or headers.get("x-ms-range") or ""))
         seen.sent.append((method, str(url), (int(m[1]), int(m[2])) if m else None))
+        seen.bodies.append((method, str(url), _body_size(kw.get("data"), headers)))
         return await original(self, method, url, *args, **kw)
 
     monkeypatch.setattr(aiohttp.ClientSession, "_request", counting)
     yield seen
+
+
+def _body_size(data: Any, headers: dict[str, Any]) -> int:
+    if isinstance(data, bytes | bytearray | memoryview):
+        return len(data)
+    return int(headers.get("content-length") or 0)

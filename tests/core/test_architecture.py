@@ -16,7 +16,7 @@ MAX_LINES = 420
 # Private names of other libraries' documented interfaces (fsspec's async methods are named so).
 FOREIGN_PRIVATE = {"_cat_file", "_pipe_file", "_info", "_find", "_strip_protocol", "_meta_nonempty", "_exit"}
 # fsspec's async libraries name their coroutines with a leading underscore: their API, not private
-FOREIGN_PRIVATE |= {"_call_s3", "_get_object", "_lsdir", "_do_list_objects", "_ls"}
+FOREIGN_PRIVATE |= {"_call_s3", "_get_object", "_lsdir", "_do_list_objects", "_ls", "_call"}
 
 
 # The layers of docs/architecture.md, bottom up: a module imports its own layer or lower ones.
@@ -25,7 +25,7 @@ LAYERS = [
     "errors hashing codec refs frozen fields records markers hints entry packs shards manifest layout lineage settings"
     " mounts localdb statcache places sources verified folders reach",
     # backends
-    "backend_calls backend_base backend_local backend_fsspec backend uris",
+    "backend_calls backend_base backend_local backend_resume backend_fsspec backend uris",
     # records, blobs, transfers
     "seen catalog_lineage catalog_heads catalog_manifests catalog walk leases cache packing blobs transfer storage",
     # the API
