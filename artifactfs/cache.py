@@ -71,6 +71,9 @@ class CacheReport:
     removed_bytes: int = 0
     dry_run: bool = False
     versions: list[VersionUse] = field(default_factory=list)
+    # What else the cache folder keeps, in bytes: never evicted, not counted against the cap
+    # (the databases and the spool are this machine's memory and its runs not yet synced).
+    beside: dict[str, int] = field(default_factory=dict)
 
     @property
     def own_bytes(self) -> int:
@@ -323,7 +326,19 @@ class BlobCache:
 
         self.index.run(write, None)
         report.versions = self.versions()
+        report.beside = self.beside()
         return report
+
+    def beside(self) -> dict[str, int]:
+        """Bytes the cache folder keeps besides blobs: its databases (version records and
+        manifests seen, where folders came from, file digests), partial downloads, the spool."""
+        db_dir = self.db("cache.sqlite3").parent
+        databases = sum(_size(p) for p in db_dir.glob("*.sqlite3*"))
+        return {
+            "databases": databases,
+            "partial downloads": _tree_size(self.root / "partial"),
+            "offline spool": _tree_size(self.root / "spool"),
+        }
 
     def versions(self) -> list[VersionUse]:
         """The versions used on this machine, most recently used first."""
@@ -355,6 +370,17 @@ class BlobCache:
         report = CacheReport(self._root, self.max_bytes, versions=before.versions)
         report.removed_blobs, report.removed_bytes = before.blobs, before.own_bytes
         return report
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+def _tree_size(root: Path) -> int:
+    return sum(_size(Path(folder, f)) for folder, _, files in os.walk(root) for f in files)
 
 
 def _is_digest(algorithm: str, name: str) -> bool:

@@ -182,6 +182,7 @@ def _totals(report: CacheReport, given: bool = False) -> str:
         f"  held by download folders: {report.held_blobs:,} blobs, {human_size(report.held_bytes)} "
         "(freed only when those folders are removed)\n"
         f"  the cache's own: {human_size(report.own_bytes)}"
+        + "".join(f"\n  {what}: {human_size(n)} (not evicted)" for what, n in report.beside.items() if n)
     )
 
 
@@ -189,7 +190,8 @@ def _totals(report: CacheReport, given: bool = False) -> str:
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
 def cache_info(as_json: bool) -> None:
     """What the cache holds: its size against the cap, the bytes download folders hold, the
-    versions used here (most recent first) and the download folders."""
+    versions used here (most recent first) and the download folders; besides, the size of its
+    databases, partial downloads and offline spool (never evicted, not counted in the cap)."""
     cache = _cache()
     report = cache.scan()
     artifacts: dict[tuple[str, str], dict[str, Any]] = {}

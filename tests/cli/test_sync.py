@@ -27,6 +27,9 @@ def test_sync_publishes_offline_runs_once(tmp_path: Path, monkeypatch: pytest.Mo
     env = {"ARTIFACTFS_CACHE_DIR": os.environ["ARTIFACTFS_CACHE_DIR"]}
     info = run("cache", "info", env=env).stdout
     assert f"runs logged offline, not yet synced to {url}: 2 (artifactfs sync --store {url})" in info
+    assert "offline spool: " in info and "databases: " in info  # shown, never evicted
+    beside = json.loads(run("cache", "info", "--json", env=env).stdout)["beside"]
+    assert beside["offline spool"] > 0 and beside["databases"] > 0
     done = run("sync", "--store", url, env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == [f"synced 2 run(s) to {url}:", "  p/processed:v0", "  p/model:v0"]
