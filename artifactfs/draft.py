@@ -11,7 +11,6 @@ import os
 import shutil
 import stat
 import tempfile
-import warnings
 import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from .errors import (
     LocalPathNotFoundError,
     SkippedPathWarning,
     local_file_error,
+    warn,
 )
 from .hashing import BLOCK_SIZE, hash_blocks
 from .manifest import Entry, EntryKind
@@ -170,7 +170,7 @@ class Draft:
             what = f"add_dir({os.fspath(local_path)!r}): {len(skipped)} path(s) cannot be logged: {shown}{more}"
             if strict:
                 raise InvalidInputError(what)
-            warnings.warn(SkippedPathWarning(f"{what}; they were left out"), stacklevel=2)
+            warn(SkippedPathWarning(f"{what}; they were left out"))
         found.sort()
         for rel in found:
             check_entry_path(prefix + rel)

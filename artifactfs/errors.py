@@ -39,6 +39,9 @@ so the original cause stays available as ``__cause__``.
 from __future__ import annotations
 
 import errno
+import inspect
+import os
+import warnings
 
 __all__ = [
     "ArtifactFSError",
@@ -218,3 +221,17 @@ class CacheWarning(ArtifactFSWarning):
 
 class SkippedPathWarning(ArtifactFSWarning):
     """``add_dir`` left out paths it cannot log (dangling links, FIFOs, sockets, ...)."""
+
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+def warn(warning: Warning) -> None:
+    """Issue ``warning`` from the caller's own code: the first frame outside artifactfs, so
+    that its file and line (and the filters that match on them) are the user's."""
+    level, frame = 2, inspect.currentframe()
+    frame = frame.f_back if frame is not None else None  # the caller of warn
+    while frame is not None and frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame, level = frame.f_back, level + 1
+    del frame
+    warnings.warn(warning, stacklevel=level)

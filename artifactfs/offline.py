@@ -9,12 +9,11 @@ the local cache: a version downloaded or read here before downloads again offlin
 from __future__ import annotations
 
 import time
-import warnings
 
 from .artifact import Artifact, logged
 from .blobs import BlobReader
 from .catalog import Catalog, Located
-from .errors import ArtifactNotFoundError, IntegrityError, OfflineWarning, StoreError
+from .errors import ArtifactNotFoundError, IntegrityError, OfflineWarning, StoreError, warn
 from .reach import mark_offline, offline_reason
 from .refs import ArtifactRef
 from .seen import SeenRecords
@@ -34,12 +33,11 @@ def go_offline(seen: SeenRecords | None, url: str, error: StoreError) -> bool:
     if seen is None or seen.store_id(url) is None:
         return False
     mark_offline(url, str(error))
-    warnings.warn(
+    warn(
         OfflineWarning(
             f"store {url} cannot be reached ({' '.join(str(error).split())[:300]}): it is offline for the rest "
             "of this process, answered from what this machine saw of it"
-        ),
-        stacklevel=3,
+        )
     )
     return True
 
@@ -60,12 +58,11 @@ def resolve_seen(catalog: Catalog, blobs: BlobReader, seen: SeenRecords | None, 
         if tagged is None:
             raise _not_seen(seen, store_id, url, reason, ref)
         number, tag_seen_at = tagged
-        warnings.warn(
+        warn(
             OfflineWarning(
                 f"store {url} is offline ({reason}): {project}/{name}:{ref.tag} is v{number}, as this machine "
                 f"last saw it at {_when(tag_seen_at)}"
-            ),
-            stacklevel=3,
+            )
         )
     rec = seen.version(store_id, project, name, number)
     if rec is None:

@@ -8,13 +8,12 @@ import os
 import re
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
 import platformdirs
 
-from .errors import CacheWarning, InvalidInputError, LocalFileError
+from .errors import CacheWarning, InvalidInputError, LocalFileError, warn
 from .mounts import NETWORK_TYPES, filesystem_type, is_network
 
 __all__ = [
@@ -190,12 +189,11 @@ def cache_db_dir(cache_root: Path) -> Path:
         )
     if str(cache_root) not in _warned:
         _warned.add(str(cache_root))
-        warnings.warn(
+        warn(
             CacheWarning(
                 f"the cache at {cache_root} is on {kind}, where SQLite's locking is unsafe: its databases "
                 f"are kept in {local} on this machine (${CACHE_DB_ENV} chooses the folder)"
-            ),
-            stacklevel=2,
+            )
         )
     return local
 

@@ -34,6 +34,7 @@ def test_skipped_paths_are_named_in_a_warning(odd_folder: Path, store: afs.Store
     with pytest.warns(SkippedPathWarning) as caught:
         art.add_dir(odd_folder)
     message = str(caught[0].message)
+    assert caught[0].filename == __file__  # the line that called add_dir, not artifactfs's own
     for name, why in (
         ("dangling", "a dangling link"),
         ("to-folder", "a link to a folder"),

@@ -47,8 +47,11 @@ def check_offline(store: afs.Store, tmp_path: Path, url: str) -> None:
     out = Path(art.download(tmp_path / "offline"))
     assert (out / "a.txt").read_text() == "version 1\n"
     assert art.verify(out).ok
-    with pytest.warns(OfflineWarning, match=rf"store {url} is offline .*p/ds:best is v0, as this machine last saw"):
+    with pytest.warns(
+        OfflineWarning, match=rf"store {url} is offline .*p/ds:best is v0, as this machine last saw"
+    ) as w:
         assert store.artifact("p/ds:best").version == "v0"
+    assert w[0].filename == __file__  # where the user asked, not inside artifactfs
     with pytest.warns(OfflineWarning, match=r"p/ds:latest is v2"):
         assert store.artifact("p/ds:latest").version == "v2"
     with pytest.raises(ArtifactNotFoundError, match=r"offline .*cached versions of p/ds: v0, v1, v2"):
@@ -127,3 +130,16 @@ def test_offline_mode_sends_nothing(
     requests.sent.clear()
     check_offline(afs.Store(open_backend(url), cache=BlobCache(cache)), tmp_path, url)
     assert requests.sent == []
+
+
+def test_offline_warnings_point_at_the_users_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """However deep in artifactfs a warning starts (a run's use_artifact, the first request
+    that finds the store gone), it names the user's file and line."""
+    url, cache = str(tmp_path / "store"), tmp_path / "cache"
+    three_versions(url, tmp_path)
+    seen_here(url, cache, tmp_path)
+    monkeypatch.setenv("ARTIFACTFS_CACHE_DIR", str(cache))
+    (tmp_path / "store").rename(tmp_path / "moved")
+    with pytest.warns(OfflineWarning) as caught, afs.init(project="p", store=url, mode="offline") as run:
+        assert run.use_artifact("ds:best").version == "v0"
+    assert caught.list and {w.filename for w in caught.list} == {__file__}
