@@ -7,11 +7,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
-from . import codec
+from .annotated import Annotated
 from .blobs import BlobReader
 from .catalog import Catalog, Found
 from .checkout import LocalSide
-from .draft import Draft, Folder, Staged, staged, type_name
+from .draft import Draft, Folder, Staged, staged
 from .errors import (
     ArtifactNotFoundError,
     ArtifactStateError,
@@ -31,13 +31,14 @@ from .walk import lineage
 __all__ = ["Artifact", "Staged", "logged", "resolved", "staged", "upstream"]  # Staged: see draft.py
 
 
-class Artifact(Draft, LocalSide):
+class Artifact(Draft, LocalSide, Annotated):
     """A versioned collection of files, tables and references.
 
     Build a draft with :meth:`add_file`, :meth:`add_dir`, :meth:`add`, :meth:`new_file` and
     :meth:`add_reference`, then ``run.log_artifact(artifact)``. What ``log_artifact`` and
     ``use_artifact`` return is a logged, read-only version with ``version``, ``aliases``,
-    ``entries``, :meth:`download`, :meth:`get_table` and lineage accessors.
+    ``entries``, :meth:`download`, :meth:`get_table` and lineage accessors; its description,
+    metadata and tags can be changed later (:meth:`save`, :meth:`annotate`).
     """
 
     def __init__(
@@ -48,6 +49,8 @@ class Artifact(Draft, LocalSide):
         metadata: dict[str, Any] | None = None,
     ) -> None:
         self._record: VersionRecord | None = None
+        self._tags: tuple[str, ...] = ()
+        self._state, self._pending = None, {}
         self.name = name
         self.type = type
         self.description = description
@@ -85,29 +88,6 @@ class Artifact(Draft, LocalSide):
     def type(self, value: str) -> None:
         self._refuse_if_logged("type")
         self._type = check_name(value, "artifact type")
-
-    @property
-    def description(self) -> str | None:
-        return self._description
-
-    @description.setter
-    def description(self, value: str | None) -> None:
-        self._refuse_if_logged("description")
-        if value is not None and not isinstance(value, str):
-            raise InvalidInputError(f"description must be a string, got {type_name(value)}")
-        self._description = value
-
-    @property
-    def metadata(self) -> dict[str, Any]:
-        """The metadata (of a logged version: read-only, as all of it is)."""
-        return self._metadata
-
-    @metadata.setter
-    def metadata(self, value: dict[str, Any]) -> None:
-        self._refuse_if_logged("metadata")
-        if not isinstance(value, dict):
-            raise InvalidInputError(f"metadata must be a dict, got {type_name(value)}")
-        self._metadata: dict[str, Any] = codec.plain(value, "metadata")
 
     def _refuse_if_logged(self, what: str) -> None:
         if self._record is not None:
@@ -371,8 +351,9 @@ def logged(
     art = Artifact.__new__(Artifact)
     art._record = None
     art.name, art.type = record.name, record.type
-    art.description = manifest.description if manifest else None
+    art._description = manifest.description if manifest else None
     art._metadata = manifest.metadata if manifest else EMPTY
+    art._tags, art._state, art._pending = (), None, {}
     art._staged, art._folders, art._tmp = {}, [], None
     art._upstream = list(manifest.upstream) if manifest else []
     art._catalog, art._blobs = catalog, blobs

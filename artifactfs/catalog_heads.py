@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from . import codec, layout
 from .backend import Backend
-from .catalog_lineage import LineageRecords
+from .catalog_annotations import AnnotationRecords
 from .errors import ArtifactFSError, ArtifactNotFoundError
 from .hints import PROBES, AliasHint, DeletedTail, VersionHint, find_end
 from .records import AliasEvent, Tombstone, VersionRecord
@@ -44,7 +44,7 @@ class AliasState:
     version: int | None
 
 
-class HeadRecords(LineageRecords):
+class HeadRecords(AnnotationRecords):
     """Version records, tombstones, alias events and their hints, of the store behind ``backend``.
 
     Version records never change once written and tombstones are never removed, so both are

@@ -28,6 +28,7 @@ MAX_BYTES = {
     "store": 64 << 10,
     "version": 64 << 10,
     "alias": 4 << 10,
+    "annotation": 1 << 20,  # metadata set after logging may be as large as a manifest's
     "tombstone": 16 << 10,
     "claim": 4 << 10,
     "resolution": 4 << 10,

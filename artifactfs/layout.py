@@ -14,6 +14,8 @@ __all__ = [
     "DESCRIPTOR",
     "alias_dir",
     "alias_event",
+    "annotation_event",
+    "annotations_dir",
     "artifact_dir",
     "artifacts_dir",
     "blob",
@@ -187,6 +189,15 @@ def aliases_dir(project: str, name: str) -> str:
 
 def alias_event(project: str, name: str, alias: str, seq: int) -> str:
     return f"{alias_dir(project, name, alias)}/{_seq(seq)}.msgpack"
+
+
+def annotations_dir(project: str, name: str, number: int) -> str:
+    """Annotation events of version ``number``: tags, description and metadata set later."""
+    return f"{artifact_dir(project, name)}/annotations/{_seq(number)}"
+
+
+def annotation_event(project: str, name: str, number: int, seq: int) -> str:
+    return f"{annotations_dir(project, name, number)}/{_seq(seq)}.msgpack"
 
 
 def alias_hint(project: str, name: str, alias: str) -> str:

@@ -21,6 +21,8 @@ from typing import Any
 from fsspec.callbacks import Callback
 
 from . import codec
+from .annotated import record_relogged
+from .annotation import check_tags
 from .artifact import Artifact
 from .commit import commit
 from .errors import ArtifactStateError, InvalidInputError, LocalPathNotFoundError, NotFoundError
@@ -131,13 +133,20 @@ class Run:
             raise ArtifactStateError(f"run {self.id} has finished; start a new run with afs.init()")
 
     def log_artifact(
-        self, artifact: Artifact, aliases: list[str] | None = None, *, callback: Callback | None = None
+        self,
+        artifact: Artifact,
+        aliases: list[str] | None = None,
+        *,
+        tags: list[str] | None = None,
+        callback: Callback | None = None,
     ) -> Artifact:
         """Log ``artifact`` as the next version (``name:v0``, ``name:v1``, ...) and return it.
 
         Content identical to an existing version makes no new version: that version is returned,
-        and ``aliases`` are moved to it. ``callback`` (an ``fsspec.callbacks.Callback``) sees blob
-        uploads to remote stores.
+        ``aliases`` are moved to it, and a description, metadata or tags the draft gives that
+        the version lacks are recorded as its annotations (``annotated`` names them).
+        ``tags`` are added to the draft's. ``callback`` (an ``fsspec.callbacks.Callback``) sees
+        blob uploads to remote stores.
         """
         self._check_running()
         if not isinstance(artifact, Artifact):
@@ -147,6 +156,8 @@ class Run:
         if isinstance(aliases, str):
             aliases = [aliases]
         checked = [check_alias(a) for a in aliases or []]
+        if tags:
+            artifact.tags = [*artifact.tags, *check_tags(tags)]
         record, is_new = commit(
             self.store,
             artifact,
@@ -157,6 +168,7 @@ class Run:
             callback=callback,
         )
         logged = self._spooled(self.store.logged_version(record, is_new=is_new))
+        logged.annotated = record_relogged(logged, artifact, self.id)
         self._record = self._record.with_output(logged.version_id)
         self._save()
         return logged
@@ -342,9 +354,15 @@ def use_artifact(ref: str | Artifact, type: str | None = None) -> Artifact:
     return current_run().use_artifact(ref, type=type)
 
 
-def log_artifact(artifact: Artifact, aliases: list[str] | None = None, *, callback: Callback | None = None) -> Artifact:
+def log_artifact(
+    artifact: Artifact,
+    aliases: list[str] | None = None,
+    *,
+    tags: list[str] | None = None,
+    callback: Callback | None = None,
+) -> Artifact:
     """:meth:`Run.log_artifact` on the run opened last in this process (W&B's ``wandb.log_artifact``)."""
-    return current_run().log_artifact(artifact, aliases, callback=callback)
+    return current_run().log_artifact(artifact, aliases, tags=tags, callback=callback)
 
 
 def _environment() -> dict[str, Any]:

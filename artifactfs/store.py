@@ -35,6 +35,7 @@ from .packing import PackSet
 from .reach import offline_reason
 from .records import ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .refs import LATEST, check_alias, check_name, did_you_mean, parse_ref
+from .retention import AliasChange, apply_retention
 from .seen import SeenRecords
 from .settings import default_cache_dir, default_concurrency, default_store_url
 from .statcache import StatCache
@@ -365,25 +366,24 @@ class Store:
         created before ``older_than``. The newest version is always kept, and so are versions
         with a custom alias or that live versions depend on (:meth:`dependents`), unless ``force``.
         """
-        if keep_last is None and older_than is None:
-            raise InvalidInputError("apply_retention needs keep_last and/or older_than")
-        if keep_last is not None and (not isinstance(keep_last, int) or keep_last < 1):
-            raise InvalidInputError(f"keep_last must be an integer >= 1, got {keep_last!r}")
-        if older_than is not None and older_than.tzinfo is None:
-            raise InvalidInputError("older_than must be a timezone-aware datetime")
-        versions = self.versions(project, name)
-        candidates = versions[: -(keep_last or 1)]
-        chosen = []
-        for art in candidates:
-            if older_than is not None and dt.datetime.fromisoformat(art.created_at) >= older_than:
-                continue
-            if not force and (any(a != LATEST for a in art.aliases) or self.dependents(art.qualified_name)):
-                continue
-            chosen.append(art.qualified_name)
-        if not dry_run:
-            for qn in chosen:
-                self.delete_version(qn, force=force, reason="retention")
-        return chosen
+        return apply_retention(
+            self, project, name, keep_last=keep_last, older_than=older_than, force=force, dry_run=dry_run
+        )
+
+    def alias_history(self, ref: str, alias: str) -> list[AliasChange]:
+        """Every move of ``alias`` on the artifact ``ref`` names, oldest first: which version
+        (None: removed), when, and which run moved it."""
+        check_alias(alias)
+        art = self.artifact(ref)
+        events = self.catalog.alias_history(art.project, art.name, alias)
+        return [
+            AliasChange(alias, None if e.version is None else f"v{e.version}", e.created_at, e.run_id)
+            for _, e in events
+        ]
+
+
+def _v(number: int | None) -> str | None:
+    return None if number is None else f"v{number}"
 
 
 def open_store(

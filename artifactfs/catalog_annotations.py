@@ -1,0 +1,69 @@
+"""The catalog's annotation events (tags, description and metadata set after logging) and the
+history of an alias, read from its events (see :mod:`artifactfs.annotation`)."""
+
+from __future__ import annotations
+
+import logging
+
+from . import layout
+from .annotation import AnnotationEvent
+from .catalog_lineage import LineageRecords
+from .errors import ArtifactFSError
+from .records import AliasEvent
+
+__all__ = ["AnnotationRecords"]
+
+log = logging.getLogger(__name__)
+
+
+class AnnotationRecords(LineageRecords):
+    """Annotation events and alias histories of the store behind ``backend``."""
+
+    def annotations(self, project: str, name: str, number: int) -> list[AnnotationEvent]:
+        """The annotation events of ``project/name:v<number>``, oldest first: one listing and
+        one concurrent read. An event that does not decode, or names another version, is
+        skipped with a warning in the log: what is said of a version never breaks reading it."""
+        folder = layout.annotations_dir(project, name, number)
+        names = sorted(n for n in self.backend.listdir(folder) if _seq_of(n) is not None)
+        got = self.backend.read_many(f"{folder}/{n}" for n in names)
+        out = []
+        for key, data in got.items():
+            if data is None:
+                continue  # removed since the listing (never by artifactfs)
+            try:
+                out.append(AnnotationEvent.from_bytes(data, f"annotation {key}", version=number))
+            except ArtifactFSError as e:
+                log.warning("ignoring the annotation %s in store %s: %s", key, self.url, e)
+        return out
+
+    def annotate(self, project: str, name: str, number: int, event: AnnotationEvent) -> int:
+        """Append ``event`` to the version's annotations (create-if-absent at the next free
+        number: two writers at once both land, one after the other); returns its number."""
+        folder = layout.annotations_dir(project, name, number)
+        present = [s for n in self.backend.listdir(folder) if (s := _seq_of(n)) is not None]
+        seq = max(present, default=-1) + 1
+        data = event.to_bytes()
+        while not self.backend.create(layout.annotation_event(project, name, number, seq), data):
+            seq += 1
+        return seq
+
+    def alias_history(self, project: str, name: str, alias: str) -> list[tuple[int, AliasEvent]]:
+        """Every event of ``alias``, oldest first, with its sequence number: where it pointed,
+        when, and which run moved it (``version`` None: removed)."""
+        folder = layout.alias_dir(project, name, alias)
+        names = sorted(n for n in self.backend.listdir(folder) if _seq_of(n) is not None)
+        got = self.backend.read_many(f"{folder}/{n}" for n in names)
+        out = []
+        for n, (key, data) in zip(names, got.items(), strict=True):
+            if data is not None:
+                seq = _seq_of(n)
+                assert seq is not None
+                out.append((seq, AliasEvent.from_bytes(data, f"alias event {key}", alias=alias)))
+        return out
+
+
+def _seq_of(file_name: str) -> int | None:
+    stem, dot, ext = file_name.partition(".")
+    if ext != "msgpack" or not dot or len(stem) != 10 or not stem.isdigit():
+        return None
+    return int(stem)
