@@ -32,6 +32,7 @@ from .store import open_store
 @click.option("--type", "-t", "type_", required=True, help="Artifact type (dataset, model, ...).")
 @click.option("--alias", "-a", "aliases", multiple=True, help="Alias to point at the version (repeatable).")
 @click.option("--description", "-d", help="Description of the version.")
+@click.option("--tag", "tags", multiple=True, help="Tag of the version (repeatable).")
 @click.option("--strict", is_flag=True, help="Refuse a folder holding paths that cannot be logged (links, FIFOs...).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
@@ -43,6 +44,7 @@ def put(
     type_: str,
     aliases: tuple[str, ...],
     description: str | None,
+    tags: tuple[str, ...],
     strict: bool,
     as_json: bool,
 ) -> None:
@@ -68,16 +70,23 @@ def put(
         else:
             art.add_file(path)
         with progress("uploading") as cb:
-            logged = run.log_artifact(art, aliases=list(aliases), callback=cb)
+            logged = run.log_artifact(art, aliases=list(aliases), tags=list(tags), callback=cb)
     if logged.is_new:
         text = f"logged {logged.qualified_name}  aliases: {', '.join(logged.aliases)}"
     else:
+        noted = f"; its {' and '.join(logged.annotated)} recorded as annotations" if logged.annotated else ""
         text = (
-            f"unchanged: the same content is {logged.qualified_name} already; no new version was made  "
+            f"unchanged: the same content is {logged.qualified_name} already; no new version was made{noted}  "
             f"aliases: {', '.join(logged.aliases)}"
         )
     emit(
-        {"ref": logged.qualified_name, "digest": logged.digest, "aliases": logged.aliases, "new": logged.is_new},
+        {
+            "ref": logged.qualified_name,
+            "digest": logged.digest,
+            "aliases": logged.aliases,
+            "new": logged.is_new,
+            "annotated": list(logged.annotated),
+        },
         as_json,
         text,
     )

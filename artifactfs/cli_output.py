@@ -137,6 +137,7 @@ def version_data(art: Artifact, run: RunRecord | None, files: list[Entry] | None
         "created_at": art.created_at,
         "description": art.description,
         "metadata": art.metadata,
+        "tags": art.tags,
         "logged_by": {"id": run.id, "name": run.name, "job_type": run.job_type} if run else None,
         "references": [a.qualified_name for a in art.references()],
         "file_count": art.file_count,
@@ -159,6 +160,7 @@ def echo_version(art: Artifact, run: RunRecord | None, data: dict[str, Any]) -> 
     for k in ("digest", "manifest", "size", "created_at", "description"):
         click.echo(f"  {k:12} {data[k]}")
     click.echo(f"  {'metadata':12} {json.dumps(art.metadata, default=str)}")
+    click.echo(f"  {'tags':12} {', '.join(data['tags']) or '-'}")
     click.echo(f"  {'logged by':12} {f'{run.name} ({run.job_type})' if run else '-'}")
     click.echo(f"  {'references':12} {', '.join(data['references']) or '-'}")
     click.echo(f"  entries ({art.file_count:,}):")

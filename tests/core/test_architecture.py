@@ -22,18 +22,19 @@ FOREIGN_PRIVATE |= {"_call_s3", "_get_object", "_lsdir", "_do_list_objects", "_l
 # The layers of docs/architecture.md, bottom up: a module imports its own layer or lower ones.
 LAYERS = [
     # pure core (no store I/O)
-    "errors hashing codec refs frozen fields records markers hints entry packs shards manifest layout lineage settings annotation"
-    " mounts localdb statcache places sources verified folders reach",
+    "errors hashing codec refs frozen fields records markers hints entry packs shards manifest layout lineage settings"
+    " annotation mounts localdb statcache places sources verified folders reach",
     # backends
     "backend_calls backend_base backend_local backend_resume backend_fsspec backend uris",
     # records, blobs, transfers
-    "seen catalog_lineage catalog_annotations catalog_heads catalog_manifests catalog walk leases cache packing blobs transfer storage",
+    "seen catalog_lineage catalog_annotations catalog_heads catalog_manifests catalog walk leases cache packing blobs"
+    " transfer storage",
     # the API
     "parquet parts engines table draft download checkout artifact offline ingest commit verification maintenance"
     " store diff spool"
     " retention annotated run copy reproduce partitioned __init__",
     # front-ends
-    "cli cli_commands_local cli_commands_read cli_commands_write cli_output __main__",
+    "cli cli_commands_local cli_commands_notes cli_commands_read cli_commands_write cli_output __main__",
 ]
 
 
