@@ -6,9 +6,11 @@ import contextlib
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from fsspec.callbacks import Callback
 
+from .annotation import AnnotationEvent, fold
 from .artifact import Artifact
 from .commit import check_type, publish
 from .errors import ArtifactNotFoundError, IntegrityError, RunNotFoundError
@@ -103,9 +105,32 @@ def copy_version(
             content=enc.content,
             lease=lease,
         )
+    _copy_annotations(src, dst, manifest, rec, new)
     report.versions.append(new.qualified_name)
     report.new_versions += int(is_new)
     return new
+
+
+def _copy_annotations(src: Store, dst: Store, manifest: Manifest, rec: VersionRecord, new: VersionRecord) -> None:
+    """Make what is said of ``new`` in ``dst`` what is said of ``rec`` in ``src`` (tags,
+    description, metadata), in one event naming the source's newest; nothing when they agree."""
+    events = src.catalog.annotations(rec.project, rec.name, rec.version)
+    if not events:
+        return
+    want = fold(manifest.description, manifest.metadata, events)
+    have = fold(manifest.description, manifest.metadata, dst.catalog.annotations(new.project, new.name, new.version))
+    last = events[-1]
+    changes: dict[str, Any] = {
+        "add_tags": tuple(t for t in want.tags if t not in have.tags),
+        "remove_tags": tuple(t for t in have.tags if t not in want.tags),
+    }
+    if want.description != have.description:
+        changes["description"] = want.description
+    if dict(want.metadata) != dict(have.metadata):
+        changes["metadata"] = want.metadata
+    event = AnnotationEvent(new.version, last.created_at, last.run_id, last.user, **changes)
+    if not event.empty:
+        dst.catalog.annotate(new.project, new.name, new.version, event)
 
 
 def _renamed(

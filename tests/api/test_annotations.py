@@ -163,3 +163,16 @@ def test_concurrent_annotations_lose_nothing(shared_store_url: str, files: Path,
     seen = reread(store, tmp_path)
     assert seen.tags == sorted(f"tag-{i}" for i in range(8))
     assert len(seen.annotation_events) == 8
+
+
+def test_a_copy_carries_what_is_said_of_a_version(store: afs.Store, files: Path, tmp_path: Path) -> None:
+    art = log_v0(store, files, tags=["gold"])
+    art.annotate(metadata={"eval": {"acc": 0.97}}, description="checked")
+    dst = afs.open_store(str(tmp_path / "dst"))
+    afs.copy("p/model:v0", store, dst)
+    copied = dst.artifact("p/model:v0")
+    assert copied.digest == art.digest
+    assert (copied.tags, copied.description, copied.metadata) == (["gold"], "checked", {"eval": {"acc": 0.97}})
+    n = len(copied.annotation_events)
+    afs.copy("p/model:v0", store, dst)  # again: nothing more to say
+    assert len(dst.artifact("p/model:v0").annotation_events) == n
