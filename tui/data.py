@@ -13,6 +13,7 @@ from typing import Literal
 
 import artifactfs as afs
 from artifactfs.errors import ArtifactFSError
+from artifactfs.filters import FILTER_HELP, Filter, parse_filter
 
 from .pager import TablePager
 from .preview import PREVIEW_BYTES, is_image, preview, text_diff
@@ -29,7 +30,7 @@ from .views import (
     VersionView,
 )
 
-__all__ = ["ArtifactFSError", "DataSource"]
+__all__ = ["FILTER_HELP", "ArtifactFSError", "DataSource", "Filter", "parse_filter"]
 
 ENTRIES_PAGE = 1000  # entries of a version shown at first, and fetched per page after
 DIFF_FILES = 20  # changed files a diff compares line by line

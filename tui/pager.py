@@ -13,14 +13,21 @@ import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from .query import Filter, parse_filter
 from .views import Column
 
-__all__ = ["KEEP_GROUPS", "RESULT_ROWS", "Progress", "Sort", "TablePager", "columns_of", "type_text"]
+
+class RowFilter(Protocol):
+    """A parsed filter (``tui.data.parse_filter``): which rows of a batch it keeps."""
+
+    def mask(self, batch: pa.RecordBatch | pa.Table) -> pa.Array: ...
+
+
+__all__ = ["KEEP_GROUPS", "RESULT_ROWS", "Progress", "RowFilter", "Sort", "TablePager", "columns_of", "type_text"]
 
 KEEP_GROUPS = 6  # row groups kept in memory
 RESULT_ROWS = 10_000  # rows kept by a sort or filter of a large table
@@ -110,11 +117,12 @@ class TablePager:
         """The names columns are shown by, where they differ from their names in the file."""
         return {c.label: c.name for c in self.columns if c.label and c.label != c.name}
 
-    def parse(self, text: str) -> Filter:
-        """The filter ``text`` over this table's columns (see :func:`tui.query.parse_filter`)."""
-        return parse_filter(text, self._schema, self.aliases())
+    @property
+    def filter_schema(self) -> pa.Schema:
+        """The columns a filter names (with :meth:`aliases`: see ``tui.data.parse_filter``)."""
+        return self._schema
 
-    def derive(self, where: Filter | None, sort: Sort | None) -> Iterator[Progress]:
+    def derive(self, where: RowFilter | None, sort: Sort | None) -> Iterator[Progress]:
         """The rows ``where`` keeps, in the order of ``sort``, streamed once through the table.
 
         Yields a :class:`Progress` after each batch: how many rows were read and matched so

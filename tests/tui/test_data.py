@@ -9,7 +9,7 @@ from typing import Any
 
 import artifactfs as afs
 from tui import views
-from tui.data import DataSource
+from tui.data import DataSource, parse_filter
 from tui.pager import TablePager
 
 PLAIN = (type(None), bool, int, float, str, bytes)
@@ -76,7 +76,7 @@ def test_what_the_data_layer_returns_is_plain(pipeline_store: str) -> None:
     assert not_plain(values) == []
     assert values["rows"][49] == [49, "z" * 60]
     *_, sort = table.derive(None, ("x", True))
-    *_, filt = table.derive(table.parse("x < 3 or s ~ zz"), None)
+    *_, filt = table.derive(parse_filter("x < 3 or s ~ zz", table.filter_schema, table.aliases()), None)
     assert sort.result is not None and filt.result is not None
     top, found = sort.result, filt.result
     assert not_plain([pager_values(top), pager_values(found)]) == []

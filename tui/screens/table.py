@@ -10,10 +10,10 @@ from textual.app import ComposeResult
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
+from ..data import FILTER_HELP, Filter, parse_filter
 from ..format import plural, styled
 from ..keys import bindings
 from ..pager import Progress, Sort, TablePager
-from ..query import FILTER_HELP, Filter
 from ..widgets.grid import ParquetGrid
 from .base import BaseScreen
 
@@ -143,7 +143,7 @@ class TableScreen(BaseScreen[TablePager]):
         where: Filter | None = None
         if self.filter_text:
             try:
-                where = self.table.parse(self.filter_text)
+                where = parse_filter(self.filter_text, self.table.filter_schema, self.table.aliases())
             except ValueError as e:
                 self.set_status(styled(("filter:", "b red"), f" {e}"))
                 return

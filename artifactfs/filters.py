@@ -1,5 +1,6 @@
 """Row filters as people type them: ``label == 1 and stars < 2``, ``review ~ great``,
-``note is null``, with ``or``, ``not`` and parentheses.
+``note is null``, with ``or``, ``not`` and parentheses: the browser's table filter, and the
+``where`` of :meth:`artifactfs.Store.search` (``metadata.eval.accuracy > 0.9``).
 
 :func:`parse_filter` checks a filter against a table's schema and reads each value as its
 column's type, so a typo is an error before any row is read; the :class:`Filter` it returns
