@@ -9,7 +9,9 @@ from .manifest import Entry
 from .partitioned import PartitionedTable
 from .records import ArtifactVersionId, RunRecord
 from .reproduce import reproduce
+from .retention import AliasChange
 from .run import Run, init, log_artifact, use_artifact
+from .search import SearchHit
 from .spool import SyncReport, sync
 from .store import ArtifactSummary, Store, open_store
 from .table import Table
@@ -17,6 +19,7 @@ from .table import Table
 __version__ = "0.1.0"
 
 __all__ = [
+    "AliasChange",
     "Artifact",
     "ArtifactSummary",
     "ArtifactVersionId",
@@ -28,6 +31,7 @@ __all__ = [
     "PartitionedTable",
     "Run",
     "RunRecord",
+    "SearchHit",
     "Store",
     "SyncReport",
     "Table",

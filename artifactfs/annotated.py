@@ -18,6 +18,7 @@ from .annotation import AnnotationEvent, AnnotationState, check_tags, current_us
 from .draft import type_name
 from .errors import ArtifactStateError, InvalidInputError, StoreOfflineError
 from .frozen import freeze
+from .search import index_version
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -167,8 +168,10 @@ class Annotated:
             return
         assert self._record is not None and self._catalog is not None
         rec = self._record
-        self._catalog.annotate(rec.project, rec.name, rec.version, event)
+        seq = self._catalog.annotate(rec.project, rec.name, rec.version, event)
         self._state = None  # read again: another writer may have annotated too
+        now = self._annotations()
+        index_version(self._catalog.backend, rec, now.description, now.metadata, events=seq + 1, tags=now.tags)
 
 
 def record_relogged(logged: Annotated, draft: Annotated, run_id: str | None) -> tuple[str, ...]:

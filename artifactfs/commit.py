@@ -31,6 +31,7 @@ from .markers import ContentClaim
 from .records import (
     VersionRecord,
 )
+from .search import index_version
 
 if TYPE_CHECKING:
     from .catalog import Catalog
@@ -227,6 +228,7 @@ def publish(
             hinted.result()
         is_new = True
         _index_references(catalog, manifest, record)
+        index_version(store.backend, record, manifest.description, manifest.metadata)
     for alias in aliases:
         catalog.set_alias(project, name, alias, record.version, run_id)
     return record, is_new

@@ -19,6 +19,7 @@ from .leases import commit_lease
 from .manifest import Encoded, Location, Manifest
 from .packing import Packing
 from .records import ArtifactVersionId, RunRecord, VersionRecord
+from .search import index_version
 from .store import Store, open_store
 from .transfer import copy_blobs
 
@@ -130,7 +131,8 @@ def _copy_annotations(src: Store, dst: Store, manifest: Manifest, rec: VersionRe
         changes["metadata"] = want.metadata
     event = AnnotationEvent(new.version, last.created_at, last.run_id, last.user, **changes)
     if not event.empty:
-        dst.catalog.annotate(new.project, new.name, new.version, event)
+        seq = dst.catalog.annotate(new.project, new.name, new.version, event)
+        index_version(dst.backend, new, want.description, want.metadata, events=seq + 1, tags=want.tags)
 
 
 def _renamed(

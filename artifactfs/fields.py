@@ -29,6 +29,8 @@ MAX_BYTES = {
     "version": 64 << 10,
     "alias": 4 << 10,
     "annotation": 1 << 20,  # metadata set after logging may be as large as a manifest's
+    "index": 1 << 20,  # a version's state, for search
+    "index-segment": 64 << 20,  # the names of the index records a segment holds
     "tombstone": 16 << 10,
     "claim": 4 << 10,
     "resolution": 4 << 10,

@@ -36,6 +36,7 @@ from .reach import offline_reason
 from .records import ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .refs import LATEST, check_alias, check_name, did_you_mean, parse_ref
 from .retention import AliasChange, apply_retention
+from .search import DELETED_SEQ, Searching, index_version
 from .seen import SeenRecords
 from .settings import default_cache_dir, default_concurrency, default_store_url
 from .statcache import StatCache
@@ -57,7 +58,7 @@ class ArtifactSummary:
     updated_at: str
 
 
-class Store:
+class Store(Searching):
     """A store of versioned artifacts on one fsspec filesystem root.
 
     Open one with :func:`open_store`. Read-side queries (``projects``, ``artifacts``,
@@ -348,6 +349,8 @@ class Store:
         for alias in custom:
             self.catalog.set_alias(art.project, art.name, alias, None, None)
         self.catalog.add_tombstone(art.project, art.name, Tombstone(art.version_number, codec.utcnow(), reason))
+        rec = self.catalog.version(art.project, art.name, art.version_number)  # cached: read by artifact()
+        index_version(self.backend, rec, None, {}, events=DELETED_SEQ, deleted=True)
         return art.qualified_name
 
     def apply_retention(

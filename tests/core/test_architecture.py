@@ -28,11 +28,11 @@ LAYERS = [
     "backend_calls backend_base backend_local backend_resume backend_fsspec backend uris",
     # records, blobs, transfers
     "seen catalog_lineage catalog_annotations catalog_heads catalog_manifests catalog walk leases cache packing blobs"
-    " transfer storage",
+    " transfer storage search_index",
     # the API
     "parquet parts engines table draft download checkout artifact offline ingest commit verification maintenance"
     " store diff spool"
-    " retention annotated run copy reproduce partitioned __init__",
+    " search retention annotated run copy reproduce partitioned __init__",
     # front-ends
     "cli cli_commands_local cli_commands_notes cli_commands_read cli_commands_write cli_output __main__",
 ]
