@@ -4,9 +4,6 @@ version that never change its identity (content digest, manifest, number)."""
 from __future__ import annotations
 
 import logging
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from artifactfs.annotation import AnnotationEvent
 from artifactfs.backend import open_backend
 from artifactfs.cache import BlobCache
 from artifactfs.errors import ArtifactStateError, InvalidInputError, InvalidNameError, ReadOnlyError
-from tests.timeouts import HANG
+from tests.procs import run_together
 
 
 def log_v0(store: afs.Store, files: Path, **fields: object) -> afs.Artifact:
@@ -148,18 +145,7 @@ afs.open_store(sys.argv[1]).artifact("p/model:v0").annotate(add_tags=[sys.argv[2
 def test_concurrent_annotations_lose_nothing(shared_store_url: str, files: Path, tmp_path: Path) -> None:
     store = afs.open_store(shared_store_url)
     log_v0(store, files)
-    root = Path(__file__).resolve().parents[2]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", ADD_TAG, shared_store_url, f"tag-{i}"],
-            env={**os.environ, "PYTHONPATH": str(root)},
-            stderr=subprocess.PIPE,
-        )
-        for i in range(8)
-    ]
-    for p in procs:
-        _, err = p.communicate(timeout=HANG)
-        assert p.returncode == 0, err.decode()[-2000:]
+    run_together(ADD_TAG, [[shared_store_url, f"tag-{i}"] for i in range(8)])
     seen = reread(store, tmp_path)
     assert seen.tags == sorted(f"tag-{i}" for i in range(8))
     assert len(seen.annotation_events) == 8

@@ -4,9 +4,6 @@ few requests, never a version that does not exist."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,7 +14,7 @@ from artifactfs.backend import open_backend
 from artifactfs.cache import BlobCache
 from artifactfs.errors import InvalidInputError
 from artifactfs.search_index import INDEX_RECORDS, INDEX_SEGMENTS, IndexRow
-from tests.timeouts import HANG
+from tests.procs import run_together
 
 
 def models(store: afs.Store, tmp_path: Path, n: int = 6) -> list[afs.Artifact]:
@@ -142,18 +139,7 @@ store.compact_index()
 def test_concurrent_annotations_and_compactions_lose_nothing(shared_store_url: str, tmp_path: Path) -> None:
     store = afs.Store(open_backend(shared_store_url), cache=BlobCache(tmp_path / "cache"))
     models(store, tmp_path, n=8)
-    root = Path(__file__).resolve().parents[2]
-    procs = [
-        subprocess.Popen(
-            [sys.executable, "-c", ANNOTATE_AND_COMPACT, shared_store_url, str(i)],
-            env={**os.environ, "PYTHONPATH": str(root)},
-            stderr=subprocess.PIPE,
-        )
-        for i in range(8)
-    ]
-    for p in procs:
-        _, err = p.communicate(timeout=HANG)
-        assert p.returncode == 0, err.decode()[-2000:]
+    run_together(ANNOTATE_AND_COMPACT, [[shared_store_url, str(i)] for i in range(8)])
     for i in range(8):
         assert names(store.search(tags=[f"t{i}"])) == [f"p/model:v{i}"]
     store.compact_index()
