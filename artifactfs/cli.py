@@ -16,7 +16,7 @@ import click
 
 from . import __version__
 from .cli_commands_local import cache_group, checkout_cmd, status_cmd, sync_cmd
-from .cli_commands_notes import annotate, tag_group
+from .cli_commands_notes import annotate, reindex, search, tag_group
 from .cli_commands_read import cat, diff, get, info, lineage, ls, reproduce, run_cmd, runs, show
 from .cli_commands_write import alias, copy_cmd, delete, gc, put, upgrade, verify
 from .errors import ArtifactFSError, ArtifactFSWarning
@@ -128,6 +128,8 @@ for command in (
     sync_cmd,
     tag_group,
     annotate,
+    search,
+    reindex,
 ):
     cli.add_command(command)
 

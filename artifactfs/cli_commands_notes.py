@@ -1,5 +1,6 @@
-"""The commands that change what is said of a version without changing it: ``tag add|rm``,
-``annotate`` and ``alias history``. ``cli`` adds them to its group."""
+"""The commands about what is said of versions: ``tag add|rm``, ``annotate`` and ``alias
+history`` (which change it without changing the version), ``search`` and ``reindex``. ``cli``
+adds them to its group."""
 
 from __future__ import annotations
 
@@ -138,3 +139,73 @@ def alias_history(ctx: click.Context, ref: str, name: str, as_json: bool) -> Non
         echo_rows(rows)
     else:
         click.echo(f"alias {name} was never set")
+
+
+@click.command()
+@click.option("--project", "-p", help="Only this project.")
+@click.option("--type", "-t", "type_", help="Only this artifact type.")
+@click.option("--name", "-n", help="Only this artifact.")
+@click.option("--tag", "tags", multiple=True, help="Only versions holding this tag (repeatable: all of them).")
+@click.option("--where", "-w", help="metadata.eval.accuracy > 0.9 and type == model (see below).")
+@click.option("--after", "created_after", help="Only versions created after this ISO 8601 time.")
+@click.option("--order-by", default="-created_at", show_default=True, help="A field; '-' first: descending.")
+@click.option("--limit", default=50, show_default=True, help="At most this many versions.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.pass_context
+def search(
+    ctx: click.Context,
+    project: str | None,
+    type_: str | None,
+    name: str | None,
+    tags: tuple[str, ...],
+    where: str | None,
+    created_after: str | None,
+    order_by: str,
+    limit: int,
+    as_json: bool,
+) -> None:
+    """Find versions by what they are, from the index in the store (no manifest is read).
+
+    --where takes comparisons (== != > >= < <=, ~ for contains, is null) of version fields
+    (project, name, version, type, created_at, description) and metadata (metadata.a.b),
+    joined by and, or, not and parentheses.
+
+    \b
+    Example:
+      artifactfs search --type model --tag reviewed --where "metadata.eval.accuracy > 0.9" --limit 1
+    """
+    hits = _store(ctx).search(
+        project=project,
+        type=type_,
+        name=name,
+        tags=tags or None,
+        where=where,
+        created_after=created_after,
+        order_by=order_by,
+        limit=limit,
+    )
+    rows = [
+        {
+            "version": h.qualified_name,
+            "type": h.type,
+            "created_at": h.created_at,
+            "tags": ", ".join(h.tags) if not as_json else list(h.tags),
+            "metadata": json.dumps(h.metadata, sort_keys=True) if not as_json else h.metadata,
+        }
+        for h in hits
+    ]
+    if as_json:
+        echo_json(rows)
+    elif rows:
+        echo_rows(rows)
+    else:
+        click.echo("no version matches")
+
+
+@click.command()
+@click.pass_context
+def reindex(ctx: click.Context) -> None:
+    """Index every version of the store for search (a store logged before the index existed,
+    or one whose index was lost), then compact the index."""
+    n = _store(ctx).reindex()
+    click.echo(f"indexed {n:,} version(s)")

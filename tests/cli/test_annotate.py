@@ -59,3 +59,17 @@ def test_alias_history(env: dict[str, str]) -> None:
     assert code == 0, err
     assert [r["version"] for r in json.loads(out)] == ["v0", "-"]
     assert afs_cli(env, "alias", "history", "p/ds", "staging")[1].strip() == "alias staging was never set"
+
+
+def test_search_and_reindex(env: dict[str, str]) -> None:
+    assert afs_cli(env, "annotate", "p/ds:v0", "--set", "eval.accuracy=0.93", "--tag", "reviewed")[0] == 0
+    code, out, err = afs_cli(env, "search", "--tag", "reviewed", "--where", "metadata.eval.accuracy > 0.9", "--json")
+    assert code == 0, err
+    assert [h["version"] for h in json.loads(out)] == ["p/ds:v0"]
+    code, out, _ = afs_cli(env, "search", "--where", "metadata.eval.accuracy > 0.95")
+    assert code == 0 and out.strip() == "no version matches"
+    code, _, err = afs_cli(env, "search", "--where", "metadata.eval.accuracy > lots")
+    assert code == 1 and "where: metadata.eval.accuracy holds double values" in err
+    code, out, _ = afs_cli(env, "reindex")
+    assert code == 0 and out.strip() == "indexed 1 version(s)"
+    assert "p/ds:v0" in afs_cli(env, "search", "-t", "dataset")[1]
