@@ -4,6 +4,7 @@
     python -m benchmarks --peers           ... and pins, DVC and wandb (installed into .bench/venvs)
     python -m benchmarks --cloud           ... and W6 against the S3, GCS and Azure emulators
     python -m benchmarks --history         ... and H1 and L40 (history at scale, behind a 40 ms proxy)
+    python -m benchmarks --search          ... and Q (search among 10,000 versions) on --backends
     python -m benchmarks --scale 10000,100000,1000000   ... and S: versions of that many files
     python -m benchmarks --files 100000    W1, W3, W5 with that many files (default 10,000)
     python -m benchmarks --quick           tiny sizes, one round: checks that the suite still runs
@@ -20,6 +21,8 @@ Workloads (generated deterministically under --workdir, nothing is downloaded):
       downloads; manifest bytes and peak memory                       vs  cp -r
   H1  resolve and commit at 10 and 10,000 versions, each backend      requests and rounds per call
   L40 the example pipeline and every browser query, 40 ms per request time per call
+  Q   a metadata query among 10,000 versions in 100 artifacts, each    search before and after
+      backend                                                         compaction vs every manifest
   I   python -c "import artifactfs"                                   vs  python -c pass
   L   artifactfs ls on a name with 1,000 versions                     vs  python -c pass
 
@@ -38,7 +41,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import cloud, history, scale, suite
+from . import cloud, history, scale, search, suite
 from .harness import Results, machine
 
 
@@ -60,6 +63,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--history", action="store_true", help="also run H1 and L40 (history at scale; 40 ms latency) on --backends"
     )
+    ap.add_argument("--search", action="store_true", help="also run Q (search among 10,000 versions) on --backends")
     ap.add_argument("--files", type=int, help="files of W1, W3 and W5 (default 10,000)")
     ap.add_argument("--scale", help="comma-separated file counts for S (e.g. 10000,100000,1000000)")
     ap.add_argument("--scale-rounds", type=int, help="rounds for S (default 3; 1 with --quick)")
@@ -106,6 +110,10 @@ def main(argv: list[str] | None = None) -> int:
             history.SIZES = {"10 versions": (10, 10, 2), "300 versions": (300, 60, 10)}
         history.run(results, work, backends)
         targets += history.targets(backends, big=list(history.SIZES)[-1])
+
+    if args.search:
+        search.run(results, work, backends, *((10, 10) if args.quick else (search.ARTIFACTS, search.PER)))
+        targets += search.targets(backends)
 
     report = "\n".join(
         [
