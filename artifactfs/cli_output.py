@@ -7,13 +7,15 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
-import re
 import sys
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
 from fsspec.callbacks import Callback
+
+from .errors import InvalidInputError
+from .settings import parse_duration
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -362,18 +364,9 @@ def progress(label: str) -> Iterator[Callback | None]:
         bar.close()
 
 
-_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
 def duration(text: str) -> dt.timedelta:
     """``30m``, ``24h``, ``7d``, ``1.5h`` or ``0`` as a timedelta; anything else is a usage error."""
-    m = _DURATION.fullmatch(text.strip())
-    if text.strip() == "0":
-        return dt.timedelta(0)
-    if m is None:
-        raise click.BadParameter(f"{text!r} is not a duration like 30m, 24h or 7d")
     try:
-        return dt.timedelta(**{_UNITS[m[2]]: float(m[1])})
-    except OverflowError:
-        raise click.BadParameter(f"{text!r} is longer than any duration this tool can hold") from None
+        return parse_duration(text)
+    except InvalidInputError:
+        raise click.BadParameter(f"{text!r} is not a duration like 30m, 24h or 7d") from None

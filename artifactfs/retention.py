@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 from .errors import InvalidInputError
 from .refs import LATEST
+from .settings import parse_duration
 
 if TYPE_CHECKING:
     from .artifact import Artifact
@@ -44,17 +45,24 @@ def apply_retention(
     name: str,
     *,
     keep_last: int | None = None,
-    older_than: dt.datetime | None = None,
+    older_than: dt.datetime | dt.timedelta | str | None = None,
     force: bool = False,
     dry_run: bool = False,
 ) -> list[str]:
     """See :meth:`artifactfs.Store.apply_retention`."""
+    if isinstance(older_than, str):
+        older_than = parse_duration(older_than, "older_than")
+    if isinstance(older_than, dt.timedelta):
+        older_than = dt.datetime.now(dt.UTC) - older_than
     if keep_last is None and older_than is None:
         raise InvalidInputError("apply_retention needs keep_last and/or older_than")
     if keep_last is not None and (not isinstance(keep_last, int) or keep_last < 1):
         raise InvalidInputError(f"keep_last must be an integer >= 1, got {keep_last!r}")
-    if older_than is not None and older_than.tzinfo is None:
-        raise InvalidInputError("older_than must be a timezone-aware datetime")
+    if older_than is not None and (not isinstance(older_than, dt.datetime) or older_than.tzinfo is None):
+        raise InvalidInputError(
+            f"older_than must be a timezone-aware datetime (a cut-off), a timedelta or a duration "
+            f"such as '30d', got {older_than!r}"
+        )
     versions = store.versions(project, name)
     candidates = versions[: -(keep_last or 1)]
     chosen = []

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import os
@@ -140,6 +141,23 @@ def parse_size(text: str, what: str = "a size") -> int:
     if m is None or unit not in _UNITS:
         raise InvalidInputError(f"{what} must be a size such as 20GB, 500MB or 1.5GiB, got {text!r}")
     return int(float(m[1]) * _UNITS[unit])
+
+
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smhdw])")
+_DURATION_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_duration(text: str, what: str = "a duration") -> dt.timedelta:
+    """``30m``, ``24h``, ``7d``, ``2w``, ``1.5h`` or ``0`` as a timedelta."""
+    m = _DURATION.fullmatch(text.strip())
+    if text.strip() == "0":
+        return dt.timedelta(0)
+    if m is None:
+        raise InvalidInputError(f"{what} must be a duration such as 30m, 24h or 7d, got {text!r}")
+    try:
+        return dt.timedelta(**{_DURATION_UNITS[m[2]]: float(m[1])})
+    except OverflowError:
+        raise InvalidInputError(f"{what}: {text!r} is longer than any duration this tool can hold") from None
 
 
 def default_cache_max(root: Path) -> int:

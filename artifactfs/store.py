@@ -359,15 +359,16 @@ class Store(Searching):
         name: str,
         *,
         keep_last: int | None = None,
-        older_than: dt.datetime | None = None,
+        older_than: dt.datetime | dt.timedelta | str | None = None,
         force: bool = False,
         dry_run: bool = False,
     ) -> list[str]:
         """Delete versions in bulk; return the qualified names deleted (or that would be).
 
         A version is deleted when it is not among the newest ``keep_last`` and (if given) was
-        created before ``older_than``. The newest version is always kept, and so are versions
-        with a custom alias or that live versions depend on (:meth:`dependents`), unless ``force``.
+        created before ``older_than`` (a cut-off datetime, or an age: ``"30d"``, a timedelta).
+        The newest version is always kept, and so are versions with a custom alias or that
+        live versions depend on (:meth:`dependents`), unless ``force``.
         """
         return apply_retention(
             self, project, name, keep_last=keep_last, older_than=older_than, force=force, dry_run=dry_run

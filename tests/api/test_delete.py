@@ -90,6 +90,16 @@ def test_retention(store: afs.Store, tmp_path: Path) -> None:
     assert store.apply_retention("p", "ds", older_than=past) == []
 
 
+def test_retention_by_age(store: afs.Store, tmp_path: Path) -> None:
+    """older_than as an age ("30d", a timedelta) as well as a cut-off date."""
+    log_n(store, tmp_path, 3)
+    assert store.apply_retention("p", "ds", older_than="30d", dry_run=True) == []  # all made just now
+    assert store.apply_retention("p", "ds", older_than=dt.timedelta(days=30), dry_run=True) == []
+    assert store.apply_retention("p", "ds", older_than="0", dry_run=True) == ["p/ds:v0", "p/ds:v1"]
+    with pytest.raises(InvalidInputError, match="older_than must be a duration such as 30m, 24h or 7d"):
+        store.apply_retention("p", "ds", older_than="a month")
+
+
 @pytest.mark.parametrize("kwargs", [{}, {"keep_last": 0}, {"keep_last": "2"}, {"older_than": dt.datetime(2020, 1, 1)}])
 def test_bad_retention_rules(store: afs.Store, tmp_path: Path, kwargs: dict[str, object]) -> None:
     log_n(store, tmp_path, 1)
