@@ -93,6 +93,7 @@ class DataSource:
             references=tuple(UpstreamRef(a.qualified_name, a.deleted) for a in art.references()),
             file_count=art.file_count,
             used_by=tuple(_run_view(r) for r in art.used_by()),
+            tags=tuple(art.tags),
         )
 
     def entries(self, ref: str, after: str, limit: int = 0) -> tuple[EntryView, ...]:

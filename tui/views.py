@@ -112,6 +112,7 @@ class VersionView:
     references: tuple[UpstreamRef, ...]
     file_count: int = -1  # every entry's, known without reading them (-1: that of ``entries``)
     used_by: tuple[RunView, ...] = ()  # the runs that used it, oldest first
+    tags: tuple[str, ...] = ()
 
     @property
     def files(self) -> int:

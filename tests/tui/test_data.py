@@ -81,3 +81,11 @@ def test_what_the_data_layer_returns_is_plain(pipeline_store: str) -> None:
     top, found = sort.result, filt.result
     assert not_plain([pager_values(top), pager_values(found)]) == []
     assert (top.row(0), sort.matched, found.num_rows, filt.matched) == ([49, "z" * 60], 50, 4, 4)
+
+
+def test_the_version_view_shows_what_is_said_of_it_now(pipeline_store: str) -> None:
+    store = afs.open_store(pipeline_store)
+    ref = store.artifacts("demo")[0].name
+    store.artifact(f"demo/{ref}:v0").annotate(add_tags=["reviewed"], description="checked by hand")
+    seen = DataSource(pipeline_store).version(f"demo/{ref}:v0")
+    assert seen.tags == ("reviewed",) and seen.description == "checked by hand"

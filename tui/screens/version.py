@@ -57,6 +57,7 @@ class VersionScreen(VersionActions[VersionView]):
         refs = [r.qualified_name + (" (deleted)" if r.deleted else "") for r in v.references]
         summary = lines(
             styled((v.qualified_name, "b"), "  ", (v.type, "dim"), f"   aliases: {', '.join(v.aliases) or '—'}"),
+            f"tags: {', '.join(v.tags) or '—'}",
             f"description: {v.description or '—'}",
             f"metadata: {meta}",
             f"digest: {v.digest}",
