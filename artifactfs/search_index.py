@@ -136,9 +136,13 @@ def read_index(backend: Backend) -> IndexSnapshot:
 def _read_once(backend: Backend) -> IndexSnapshot | None:
     records = sorted(n for n in backend.listdir(INDEX_RECORDS) if n.endswith(".msgpack"))
     names = backend.listdir(INDEX_SEGMENTS)
-    sidecars = backend.read_many(f"{INDEX_SEGMENTS}/{n}" for n in names if n.endswith(".msgpack"))
+    # Sidecars and segments in one round: after a compaction the segments listed are the live
+    # one and, rarely, one it replaces that is not removed yet.
+    got = backend.read_many(f"{INDEX_SEGMENTS}/{n}" for n in names if n.endswith((".msgpack", ".parquet")))
     held: dict[str, tuple[set[str], set[str]]] = {}
-    for key, data in sidecars.items():
+    for key, data in got.items():
+        if not key.endswith(".msgpack"):
+            continue
         if data is None:
             return None  # replaced and removed since the listing
         try:
@@ -153,20 +157,22 @@ def _read_once(backend: Backend) -> IndexSnapshot | None:
     live = sorted(s for s in held if s not in replaced)
     in_segments = set().union(*(held[s][0] for s in live)) if live else set()
     todo = [r for r in records if r not in in_segments]
-    got = backend.read_many(f"{INDEX_SEGMENTS}/{s}.parquet" for s in live)
     rows: dict[tuple[str, str, int], IndexRow] = {}
-    for key, data in got.items():
+    for s in live:
+        key = f"{INDEX_SEGMENTS}/{s}.parquet"
+        data = got.get(key)
         if data is None:
-            return None
+            return None  # its sidecar was there, the segment is gone: replaced meanwhile
         for row in _segment_rows(data, key):
             _merge(rows, row)
-    for key, data in backend.read_many(f"{INDEX_RECORDS}/{r}" for r in todo).items():
-        if data is None:
-            return None  # compacted into a segment written after our listing: read again
-        try:
-            _merge(rows, IndexRow.from_bytes(data, f"index record {key}"))
-        except ArtifactFSError as e:
-            log.warning("ignoring the index record %s in %s: %s", key, backend.url, e)
+    if todo:
+        for key, data in backend.read_many(f"{INDEX_RECORDS}/{r}" for r in todo).items():
+            if data is None:
+                return None  # compacted into a segment written after our listing: read again
+            try:
+                _merge(rows, IndexRow.from_bytes(data, f"index record {key}"))
+            except ArtifactFSError as e:
+                log.warning("ignoring the index record %s in %s: %s", key, backend.url, e)
     return IndexSnapshot(rows, todo, live)
 
 
