@@ -225,7 +225,7 @@ def _table(rows: list[IndexRow]) -> pa.Table:
 def _flatten(metadata: Mapping[str, Any], prefix: str = "metadata") -> dict[str, Any]:
     out: dict[str, Any] = {}
     for k, v in metadata.items():
-        if isinstance(v, Mapping):
+        if isinstance(v, dict):  # metadata maps are dicts (frozen ones too): no ABC check per value
             out.update(_flatten(v, f"{prefix}.{k}"))
         else:
             out[f"{prefix}.{k}"] = v

@@ -245,10 +245,14 @@ def _segment_rows(data: bytes, what: str) -> list[IndexRow]:
     except (pa.ArrowException, KeyError, OSError) as e:
         log.warning("ignoring the index segment %s: %s", what, e)
         return []
+    try:  # one parse for the whole column (each value is JSON text written by _segment_bytes)
+        maps = json.loads("[" + ",".join(cols["metadata"]) + "]")
+    except (TypeError, ValueError):
+        maps = [None] * table.num_rows  # parsed one by one below, the bad ones skipped
     out = []
     for i in range(table.num_rows):
         try:
-            metadata = json.loads(cols["metadata"][i])
+            metadata = maps[i] if maps[i] is not None else json.loads(cols["metadata"][i])
             if not isinstance(metadata, dict):
                 raise ValueError("metadata is not a map")
             out.append(
