@@ -221,14 +221,16 @@ def publish(
         record = _allocate_version(
             store, project, manifest, manifest_digest, content, run_project, run_id, origin, number
         )
-        # After the version record, the hint and the claim's resolution are independent: sent together.
-        with ThreadPoolExecutor(1) as pool:
+        # After the version record, the hint, the search index's record and the claim's
+        # resolution are independent: sent together.
+        with ThreadPoolExecutor(2) as pool:
             hinted = pool.submit(catalog.committed, record)
+            indexed = pool.submit(index_version, store.backend, record, manifest.description, manifest.metadata)
             catalog.resolve_claim(project, name, content, seq, record.version)
             hinted.result()
+            indexed.result()
         is_new = True
         _index_references(catalog, manifest, record)
-        index_version(store.backend, record, manifest.description, manifest.metadata)
     for alias in aliases:
         catalog.set_alias(project, name, alias, record.version, run_id)
     return record, is_new

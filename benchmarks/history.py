@@ -281,7 +281,8 @@ def targets(backends: list[str], big: str) -> list[Target]:
             key = f"H1 {b} {op}"
             out.append(Target(f"H1 {b} `{op}` ≤ 6 requests at {big}", key, big, "abs:requests", 6))
             out.append(Target(f"H1 {b} `{op}` ≤ 3 rounds at {big}", key, big, "abs:rounds", 3))
-        out.append(Target(f"H1 {b} log ≤ 12 requests at {big}", f"H1 {b} log", big, "abs:requests", 12))
+        # 12 before the search index, whose record a commit now also writes
+        out.append(Target(f"H1 {b} log ≤ 13 requests at {big}", f"H1 {b} log", big, "abs:requests", 13))
         out.append(Target(f"H1 {b} first 50 of {big} ≤ 0.5 s (no proxy)", f"H1 {b} page", big, "seconds", 0.5))
     for b in backends:
         out.append(Target(f"L40 {b} use_artifact ≤ 0.2 s", f"L40 {b} use_artifact", "artifactfs", "seconds", 0.2))
