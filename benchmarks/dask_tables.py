@@ -52,7 +52,7 @@ def main() -> None:
     for workers in [int(w) for w in args.workers.split(",")]:
         samples: dict[str, list[float]] = {"afs write": [], "plain write": [], "afs scan": [], "plain scan": []}
         with (
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as lc,
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as lc,
             Client(lc),
         ):
             events = dd.from_map(make_part, range(len(sizes)), sizes)

@@ -35,7 +35,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[distributed.Cl
     env = {"ARTIFACTFS_CACHE_DIR": str(cache)}  # workers never touch the user's cache
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None, env=env
+            # ":0": the scheduler's HTTP server (it starts one even without a dashboard) on a port
+            # of its own; its default, 8787, may be taken by another cluster on a shared machine.
+            n_workers=2,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=":0",
+            env=env,
         ) as lc,
         distributed.Client(lc) as client,
     ):
