@@ -175,7 +175,9 @@ def test_a_worker_killed_mid_job_leaves_no_version(cluster: distributed.Client, 
         log_dask(store, ddf)
     assert store.projects() == [] or store.artifacts("p") == []
     assert store.verify(deep=True) == []
-    cluster.wait_for_workers(2, timeout=HANG)  # the nanny restarts the killed workers
+    # Later tests need a worker, not two: on a loaded machine a nanny may give up restarting its
+    # killed worker (seen once: one of two came back), and the module's cluster goes on with one.
+    cluster.wait_for_workers(1, timeout=HANG)
 
 
 def test_a_retried_partition_gives_a_complete_version(cluster: distributed.Client, tmp_path: Path) -> None:
@@ -185,7 +187,9 @@ def test_a_retried_partition_gives_a_complete_version(cluster: distributed.Clien
     art = log_dask(store, dd.from_map(_explode_on, [str(marker)] * PARTS, range(PARTS)))
     assert art.get_table("events").num_rows == PARTS * 1000
     assert store.verify(deep=True) == []
-    cluster.wait_for_workers(2, timeout=HANG)  # the nanny restarts the killed workers
+    # Later tests need a worker, not two: on a loaded machine a nanny may give up restarting its
+    # killed worker (seen once: one of two came back), and the module's cluster goes on with one.
+    cluster.wait_for_workers(1, timeout=HANG)
 
 
 def test_workers_that_cannot_reach_the_store_are_an_error(cluster: distributed.Client, memory_store: afs.Store) -> None:
