@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import codec
-from .annotation import AnnotationEvent, AnnotationState, check_tags, current_user, fold
+from .annotation import AnnotationEvent, AnnotationState, changes, check_tags, current_user, fold
 from .draft import type_name
 from .errors import ArtifactStateError, InvalidInputError, StoreOfflineError
 from .frozen import freeze
@@ -151,16 +151,8 @@ class Annotated:
 
     def _event(self, pending: dict[str, Any], run_id: str | None) -> AnnotationEvent | None:
         assert self._record is not None
-        now = self._annotations()
-        changes: dict[str, Any] = {}
-        if "description" in pending and pending["description"] != now.description:
-            changes["description"] = pending["description"]
-        if "metadata" in pending and dict(pending["metadata"]) != dict(now.metadata):
-            changes["metadata"] = pending["metadata"]
-        if "tags" in pending:
-            changes["add_tags"] = tuple(t for t in pending["tags"] if t not in now.tags)
-            changes["remove_tags"] = tuple(t for t in now.tags if t not in pending["tags"])
-        event = AnnotationEvent(self._record.version, codec.utcnow(), run_id, current_user(), **changes)
+        fields = changes(self._annotations(), pending)
+        event = AnnotationEvent(self._record.version, codec.utcnow(), run_id, current_user(), **fields)
         return None if event.empty else event
 
     def _write(self, event: AnnotationEvent | None) -> None:

@@ -21,7 +21,7 @@ from .fields import agree, load, time_field
 from .frozen import freeze
 from .refs import check_name
 
-__all__ = ["AnnotationEvent", "AnnotationState", "check_tags", "current_user", "fold"]
+__all__ = ["AnnotationEvent", "AnnotationState", "changes", "check_tags", "current_user", "fold"]
 
 
 def check_tags(tags: Iterable[str] | str, what: str = "tag") -> tuple[str, ...]:
@@ -140,3 +140,17 @@ def fold(description: str | None, metadata: Mapping[str, Any], events: Iterable[
         tags = [t for t in tags if t not in ev.remove_tags]
         tags += [t for t in ev.add_tags if t not in tags]
     return AnnotationState(description, freeze(dict(metadata)), tuple(sorted(tags)), tuple(seen))
+
+
+def changes(now: AnnotationState, wanted: Mapping[str, Any]) -> dict[str, Any]:
+    """The event fields taking ``now`` to ``wanted`` (any of ``description``, ``metadata``,
+    ``tags``); only what differs."""
+    out: dict[str, Any] = {}
+    if "description" in wanted and wanted["description"] != now.description:
+        out["description"] = wanted["description"]
+    if "metadata" in wanted and dict(wanted["metadata"]) != dict(now.metadata):
+        out["metadata"] = wanted["metadata"]
+    if "tags" in wanted:
+        out["add_tags"] = tuple(t for t in wanted["tags"] if t not in now.tags)
+        out["remove_tags"] = tuple(t for t in now.tags if t not in wanted["tags"])
+    return out

@@ -6,11 +6,10 @@ import contextlib
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from fsspec.callbacks import Callback
 
-from .annotation import AnnotationEvent, fold
+from .annotation import AnnotationEvent, changes, fold
 from .artifact import Artifact
 from .commit import check_type, publish
 from .errors import ArtifactNotFoundError, IntegrityError, RunNotFoundError
@@ -121,15 +120,8 @@ def _copy_annotations(src: Store, dst: Store, manifest: Manifest, rec: VersionRe
     want = fold(manifest.description, manifest.metadata, events)
     have = fold(manifest.description, manifest.metadata, dst.catalog.annotations(new.project, new.name, new.version))
     last = events[-1]
-    changes: dict[str, Any] = {
-        "add_tags": tuple(t for t in want.tags if t not in have.tags),
-        "remove_tags": tuple(t for t in have.tags if t not in want.tags),
-    }
-    if want.description != have.description:
-        changes["description"] = want.description
-    if dict(want.metadata) != dict(have.metadata):
-        changes["metadata"] = want.metadata
-    event = AnnotationEvent(new.version, last.created_at, last.run_id, last.user, **changes)
+    wanted = {"description": want.description, "metadata": want.metadata, "tags": want.tags}
+    event = AnnotationEvent(new.version, last.created_at, last.run_id, last.user, **changes(have, wanted))
     if not event.empty:
         seq = dst.catalog.annotate(new.project, new.name, new.version, event)
         index_version(dst.backend, new, want.description, want.metadata, events=seq + 1, tags=want.tags)
