@@ -34,6 +34,8 @@ def test_tags_and_annotations_from_the_command_line(env: dict[str, str], tmp_pat
     assert code == 1 and "--metadata must be a JSON object" in err
     code, _, err = afs_cli(env, "annotate", "p/ds:v0")
     assert code == 2 and "say what to change" in err
+    code, _, err = afs_cli(env, "annotate", "p/ds:v0", "--set", "no-equals-sign")
+    assert code == 1 and "--set takes KEY=VALUE" in err and "'no-equals-sign'" in err
     code, _, err = afs_cli(env, "tag", "add", "p/ds:v0", "has space")
     assert code == 1 and "tag" in err
 
