@@ -183,10 +183,10 @@ HOLDER = """
 import os, signal, sys, artifactfs as afs
 from artifactfs import commit
 store = afs.open_store(sys.argv[1])
-original = commit._claim_content
+original = commit.claim_content
 def die(*a, **k):
     os.kill(os.getpid(), signal.SIGKILL)
-commit._claim_content = die
+commit.claim_content = die
 with afs.init(project="p", store=store) as run:
     art = afs.Artifact("ds", type="dataset")
     art.add_dir(sys.argv[2])

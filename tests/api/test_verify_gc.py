@@ -104,8 +104,8 @@ def test_gc_keeps_blobs_of_a_commit_in_flight(store: afs.Store, files: Path, mon
         reports.append(store.gc(grace=HOUR, dry_run=False))
         return original(*args, **kw)
 
-    original = commit_mod._allocate_version
-    monkeypatch.setattr(commit_mod, "_allocate_version", gc_then_allocate)
+    original = commit_mod.allocate_version
+    monkeypatch.setattr(commit_mod, "allocate_version", gc_then_allocate)
     art = log(store, files)
     assert reports[0].count == 0 and reports[0].kept_young >= 4
     assert store.verify(deep=True) == []
