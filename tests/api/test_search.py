@@ -152,3 +152,18 @@ def test_writers_compact_now_and_then(store: afs.Store, tmp_path: Path, monkeypa
     models(store, tmp_path, n=2)
     assert store.backend.listdir(INDEX_RECORDS) == []
     assert names(store.search(type="model")) == ["p/model:v1", "p/model:v0"]
+
+
+def test_a_segment_without_its_sidecar_is_neither_read_nor_removed(store: afs.Store, tmp_path: Path) -> None:
+    """Another compaction's segment, written but not yet named by its sidecar: readers and
+    compactions leave it alone, so that compaction's records are never lost."""
+    models(store, tmp_path, n=2)
+    store.compact_index()
+    ghost = IndexRow("p", "model", 0, 7, "model", "2026-01-01T00:00:00+00:00", "ghost", {}, ("ghost",), False)
+    data = search_index._segment_bytes([ghost])
+    store.backend.create(f"{INDEX_SEGMENTS}/{'0' * 32}.parquet", data)
+    assert names(store.search(tags=["ghost"])) == []
+    store.artifact("p/model:v1").annotate(add_tags=["later"])
+    assert store.compact_index() is not None
+    assert f"{'0' * 32}.parquet" in store.backend.listdir(INDEX_SEGMENTS)
+    assert names(store.search(tags=["later"])) == ["p/model:v1"] and names(store.search(tags=["ghost"])) == []
