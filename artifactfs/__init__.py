@@ -8,8 +8,9 @@ from .lineage import Edge, LineageGraph, Node
 from .manifest import Entry
 from .partitioned import PartitionedTable
 from .records import ArtifactVersionId, RunRecord
+from .refs import REGISTRY
 from .reproduce import reproduce
-from .retention import AliasChange
+from .retention import AliasChange, RetentionPolicy
 from .run import Run, init, log_artifact, use_artifact
 from .search import SearchHit
 from .spool import SyncReport, sync
@@ -29,6 +30,8 @@ __all__ = [
     "LineageGraph",
     "Node",
     "PartitionedTable",
+    "REGISTRY",
+    "RetentionPolicy",
     "Run",
     "RunRecord",
     "SearchHit",

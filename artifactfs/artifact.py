@@ -156,6 +156,17 @@ class Artifact(Draft, LocalSide, Annotated):
         return self._require_record()[1].version_id
 
     @property
+    def linked_from(self) -> ArtifactVersionId | None:
+        """For a registry version (``registry/collection:vN``), the version it links to."""
+        return self._require_record()[1].linked
+
+    @property
+    def source_qualified_name(self) -> str:
+        """The version a registry version links to, else this version's own name (W&B's name)."""
+        linked = self.linked_from
+        return linked.qualified_name if linked is not None else self.qualified_name
+
+    @property
     def is_new(self) -> bool:
         """True for the version a ``log_artifact`` call just made; False when that call found
         identical content already logged (and returned that version), and for versions read."""

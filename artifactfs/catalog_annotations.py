@@ -1,5 +1,6 @@
-"""The catalog's annotation events (tags, description and metadata set after logging) and the
-history of an alias, read from its events (see :mod:`artifactfs.annotation`)."""
+"""The catalog's annotation events (tags, description and metadata set after logging), the
+history of an alias, read from its events (see :mod:`artifactfs.annotation`), and retention
+policy events (:mod:`artifactfs.policy`)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from . import layout
 from .annotation import AnnotationEvent
 from .catalog_lineage import LineageRecords
 from .errors import ArtifactFSError
+from .policy import RetentionPolicy
 from .records import AliasEvent
 
 __all__ = ["AnnotationRecords"]
@@ -17,7 +19,7 @@ log = logging.getLogger(__name__)
 
 
 class AnnotationRecords(LineageRecords):
-    """Annotation events and alias histories of the store behind ``backend``."""
+    """Annotation events, alias histories and retention policies of the store behind ``backend``."""
 
     def annotations(self, project: str, name: str, number: int) -> list[AnnotationEvent]:
         """The annotation events of ``project/name:v<number>``, oldest first: one listing and
@@ -40,12 +42,31 @@ class AnnotationRecords(LineageRecords):
         """Append ``event`` to the version's annotations (create-if-absent at the next free
         number: two writers at once both land, one after the other); returns its number."""
         folder = layout.annotations_dir(project, name, number)
+        return self._append(folder, event.to_bytes())
+
+    def _append(self, folder: str, data: bytes) -> int:
         present = [s for n in self.backend.listdir(folder) if (s := _seq_of(n)) is not None]
         seq = max(present, default=-1) + 1
-        data = event.to_bytes()
-        while not self.backend.create(layout.annotation_event(project, name, number, seq), data):
+        while not self.backend.create(layout.event(folder, seq), data):
             seq += 1
         return seq
+
+    def policy(self, project: str, name: str | None = None) -> RetentionPolicy | None:
+        """The retention policy set on ``project`` (``name`` None) or on ``project/name``: its
+        newest event (None if none was set, or the newest cleared it). Two requests."""
+        folder = layout.retention_dir(project, name)
+        seqs = sorted(s for n in self.backend.listdir(folder) if (s := _seq_of(n)) is not None)
+        if not seqs:
+            return None
+        key = layout.retention_event(project, name, seqs[-1])
+        policy = RetentionPolicy.from_bytes(
+            self.backend.read(key), f"retention policy {key}", scope="project" if name is None else "artifact"
+        )
+        return None if policy.empty else policy
+
+    def set_policy(self, project: str, name: str | None, policy: RetentionPolicy) -> None:
+        """Append ``policy`` (an empty one clears) to the events of ``project`` or ``project/name``."""
+        self._append(layout.retention_dir(project, name), policy.to_bytes())
 
     def alias_history(self, project: str, name: str, alias: str) -> list[tuple[int, AliasEvent]]:
         """Every event of ``alias``, oldest first, with its sequence number: where it pointed,

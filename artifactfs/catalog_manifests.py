@@ -124,10 +124,11 @@ class ManifestRecords(HeadRecords):
         return man
 
     def _check_manifest(self, rec: VersionRecord, man: Manifest) -> None:
-        if (man.name, man.type) != (rec.name, rec.type):
+        named = rec.linked.name if rec.linked is not None else rec.name  # a registry version: its source's
+        if (man.name, man.type) != (named, rec.type):
             raise MisplacedRecordError(
                 f"{rec.qualified_name} in store {self.url}: its manifest {rec.manifest.short} is of "
-                f"{man.name!r} (type {man.type!r}), not {rec.name!r} (type {rec.type!r})"
+                f"{man.name!r} (type {man.type!r}), not {named!r} (type {rec.type!r})"
             )
 
     def put_manifest(self, manifest: Manifest, enc: Encoded) -> Digest:

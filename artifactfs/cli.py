@@ -18,6 +18,7 @@ from . import __version__
 from .cli_commands_local import cache_group, checkout_cmd, status_cmd, sync_cmd
 from .cli_commands_notes import annotate, reindex, search, tag_group
 from .cli_commands_read import cat, diff, get, info, lineage, ls, reproduce, run_cmd, runs, show
+from .cli_commands_registry import link, registry, retention, unlink
 from .cli_commands_write import alias, copy_cmd, delete, gc, put, upgrade, verify
 from .errors import ArtifactFSError, ArtifactFSWarning
 from .settings import STORE_ENV
@@ -130,6 +131,10 @@ for command in (
     annotate,
     search,
     reindex,
+    link,
+    unlink,
+    registry,
+    retention,
 ):
     cli.add_command(command)
 

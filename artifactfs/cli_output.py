@@ -140,6 +140,7 @@ def version_data(art: Artifact, run: RunRecord | None, files: list[Entry] | None
         "description": art.description,
         "metadata": art.metadata,
         "tags": art.tags,
+        "linked_from": art.linked_from.qualified_name if art.linked_from is not None else None,
         "logged_by": {"id": run.id, "name": run.name, "job_type": run.job_type} if run else None,
         "references": [a.qualified_name for a in art.references()],
         "file_count": art.file_count,
@@ -163,6 +164,8 @@ def echo_version(art: Artifact, run: RunRecord | None, data: dict[str, Any]) -> 
         click.echo(f"  {k:12} {data[k]}")
     click.echo(f"  {'metadata':12} {json.dumps(art.metadata, default=str)}")
     click.echo(f"  {'tags':12} {', '.join(data['tags']) or '-'}")
+    if data["linked_from"]:
+        click.echo(f"  {'linked from':12} {data['linked_from']}")
     click.echo(f"  {'logged by':12} {f'{run.name} ({run.job_type})' if run else '-'}")
     click.echo(f"  {'references':12} {', '.join(data['references']) or '-'}")
     click.echo(f"  entries ({art.file_count:,}):")

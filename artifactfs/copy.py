@@ -18,6 +18,7 @@ from .leases import commit_lease
 from .manifest import Encoded, Location, Manifest
 from .packing import Packing
 from .records import ArtifactVersionId, RunRecord, VersionRecord
+from .refs import LATEST
 from .search import index_version
 from .store import Store, open_store
 from .transfer import copy_blobs
@@ -127,6 +128,23 @@ def _copy_annotations(src: Store, dst: Store, manifest: Manifest, rec: VersionRe
         index_version(dst.backend, new, want.description, want.metadata, events=seq + 1, tags=want.tags)
 
 
+def _copy_link(src: Store, dst: Store, art: Artifact, report: CopyReport) -> None:
+    """Link in ``dst`` the copy of the version ``art`` links to, into the same collection,
+    with ``art``'s aliases and annotations; nothing when the source could not be copied."""
+    source = art.linked_from
+    assert source is not None
+    number = dst.catalog.find_version(source)
+    if number is None:
+        return  # deleted or missing in the source store: the report says so already
+    aliases = [a for a in art.aliases if a != LATEST]
+    new = dst.link(f"{source.project}/{source.name}:v{number}", art.name, aliases=aliases)
+    rec = src.catalog.version(art.project, art.name, art.version_number)
+    made = dst.catalog.version(new.project, new.name, new.version_number)
+    _copy_annotations(src, dst, art.manifest, rec, made)
+    report.versions.append(new.qualified_name)
+    report.new_versions += int(new.is_new)
+
+
 def _renamed(
     manifest: Manifest, enc: Encoded, renamed: Mapping[ArtifactVersionId, ArtifactVersionId]
 ) -> tuple[Manifest, Encoded]:
@@ -192,6 +210,10 @@ def copy(
         seen.add(ident)
         if art.deleted:  # deletion is supported: copy what still exists, say what does not
             report.deleted.append(art.qualified_name)
+            return
+        if art.linked_from is not None:  # a registry version: its source first, then the link
+            visit_id(art.linked_from)
+            _copy_link(s, d, art, report)
             return
         if with_lineage:
             for up in art.manifest.upstream:

@@ -32,6 +32,7 @@ MAX_BYTES = {
     "index": 1 << 20,  # a version's state, for search
     "index-segment": 64 << 20,  # the names of the index records a segment holds
     "tombstone": 16 << 10,
+    "retention": 16 << 10,  # a retention policy: two numbers and a few aliases
     "claim": 4 << 10,
     "resolution": 4 << 10,
     "used-by": 4 << 10,

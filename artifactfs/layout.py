@@ -35,6 +35,8 @@ __all__ = [
     "project_dir",
     "referenced_by_dir",
     "referenced_by_marker",
+    "retention_dir",
+    "retention_event",
     "run_record",
     "tombstone",
     "tombstones_dir",
@@ -47,6 +49,7 @@ __all__ = [
     "versions_dir",
     "alias_hint",
     "deleted_tail",
+    "event",
 ]
 
 DESCRIPTOR = "artifactfs.msgpack"
@@ -55,6 +58,11 @@ SEQ_WIDTH = 10
 
 def _seq(n: int) -> str:
     return f"{n:0{SEQ_WIDTH}d}"
+
+
+def event(folder: str, seq: int) -> str:
+    """Event ``seq`` of an append-only folder of events (annotations, retention policies)."""
+    return f"{folder}/{_seq(seq)}.msgpack"
 
 
 def parse_seq(basename: str) -> int | None:
@@ -203,6 +211,15 @@ def annotation_event(project: str, name: str, number: int, seq: int) -> str:
 def alias_hint(project: str, name: str, alias: str) -> str:
     """The alias's newest event its writer saw: a hint, overwritten, never trusted (hints.py)."""
     return f"{artifact_dir(project, name)}/hints/alias-{alias}.msgpack"
+
+
+def retention_dir(project: str, name: str | None = None) -> str:
+    """Retention policy events of a project (``name`` None) or of one artifact."""
+    return f"{artifact_dir(project, name) if name is not None else project_dir(project)}/retention"
+
+
+def retention_event(project: str, name: str | None, seq: int) -> str:
+    return f"{retention_dir(project, name)}/{_seq(seq)}.msgpack"
 
 
 def runs_dir(project: str) -> str:

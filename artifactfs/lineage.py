@@ -10,7 +10,7 @@ from .errors import InvalidInputError
 
 __all__ = ["Direction", "Edge", "LineageGraph", "Node"]
 
-EdgeKind = Literal["logged", "used", "references"]
+EdgeKind = Literal["logged", "used", "references", "linked"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,7 +26,8 @@ class Node:
 @dataclass(frozen=True, slots=True)
 class Edge:
     """``src`` to ``dst`` in the direction things were made: a run *logged* a version, a version
-    was *used* by a run, a version *references* (was made from) an upstream version."""
+    was *used* by a run, a version *references* (was made from) an upstream version, a version
+    is *linked* into the registry as a registry version."""
 
     src: str
     dst: str

@@ -123,6 +123,7 @@ class VersionRecord:
     run_project: str | None = None
     run_id: str | None = None
     origin: dict[str, Any] | None = None  # where a copied version came from
+    linked: ArtifactVersionId | None = None  # a registry version: the version it links to
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "origin", freeze(self.origin))
@@ -137,10 +138,12 @@ class VersionRecord:
         return ArtifactVersionId(self.project, self.name, self.version, self.manifest)
 
     def to_bytes(self) -> bytes:
+        linked = {"linked": self.linked.to_dict()} if self.linked is not None else {}
         data = codec.encode(
             {
                 "format": codec.FORMAT_VERSION,
                 "kind": "version",
+                **linked,
                 "origin": self.origin,
                 "project": self.project,
                 "name": self.name,
@@ -174,6 +177,7 @@ class VersionRecord:
             run_project=name_field(run, "project", what, optional=True),
             run_id=name_field(run, "id", what, optional=True),
             origin=codec.get_map(d, "origin", what) or None,
+            linked=ArtifactVersionId.from_dict(d["linked"], what) if d.get("linked") is not None else None,
         )
         if (rec.run_project is None) != (rec.run_id is None):
             raise FormatError(f"{what}: field 'run' must name both a project and an id, or be null")

@@ -12,14 +12,19 @@ from .errors import InvalidNameError, InvalidReferenceError
 __all__ = [
     "did_you_mean",
     "LATEST",
+    "REGISTRY",
     "ArtifactRef",
     "check_alias",
     "check_entry_path",
     "check_name",
+    "check_project",
     "parse_ref",
 ]
 
 LATEST = "latest"
+# The project that holds the registry's collections (``store.link``): reserved, so no ordinary
+# version is ever logged into it and ``registry/collection:production`` cannot mean two things.
+REGISTRY = "registry"
 MAX_NAME = 128
 MAX_PATH = 1024
 MAX_SEGMENT = 255  # bytes of one file or folder name: the limit of ext4, XFS, APFS and NTFS
@@ -144,3 +149,14 @@ def did_you_mean(word: str, choices: Iterable[str], note: str = "") -> str:
     if not close:
         return ""
     return f" ({note}did you mean " + " or ".join(repr(c) for c in close) + "?)"
+
+
+def check_project(project: object) -> str:
+    """``check_name`` for a project versions are logged into: the registry's is refused."""
+    name = check_name(project, "project")
+    if name == REGISTRY:
+        raise InvalidNameError(
+            f"the project name {REGISTRY!r} is reserved for the registry: link a logged version into it "
+            "with store.link(ref, collection) (artifactfs link REF COLLECTION)"
+        )
+    return name

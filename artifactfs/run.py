@@ -28,7 +28,7 @@ from .commit import commit
 from .errors import ArtifactStateError, InvalidInputError, LocalPathNotFoundError, NotFoundError
 from .reach import offline_env
 from .records import RunRecord
-from .refs import check_alias, check_name, parse_ref
+from .refs import check_alias, check_name, check_project, parse_ref
 from .spool import spool_for, spooled_alias
 from .store import Store, open_store
 
@@ -83,7 +83,7 @@ class Run:
         self.source = store  # where inputs are read
         self.store = spool_for(store) if offline else store  # where this run is written
         self.offline = offline
-        self.project = check_name(project, "project")
+        self.project = check_project(project)
         if job_type is not None:
             check_name(job_type, "job_type")
         if config is not None and not isinstance(config, dict):
@@ -190,6 +190,15 @@ class Run:
             self._save()
             marked.result()
         return art
+
+    def link_artifact(self, artifact: Artifact | str, target_path: str, aliases: list[str] | None = None) -> Artifact:
+        """Link a logged version into the registry collection ``target_path`` (``"classifier"``
+        or ``"registry/classifier"``) and move ``aliases`` to it, naming this run (W&B's name
+        for :meth:`Store.link`); returns the registry version."""
+        self._check_running()
+        ref = artifact.qualified_name if isinstance(artifact, Artifact) else artifact
+        ref = ref if "/" in ref else f"{self.project}/{ref}"
+        return self.source.link(ref, target_path, aliases=aliases or (), run=(self.project, self.id))
 
     def _input(self, ref: str, type: str | None) -> Artifact:
         """Offline, an alias or ``latest`` names the spool's version first (logged by an
@@ -388,7 +397,7 @@ def init(
     spool, published later by ``artifactfs sync``; ``mode="online"`` writes to the store.
     ``storage_options`` are passed to the fsspec filesystem when ``store`` is a URL.
     """
-    check_name(project, "project")
+    check_project(project)
     if mode not in (None, "online", "offline"):
         raise InvalidInputError(f"mode must be 'online' or 'offline', got {mode!r}")
     st = store if isinstance(store, Store) else open_store(store, **storage_options)

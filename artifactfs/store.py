@@ -21,7 +21,6 @@ from .cache import BlobCache
 from .catalog import Catalog, Found, Located
 from .errors import (
     ArtifactNotFoundError,
-    ArtifactStateError,
     ArtifactTypeError,
     InvalidInputError,
     ProjectNotFoundError,
@@ -33,10 +32,11 @@ from .maintenance import GcReport, gc
 from .offline import go_offline, remember, resolve_seen
 from .packing import PackSet
 from .reach import offline_reason
-from .records import ArtifactVersionId, RunRecord, Tombstone, VersionRecord
-from .refs import LATEST, check_alias, check_name, did_you_mean, parse_ref
-from .retention import AliasChange, apply_retention
-from .search import DELETED_SEQ, Searching, index_version
+from .records import ArtifactVersionId, RunRecord, VersionRecord
+from .refs import check_alias, check_name, did_you_mean, parse_ref
+from .registry import Registering
+from .retention import Retaining
+from .search import Searching
 from .seen import SeenRecords
 from .settings import default_cache_dir, default_concurrency, default_store_url
 from .statcache import StatCache
@@ -58,7 +58,7 @@ class ArtifactSummary:
     updated_at: str
 
 
-class Store(Searching):
+class Store(Searching, Registering, Retaining):
     """A store of versioned artifacts on one fsspec filesystem root.
 
     Open one with :func:`open_store`. Read-side queries (``projects``, ``artifacts``,
@@ -294,100 +294,6 @@ class Store(Searching):
             raise InvalidInputError(f"wait must be a non-negative number of seconds, got {wait!r}")
         self.catalog.require_store()
         return gc(self.catalog, grace, dry_run, wait, self.lease_ttl)
-
-    # ------------------------------------------------------------------ deletion
-    def dependents(self, ref: str) -> list[str]:
-        """The live versions that depend on the version ``ref`` names, each with how: versions
-        that reference it (``add_reference``), and versions logged by runs that used it."""
-        art = self.artifact(ref)
-        me = art.version_id
-        out: dict[str, str] = {}
-        for down in self.catalog.referenced_by(me.project, me.name, me.version):
-            other = self._live(down)
-            if other is not None:
-                out.setdefault(other, f"{other} (references it)")
-        for run in art.used_by():
-            for made in run.outputs:
-                other = self._live(made)
-                if other is not None and other != art.qualified_name:
-                    out.setdefault(other, f"{other} (logged by run {run.id}, which used it)")
-        return [out[k] for k in sorted(out)]
-
-    def _live(self, ident: ArtifactVersionId) -> str | None:
-        """The qualified name of the live version ``ident`` names here, else None."""
-        try:
-            found = self.resolve(ident)
-        except ArtifactNotFoundError:
-            return None
-        return None if found.deleted else found.qualified_name
-
-    def delete_version(self, ref: str, *, force: bool = False, reason: str | None = None) -> str:
-        """Delete one version and return its qualified name (``name:latest`` resolves first).
-
-        It stops resolving, and ``latest`` moves to the newest one left. Refused, naming why,
-        unless ``force`` (``--force`` on the command line): a version that a custom alias
-        points at (``force`` removes those aliases too), and one that live versions depend on
-        (:meth:`dependents`: they reference it, or were made by runs that used it; their
-        lineage will show it as deleted, and ``reproduce`` of them will fail). The version
-        record stays, with a tombstone beside it; its number is never reused. Its blobs are
-        freed by :meth:`gc`.
-        """
-        art = self.artifact(ref)
-        custom = [a for a in art.aliases if a != LATEST]
-        if custom and not force:
-            raise ArtifactStateError(
-                f"{art.qualified_name} has the alias(es) {', '.join(custom)}: move them first, or delete it "
-                "anyway with force=True"
-            )
-        needed = [] if force else self.dependents(art.qualified_name)
-        if needed:
-            raise ArtifactStateError(
-                f"{art.qualified_name} is needed by {len(needed)} live version(s): {'; '.join(needed)}; deleting "
-                "it would break their lineage and reproduce: delete it anyway with force=True"
-            )
-        self.catalog.ensure_store()
-        for alias in custom:
-            self.catalog.set_alias(art.project, art.name, alias, None, None)
-        self.catalog.add_tombstone(art.project, art.name, Tombstone(art.version_number, codec.utcnow(), reason))
-        rec = self.catalog.version(art.project, art.name, art.version_number)  # cached: read by artifact()
-        index_version(self.backend, rec, None, {}, events=DELETED_SEQ, deleted=True)
-        return art.qualified_name
-
-    def apply_retention(
-        self,
-        project: str,
-        name: str,
-        *,
-        keep_last: int | None = None,
-        older_than: dt.datetime | dt.timedelta | str | None = None,
-        force: bool = False,
-        dry_run: bool = False,
-    ) -> list[str]:
-        """Delete versions in bulk; return the qualified names deleted (or that would be).
-
-        A version is deleted when it is not among the newest ``keep_last`` and (if given) was
-        created before ``older_than`` (a cut-off datetime, or an age: ``"30d"``, a timedelta).
-        The newest version is always kept, and so are versions with a custom alias or that
-        live versions depend on (:meth:`dependents`), unless ``force``.
-        """
-        return apply_retention(
-            self, project, name, keep_last=keep_last, older_than=older_than, force=force, dry_run=dry_run
-        )
-
-    def alias_history(self, ref: str, alias: str) -> list[AliasChange]:
-        """Every move of ``alias`` on the artifact ``ref`` names, oldest first: which version
-        (None: removed), when, and which run moved it."""
-        check_alias(alias)
-        art = self.artifact(ref)
-        events = self.catalog.alias_history(art.project, art.name, alias)
-        return [
-            AliasChange(alias, None if e.version is None else f"v{e.version}", e.created_at, e.run_id)
-            for _, e in events
-        ]
-
-
-def _v(number: int | None) -> str | None:
-    return None if number is None else f"v{number}"
 
 
 def open_store(

@@ -84,7 +84,8 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False, lin
         except FormatError as e:
             problems.append(_problem(e, mkey))
             continue
-        if (manifest.name, manifest.type) != (rec.name, rec.type):
+        named = rec.linked.name if rec.linked is not None else rec.name  # a registry version: its source's
+        if (manifest.name, manifest.type) != (named, rec.type):
             problems.append(
                 Problem(
                     "misplaced",

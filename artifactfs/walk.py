@@ -102,6 +102,12 @@ def _from_version(catalog: Catalog, graph: LineageGraph, ident: ArtifactVersionI
     found = catalog.find(ident)
     rec = found.record
     me = art_id(rec.version_id)
+    if way == "up" and rec.linked is not None:  # a registry version: its lineage is its source's
+        for node, there in _version_nodes(catalog, graph, [rec.linked]):
+            graph.add_edge(node, me, "linked")
+            if there is not None:
+                out.append(("artifact", there))
+        return out
     if way == "up":
         ups = list(found.manifest.upstream) if found.manifest is not None else []
         for node, there in _version_nodes(catalog, graph, ups):

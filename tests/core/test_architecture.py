@@ -23,7 +23,7 @@ FOREIGN_PRIVATE |= {"_call_s3", "_get_object", "_lsdir", "_do_list_objects", "_l
 LAYERS = [
     # pure core (no store I/O)
     "errors hashing codec refs frozen fields records markers hints entry packs shards manifest layout lineage settings"
-    " filters annotation mounts localdb statcache places sources verified folders reach",
+    " filters annotation policy mounts localdb statcache places sources verified folders reach",
     # backends
     "backend_calls backend_base backend_local backend_resume backend_fsspec backend uris",
     # records, blobs, transfers
@@ -32,9 +32,10 @@ LAYERS = [
     # the API
     "parquet parts engines table draft download checkout artifact offline ingest commit verification maintenance"
     " store diff spool"
-    " search retention annotated run copy reproduce partitioned __init__",
+    " search registry retention annotated run copy reproduce partitioned __init__",
     # front-ends
-    "cli cli_commands_local cli_commands_notes cli_commands_read cli_commands_write cli_output __main__",
+    "cli cli_commands_local cli_commands_notes cli_commands_read cli_commands_registry cli_commands_write cli_output"
+    " __main__",
 ]
 
 
