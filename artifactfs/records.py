@@ -179,6 +179,8 @@ class VersionRecord:
             origin=codec.get_map(d, "origin", what) or None,
             linked=ArtifactVersionId.from_dict(d["linked"], what) if d.get("linked") is not None else None,
         )
+        if rec.linked is not None and rec.linked.manifest != rec.manifest:
+            raise FormatError(f"{what}: a registry version must hold the manifest of the version it links to")
         if (rec.run_project is None) != (rec.run_id is None):
             raise FormatError(f"{what}: field 'run' must name both a project and an id, or be null")
         agree(what, (rec.project, rec.name, rec.version), at, "project, name and version")

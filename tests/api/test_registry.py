@@ -4,15 +4,18 @@ reference is taken, keep the source's lineage, survive copies and protect their 
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 
 import artifactfs as afs
+from artifactfs import layout
 from artifactfs.errors import (
     ArtifactNotFoundError,
     ArtifactStateError,
     ArtifactTypeError,
+    FormatError,
     InvalidInputError,
     InvalidNameError,
 )
@@ -161,3 +164,15 @@ def test_a_run_links_with_the_wandb_name(store: afs.Store) -> None:
         run_id = run.id
     assert linked.qualified_name == "registry/classifier:v0" and linked.source_qualified_name == "p/model:v0"
     assert [h.run_id for h in store.alias_history("registry/classifier:v0", "staging")] == [run_id]
+
+
+def test_a_forged_link_is_refused(store: afs.Store) -> None:
+    """A registry record that claims to link to one version but holds another's manifest."""
+    _, v1 = log_models(store)
+    store.link("p/model:v0", "classifier")
+    rec = store.catalog.version("registry", "classifier", 0)
+    forged = dataclasses.replace(rec, version=1, linked=v1.version_id)  # v1's name, v0's manifest
+    assert store.backend.create(layout.version_record("registry", "classifier", 1), forged.to_bytes())
+    with pytest.raises(FormatError, match="manifest of the version it links to"):
+        afs.open_store(store.url).artifact("registry/classifier:v1")
+    assert [p.kind for p in store.verify()] == ["undecodable"]
