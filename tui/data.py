@@ -18,6 +18,8 @@ from artifactfs.filters import FILTER_HELP, Filter, parse_filter
 from .pager import TablePager
 from .preview import PREVIEW_BYTES, is_image, preview, text_diff
 from .views import (
+    AliasMove,
+    Annotation,
     ArtifactItem,
     DiffView,
     EntryView,
@@ -94,7 +96,22 @@ class DataSource:
             file_count=art.file_count,
             used_by=tuple(_run_view(r) for r in art.used_by()),
             tags=tuple(art.tags),
+            alias_history=self._alias_history(art),
+            annotated=_annotated(art),
         )
+
+    def _alias_history(self, art: afs.Artifact) -> tuple[AliasMove, ...]:
+        """Every move of each alias ``art`` holds, oldest first: one read per alias (``latest``
+        has none: it always names the newest version)."""
+        out: list[AliasMove] = []
+        for alias in art.aliases:
+            if alias == "latest":
+                continue
+            previous: str | None = None
+            for change in self.store.alias_history(art.qualified_name, alias):
+                out.append(AliasMove(alias, change.version, previous, change.created_at, change.run_id))
+                previous = change.version
+        return tuple(out)
 
     def entries(self, ref: str, after: str, limit: int = 0) -> tuple[EntryView, ...]:
         """The next ``limit`` entries of version ``ref`` after the path ``after`` (a large
@@ -257,6 +274,15 @@ def _entry_view(e: afs.Entry) -> EntryView:
     dataset = e.extra.get("dataset") if e.kind == "table" else None
     digest = e.digest.short if e.digest else e.extra.get("uri", "")
     return EntryView(e.path, e.kind, e.size, str(digest), dataset if isinstance(dataset, str) else None)
+
+
+def _annotated(art: afs.Artifact) -> Annotation | None:
+    """The last annotation of ``art`` (read with its tags: no more I/O)."""
+    events = art.annotation_events
+    if not events:
+        return None
+    last = events[-1]
+    return Annotation(last.created_at, last.user, last.run_id, len(events))
 
 
 def _logged_by(art: afs.Artifact) -> RunView | None:

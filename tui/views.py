@@ -13,6 +13,8 @@ from typing import Literal
 import pyarrow as pa
 
 __all__ = [
+    "AliasMove",
+    "Annotation",
     "ArtifactItem",
     "Column",
     "DiffView",
@@ -93,6 +95,28 @@ class UpstreamRef:
 
 
 @dataclass(frozen=True)
+class AliasMove:
+    """An alias pointed at ``version`` (None: it was removed) from ``created_at``, moved by the
+    run ``run_id`` (None: outside a run); ``previous`` is where it pointed before."""
+
+    alias: str
+    version: str | None  # "v3"
+    previous: str | None
+    created_at: str
+    run_id: str | None
+
+
+@dataclass(frozen=True)
+class Annotation:
+    """Who last changed what is said of a version (tags, description, metadata), and when."""
+
+    created_at: str
+    user: str | None
+    run_id: str | None
+    count: int  # annotations of the version so far
+
+
+@dataclass(frozen=True)
 class VersionView:
     """One artifact version: what it is, what it holds, where it came from."""
 
@@ -113,6 +137,8 @@ class VersionView:
     file_count: int = -1  # every entry's, known without reading them (-1: that of ``entries``)
     used_by: tuple[RunView, ...] = ()  # the runs that used it, oldest first
     tags: tuple[str, ...] = ()
+    alias_history: tuple[AliasMove, ...] = ()  # of its aliases (not latest), each oldest first
+    annotated: Annotation | None = None
 
     @property
     def files(self) -> int:

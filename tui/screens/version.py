@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.coordinate import Coordinate
@@ -12,9 +13,10 @@ from textual.widgets import DataTable, Static
 from ..format import human, lines, plain, styled, when
 from ..keys import bindings
 from ..messages import OpenFile, OpenLineage, OpenTable
-from ..views import EntryView, VersionView
+from ..views import AliasMove, Annotation, EntryView, VersionView
 from .actions import VersionActions
 
+HISTORY = 5  # moves of each alias shown, the newest
 DATASET = "\x00table:"  # row keys of partitioned tables (entry paths cannot hold control characters)
 
 
@@ -60,11 +62,13 @@ class VersionScreen(VersionActions[VersionView]):
             f"tags: {', '.join(v.tags) or '—'}",
             f"description: {v.description or '—'}",
             f"metadata: {meta}",
+            *([_annotated(v.annotated)] if v.annotated else []),
             f"digest: {v.digest}",
             f"size: {human(v.size)}   files: {v.files:,}   created: {when(v.created_at)}",
             f"logged by: {by}",
             f"upstream: {', '.join(refs) or '—'}",
             f"used by: {_used_by(v)}",
+            *_alias_history(v),
         )
         self.query_one("#summary", Static).update(summary)
         table = self.query_one("#entries", DataTable)
@@ -164,3 +168,37 @@ def _used_by(v: VersionView, shown: int = 5) -> str:
         runs.append(f"{r.name} ({r.job_type or 'run'}, {r.status}){made}")
     more = f"; and {len(v.used_by) - shown} more" if len(v.used_by) > shown else ""
     return f"{len(v.used_by)} run{'s' if len(v.used_by) != 1 else ''}: " + "; ".join(runs) + more
+
+
+def _annotated(a: Annotation) -> str:
+    """Who said what is said of the version last, and when."""
+    who = " ".join(x for x in (f"by {a.user}" if a.user else "", f"in run {a.run_id}" if a.run_id else "") if x)
+    times = "once" if a.count == 1 else f"{a.count} times"
+    return f"annotated: {times}, last {when(a.created_at)}" + (f" {who}" if who else "")
+
+
+def _alias_history(v: VersionView) -> list[Text | str]:
+    """The moves of each alias ``v`` holds, the newest :data:`HISTORY` of each; those that
+    brought an alias to ``v`` or took it away in bold."""
+    if not v.alias_history:
+        return []
+    rows: list[Text | str] = ["alias history:"]
+    by_alias: dict[str, list[AliasMove]] = {}
+    for m in v.alias_history:
+        by_alias.setdefault(m.alias, []).append(m)
+    for alias, moves in by_alias.items():
+        if len(moves) > HISTORY:
+            rows.append(styled(f"  {alias}  ", (f"{len(moves) - HISTORY} earlier moves", "dim")))
+        for m in moves[-HISTORY:]:
+            here = v.version in (m.version, m.previous)
+            run = f"  run {m.run_id}" if m.run_id else ""
+            rows.append(styled(f"  {alias}  {when(m.created_at)}  ", (_move(m), "b" if here else ""), (run, "dim")))
+    return rows
+
+
+def _move(m: AliasMove) -> str:
+    if m.version is None:
+        return f"removed from {m.previous}" if m.previous else "removed"
+    if m.previous is None:
+        return f"set on {m.version}"
+    return f"moved {m.previous} → {m.version}"
