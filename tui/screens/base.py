@@ -12,6 +12,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Header, Input, Static, Tree
+from textual.worker import get_current_worker
 
 from ..data import DataSource
 from ..format import Cell, Shown, plain, styled
@@ -63,12 +64,15 @@ class BaseScreen(Screen[None], Generic[T]):
 
     @work(thread=True, exclusive=True, group="fetch")
     def _fetch(self) -> None:
+        worker = get_current_worker()  # a newer load cancels this one: then it shows nothing
         try:
             result = self.fetch()
         except Exception as e:  # shown to the user; the app keeps running
-            self.app.call_from_thread(self._failed, e)
+            if not worker.is_cancelled:
+                self.app.call_from_thread(self._failed, e)
             return
-        self.app.call_from_thread(self._show, result)  # type: ignore[arg-type]
+        if not worker.is_cancelled:
+            self.app.call_from_thread(self._show, result)  # type: ignore[arg-type]
 
     async def _show(self, result: T) -> None:
         self.set_status("")
