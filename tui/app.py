@@ -21,6 +21,7 @@ from .messages import (
     OpenLineage,
     OpenRun,
     OpenRuns,
+    OpenSearch,
     OpenTable,
     OpenVersion,
     OpenVersions,
@@ -33,6 +34,7 @@ from .screens.help import HelpScreen
 from .screens.lineage import LineageScreen
 from .screens.lists import ArtifactsScreen, ProjectsScreen, RunsScreen, VersionsScreen
 from .screens.run import RunScreen
+from .screens.search import SearchScreen
 from .screens.table import TableScreen
 from .screens.version import VersionScreen
 
@@ -40,7 +42,7 @@ Target = tuple[str, Callable[[], Message]]  # a palette entry: its text, and whe
 
 
 class GotoProvider(Provider):
-    """Command palette: go to a project, an artifact or ``project/name:version``."""
+    """Command palette: go to a project, an artifact or ``project/name:version``, or search."""
 
     async def search(self, query: str) -> Hits:
         app = self.app
@@ -55,7 +57,7 @@ class GotoProvider(Provider):
 
 
 class BrowserApp(App[None]):
-    """Explore projects, artifacts, versions, tables, lineage and runs of one store."""
+    """Explore projects, artifacts, versions, tables, lineage and runs of one store, and search it."""
 
     TITLE = "artifactfs"
     CSS_PATH = "app.tcss"
@@ -108,6 +110,9 @@ class BrowserApp(App[None]):
     def on_open_diff(self, m: OpenDiff) -> None:
         self.push_screen(DiffScreen(m.a, m.b))
 
+    def on_open_search(self, m: OpenSearch) -> None:
+        self.push_screen(SearchScreen(m.text))
+
     def on_store_changed(self, m: StoreChanged) -> None:
         if m.leave and len(self.screen_stack) > 2:
             self.pop_screen()
@@ -126,7 +131,7 @@ class BrowserApp(App[None]):
         self.run_worker(self._collect_targets, thread=True, group="palette")
 
     def _collect_targets(self) -> None:
-        out: list[Target] = []
+        out: list[Target] = [("search versions", OpenSearch)]
         try:
             for p in self.data.projects():
                 out.append((p, partial(OpenArtifacts, p)))

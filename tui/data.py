@@ -17,6 +17,7 @@ from artifactfs.filters import FILTER_HELP, Filter, parse_filter
 
 from .pager import TablePager
 from .preview import PREVIEW_BYTES, is_image, preview, text_diff
+from .query import parse_query
 from .views import (
     AliasMove,
     Annotation,
@@ -26,6 +27,8 @@ from .views import (
     LineageNode,
     Preview,
     RunView,
+    SearchItem,
+    SearchResults,
     TextDiff,
     UpstreamRef,
     VersionItem,
@@ -37,6 +40,7 @@ __all__ = ["FILTER_HELP", "ArtifactFSError", "DataSource", "Filter", "parse_filt
 ENTRIES_PAGE = 1000  # entries of a version shown at first, and fetched per page after
 DIFF_FILES = 20  # changed files a diff compares line by line
 DIFF_BYTES = 1024 * 1024  # the largest file it compares
+SEARCH_LIMIT = 100  # versions a search shows, newest first
 
 
 class DataSource:
@@ -125,6 +129,22 @@ class DataSource:
 
     def run(self, project: str, run_id: str) -> RunView:
         return _run_view(self.store.run(project, run_id))
+
+    def search(self, text: str, limit: int = SEARCH_LIMIT) -> SearchResults:
+        """The versions the query ``text`` asks for (:mod:`tui.query`), newest first, from the
+        store's search index; a query the store refuses comes back with its reason."""
+        try:
+            q = parse_query(text)
+            hits = self.store.search(
+                project=q.project, type=q.type, name=q.name, tags=q.tags or None, where=q.where, limit=limit
+            )
+        except (ValueError, afs.errors.InvalidInputError) as e:  # the user's query, not the store
+            return SearchResults(text, (), limit, str(e))
+        found = tuple(
+            SearchItem(h.qualified_name, h.type, h.created_at, h.description, h.tags, copy.deepcopy(dict(h.metadata)))
+            for h in hits
+        )
+        return SearchResults(text, found, limit)
 
     # ------------------------------------------------------------------ content
     def table(self, ref: str, path: str) -> TablePager:

@@ -10,11 +10,13 @@ markup string: screens build :class:`~rich.text.Text` from parts with :func:`sty
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import overload
 
 from rich.text import Text
 
-__all__ = ["Cell", "Shown", "human", "lines", "plain", "plural", "styled", "when"]
+__all__ = ["Cell", "Shown", "brief", "human", "lines", "plain", "plural", "styled", "when"]
 
 Part = str | tuple[str, str] | Text
 Cell = str | int | float  # a value in a list or a table
@@ -59,3 +61,20 @@ def plural(n: int, word: str) -> str:
 def when(iso: str | None) -> str:
     """An ISO time to the second, without the ``T``; empty for None."""
     return (iso or "")[:19].replace("T", " ")
+
+
+def brief(mapping: Mapping[str, object], width: int = 48) -> str:
+    """Metadata on one line: ``{"eval": {"acc": 0.9}, "lr": 0.1}`` as ``eval.acc=0.9 lr=0.1``,
+    cut to ``width`` characters with ``…``."""
+    text = " ".join(f"{k}={v if isinstance(v, str) else json.dumps(v, default=str)}" for k, v in _leaves(mapping))
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def _leaves(mapping: Mapping[str, object], prefix: str = "") -> list[tuple[str, object]]:
+    out: list[tuple[str, object]] = []
+    for k, v in mapping.items():
+        if isinstance(v, Mapping) and v:
+            out += _leaves(v, f"{prefix}{k}.")
+        else:
+            out.append((f"{prefix}{k}", v))
+    return out

@@ -34,6 +34,7 @@ KEYS = (
     Key("k", "move(-1)", "Up (also ↑)", "everywhere"),
     Key("g", "edge(False)", "Top of the list", "everywhere"),
     Key("G", "edge(True)", "Bottom of the list", "everywhere"),
+    Key("ctrl+f", "search", "Search versions by tag, type, name, metadata", "everywhere", "Search"),
     Key("slash", "filter", "Filter the list", "lists", "Filter"),
     Key("u", "runs", "Runs of this project", "artifacts", "Runs"),
     Key("m", "mark", "Mark a version; on another, compare the two", "versions", "Mark"),
@@ -59,6 +60,7 @@ KEYS = (
         "Filter",
     ),
     Key("x", "clear", "Clear sort and filter", "table", "Clear"),
+    Key("slash", "edit_query", "Edit the query (tag:reviewed type:model metadata.acc > 0.9)", "search", "Query"),
 )
 
 APP_KEYS = (
@@ -80,6 +82,7 @@ _WORDS = {
     "left": "←",
     "right": "→",
     "ctrl+p": "Ctrl+P",
+    "ctrl+f": "Ctrl+F",
     "delete": "Del",
 }
 

@@ -16,6 +16,7 @@ __all__ = [
     "OpenLineage",
     "OpenRun",
     "OpenRuns",
+    "OpenSearch",
     "OpenTable",
     "OpenVersion",
     "OpenVersions",
@@ -93,6 +94,14 @@ class OpenDiff(Message):
     def __init__(self, a: str, b: str) -> None:
         super().__init__()
         self.a, self.b = a, b
+
+
+class OpenSearch(Message):
+    """The search screen, its query line holding ``text`` (see :mod:`tui.query`)."""
+
+    def __init__(self, text: str = "") -> None:
+        super().__init__()
+        self.text = text
 
 
 class OpenHelp(Message):

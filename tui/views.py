@@ -22,6 +22,8 @@ __all__ = [
     "LineageNode",
     "Preview",
     "RunView",
+    "SearchItem",
+    "SearchResults",
     "TextDiff",
     "UpstreamRef",
     "VersionItem",
@@ -143,6 +145,29 @@ class VersionView:
     @property
     def files(self) -> int:
         return self.file_count if self.file_count >= 0 else len(self.entries)
+
+
+@dataclass(frozen=True)
+class SearchItem:
+    """A version a search found, with what the store's index says of it."""
+
+    qualified_name: str
+    type: str
+    created_at: str
+    description: str | None
+    tags: tuple[str, ...]
+    metadata: dict[str, object]
+
+
+@dataclass(frozen=True)
+class SearchResults:
+    """What the query ``text`` found, newest first (at most ``limit``); ``error`` says why the
+    store refused the query (then nothing was found)."""
+
+    text: str
+    hits: tuple[SearchItem, ...]
+    limit: int
+    error: str = ""
 
 
 @dataclass(frozen=True)

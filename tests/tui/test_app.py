@@ -434,7 +434,7 @@ def test_one_key_means_one_thing_on_every_screen() -> None:
 
     def screens(where: str) -> set[str]:
         if where == "everywhere":
-            return {*LISTS, "version", "table", "lineage", "run", "file", "diff"}
+            return {*LISTS, "version", "table", "lineage", "run", "file", "diff", "search"}
         return set(LISTS) if where == "lists" else {where}
 
     seen: dict[tuple[str, str], str] = {}

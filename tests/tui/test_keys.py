@@ -15,6 +15,7 @@ from tui.screens.file import FileScreen
 from tui.screens.lineage import LineageScreen
 from tui.screens.lists import ArtifactsScreen, ProjectsScreen, RunsScreen, VersionsScreen
 from tui.screens.run import RunScreen
+from tui.screens.search import SearchScreen
 from tui.screens.table import TableScreen
 from tui.screens.version import VersionScreen
 
@@ -33,6 +34,7 @@ def screens(run_id: str) -> dict[str, Callable[[], Screen[None]]]:
         "run": lambda: RunScreen("demo", run_id),
         "file": lambda: FileScreen("demo/raw:v0", "notes.md", []),
         "diff": lambda: DiffScreen("demo/raw:v0", "demo/raw:v0"),
+        "search": lambda: SearchScreen("type:dataset"),
     }
 
 

@@ -17,7 +17,7 @@ from textual.worker import get_current_worker
 from ..data import DataSource
 from ..format import Cell, Shown, plain, styled
 from ..keys import bindings
-from ..messages import OpenHelp
+from ..messages import OpenHelp, OpenSearch
 
 T = TypeVar("T")
 Row = tuple[str, tuple[Cell, ...]]  # a list row: its key, and its cells
@@ -123,6 +123,9 @@ class BaseScreen(Screen[None], Generic[T]):
 
     def action_help(self) -> None:
         self.post_message(OpenHelp(self.where))
+
+    def action_search(self) -> None:
+        self.post_message(OpenSearch())
 
 
 class ListScreen(BaseScreen[list[Row]]):
