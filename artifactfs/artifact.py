@@ -20,6 +20,7 @@ from .errors import (
     ReadOnlyError,
 )
 from .frozen import EMPTY
+from .incremental import Base
 from .lineage import LineageGraph
 from .manifest import Entry, Manifest, path_after
 from .records import ArtifactVersionId, RunRecord, VersionRecord
@@ -47,8 +48,13 @@ class Artifact(Draft, LocalSide, Annotated):
         type: str,
         description: str | None = None,
         metadata: dict[str, Any] | None = None,
+        *,
+        incremental: bool = False,
     ) -> None:
         self._record: VersionRecord | None = None
+        # W&B's name: logged, the draft's files are added to the newest version's (new_draft)
+        self.incremental = incremental
+        self._base: Base | None = None
         self._tags: tuple[str, ...] = ()
         self._state, self._pending = None, {}
         self.name = name
@@ -159,6 +165,25 @@ class Artifact(Draft, LocalSide, Annotated):
     def linked_from(self) -> ArtifactVersionId | None:
         """For a registry version (``registry/collection:vN``), the version it links to."""
         return self._require_record()[1].linked
+
+    @property
+    def drafted_from(self) -> ArtifactVersionId | None:
+        """The version this one was drafted from (:meth:`new_draft`), if it was."""
+        return self._require_record()[1].drafted_from
+
+    def new_draft(self) -> Artifact:
+        """A draft that starts as this version: add, replace (add at a path it holds) or
+        :meth:`remove` files, then log it. Only what was added is hashed and sent; every other
+        entry, with its blob, pack and manifest shard, is this version's own (W&B's
+        ``new_draft``). Log it to this version's store; the new version names this one as
+        ``drafted_from`` (lineage: "drafted from"), outside its content digest."""
+        catalog, rec = self._require_catalog()
+        source = rec.linked or rec.version_id  # a registry version: a draft of what it links to
+        draft = Artifact(source.name, self.type, description=self.description, metadata=dict(self.metadata))
+        manifest = self.manifest
+        draft._base = Base(source, manifest, catalog.url, catalog.store_id)
+        draft._upstream = list(manifest.upstream)
+        return draft
 
     @property
     def source_qualified_name(self) -> str:
@@ -366,6 +391,7 @@ def logged(
     art._metadata = manifest.metadata if manifest else EMPTY
     art._tags, art._state, art._pending = (), None, {}
     art._staged, art._folders, art._tmp = {}, [], None
+    art._base, art.incremental = None, False
     art._upstream = list(manifest.upstream) if manifest else []
     art._catalog, art._blobs = catalog, blobs
     art._record, art._manifest, art._aliases = record, manifest, aliases

@@ -16,11 +16,15 @@ from fsspec.callbacks import Callback
 from . import codec
 from .artifact import Artifact
 from .artifact import upstream as draft_upstream
+from .draft import base_of, set_base
+from .errors import ArtifactNotFoundError, ArtifactStateError, InvalidInputError
 from .hashing import Digest
+from .incremental import Base
 from .ingest import ingest
 from .leases import Held, commit_lease
 from .manifest import Encoded, Manifest
-from .records import VersionRecord
+from .records import ArtifactVersionId, VersionRecord
+from .refs import LATEST, parse_ref
 from .search import index_version
 from .versioning import allocate_version, check_type, claim_content, legacy_version
 
@@ -56,6 +60,7 @@ def commit(
             # so a gc never deletes a blob or manifest this commit re-uses (leases.py).
             lease = held.enter_context(commit_lease(store.backend, store.lease_ttl))
             number = checked.result()
+        base = _drafted_from(store, draft, project)  # under the lease: its blobs stay while it is live
         total, entries, reused = ingest(store, draft, callback)
         empty = Manifest(
             name=draft.name,
@@ -79,7 +84,36 @@ def commit(
             lease=lease,
             number=number,
             before_new=lambda: reused.touch(store),
+            drafted_from=base.version if base is not None else None,
         )
+
+
+def _drafted_from(store: Store, draft: Artifact, project: str) -> Base | None:
+    """The live version of this store that ``draft`` is made from: its ``new_draft`` base, or
+    for an ``incremental`` draft the newest version of ``project/name`` (None if none yet)."""
+    catalog = store.catalog
+    base = base_of(draft)
+    if base is None and draft.incremental:
+        try:
+            found = catalog.locate(parse_ref(f"{project}/{draft.name}:{LATEST}"))
+        except ArtifactNotFoundError:
+            return None
+        base = set_base(draft, Base(found.record.version_id, found.manifest, store.url, catalog.store_id))
+    if base is None:
+        return None
+    ident = base.version
+    same = base.store_id == catalog.store_id if base.store_id and catalog.store_id else base.store_url == store.url
+    if not same:
+        raise InvalidInputError(
+            f"this draft was made from {ident.qualified_name} of store {base.store_url}: log it to that store "
+            f"(or copy that version to {store.url} and draft from the copy)"
+        )
+    if catalog.tombstone(ident.project, ident.name, ident.version) is not None:
+        raise ArtifactStateError(
+            f"{ident.qualified_name}, which this draft was made from, was deleted: its files may be gone; "
+            "make the draft again from a live version"
+        )
+    return base
 
 
 def publish(
@@ -96,6 +130,7 @@ def publish(
     lease: Held,
     number: int | None = None,
     before_new: Callable[[], None] | None = None,
+    drafted_from: ArtifactVersionId | None = None,
 ) -> tuple[VersionRecord, bool]:
     """Make a version of a manifest whose blobs are already in the store.
 
@@ -137,6 +172,7 @@ def publish(
                 run_project=run_project,
                 run_id=run_id,
                 origin=origin,
+                drafted_from=drafted_from,
             )
 
         record = allocate_version(catalog, project, name, make, number)

@@ -19,6 +19,7 @@ from typing import IO, Any
 
 from .errors import (
     ArtifactFSError,
+    EntryNotFoundError,
     InvalidInputError,
     LocalPathNotFoundError,
     SkippedPathWarning,
@@ -26,12 +27,13 @@ from .errors import (
     warn,
 )
 from .hashing import BLOCK_SIZE, hash_blocks
+from .incremental import Base
 from .manifest import Entry, EntryKind
 from .parts import Builder
 from .refs import check_entry_path
 from .table import PartitionedTable, Table
 
-__all__ = ["Draft", "Folder", "Staged", "builders", "staged", "staged_count", "type_name"]
+__all__ = ["Draft", "Folder", "Staged", "base_of", "builders", "set_base", "staged", "staged_count", "type_name"]
 
 
 @dataclass(slots=True)
@@ -89,6 +91,7 @@ class Draft:
     _staged: dict[str, Staged]
     _folders: list[Folder]
     _tmp: Path | None
+    _base: Base | None
 
     def _check_draft(self) -> None:
         """Refuse to change a logged version (the artifact says how)."""
@@ -113,6 +116,27 @@ class Draft:
         return InvalidInputError(
             f"artifact {self.name!r}: entries {other!r} and {path!r} cannot both be added (one is below the other)"
         )
+
+    def remove(self, path: str) -> None:
+        """Take ``path`` out of the draft: a file, or a folder (everything below it), added to
+        it or held by the version it was made from (``new_draft``). A path it does not hold is
+        an :class:`~artifactfs.errors.EntryNotFoundError`."""
+        self._check_draft()
+        name = check_entry_path(path.rstrip("/"))
+        below = name + "/"
+        found = [p for p in self._staged if p == name or p.startswith(below)]
+        for p in found:
+            del self._staged[p]
+        folders = [f for f in self._folders if f.prefix.startswith(below)]
+        for f in self._folders:
+            if not f.prefix.startswith(below) and (name in f or (f.prefix and name + "/" == f.prefix)):
+                raise InvalidInputError(f"{name!r} is part of a folder added whole: remove the folder, or add it again")
+        self._folders = [f for f in self._folders if f not in folders]
+        base = self._base
+        if base is not None and (base.holds(name) or base.manifest.under(below)):
+            base.remove(path)
+        elif not found and not folders:
+            raise EntryNotFoundError(f"artifact {self.name!r} has no entry {path!r} (nor a folder of that name)")
 
     def _tmpdir(self) -> Path:
         """Scratch space for tables and new files, removed when the draft is dropped."""
@@ -269,6 +293,17 @@ def staged(draft: Draft) -> Iterator[tuple[str, Staged]]:
 def staged_count(draft: Draft) -> int:
     """How many items :func:`staged` gives."""
     return draft._staged_count() - len(builders(draft))
+
+
+def base_of(draft: Draft) -> Base | None:
+    """The logged version a draft was made from (``new_draft``), if any."""
+    return draft._base
+
+
+def set_base(draft: Draft, base: Base) -> Base:
+    """Make ``draft`` a draft of ``base`` (an ``incremental`` artifact, when it is logged)."""
+    draft._base = base
+    return base
 
 
 def builders(draft: Draft) -> list[tuple[str, Staged]]:

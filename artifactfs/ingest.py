@@ -19,7 +19,7 @@ from fsspec.callbacks import Callback
 
 from . import layout
 from .artifact import Artifact
-from .draft import Staged, builders, staged, staged_count
+from .draft import Staged, base_of, builders, staged, staged_count
 from .errors import ArtifactFSError, JobError, LocalPathNotFoundError, StoreError, local_file_error
 from .hashing import DIGEST_BYTES, Digest, hash_bytes, hash_file
 from .manifest import Entry, Location
@@ -175,7 +175,13 @@ def ingest(store: Store, draft: Artifact, callback: Callback | None) -> tuple[in
     progress = ChunkedProgress(callback) if callback is not None else None
     reused = Reused(store.algorithm)
     chunks = (_chunk(store, items, progress, started, reused) for items in _batched(staged(draft), CHUNK))
-    return total, heapq.merge(itertools.chain.from_iterable(chunks), built, key=_path), reused
+    entries = heapq.merge(itertools.chain.from_iterable(chunks), built, key=_path)
+    base = base_of(draft)
+    if base is None:
+        return total, entries, reused
+    # A draft of a logged version: its entries, as they are, around what was added.
+    added = [p for p, _ in staged(draft)] + [e.path for e in built]
+    return base.count(added) + len(added), base.overlay(entries), reused
 
 
 def _chunk(

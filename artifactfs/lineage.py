@@ -10,7 +10,7 @@ from .errors import InvalidInputError
 
 __all__ = ["Direction", "Edge", "LineageGraph", "Node"]
 
-EdgeKind = Literal["logged", "used", "references", "linked"]
+EdgeKind = Literal["logged", "used", "references", "linked", "drafted"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,7 +27,8 @@ class Node:
 class Edge:
     """``src`` to ``dst`` in the direction things were made: a run *logged* a version, a version
     was *used* by a run, a version *references* (was made from) an upstream version, a version
-    is *linked* into the registry as a registry version."""
+    is *linked* into the registry as a registry version, a version was *drafted* from another
+    (``new_draft``)."""
 
     src: str
     dst: str

@@ -124,6 +124,7 @@ class VersionRecord:
     run_id: str | None = None
     origin: dict[str, Any] | None = None  # where a copied version came from
     linked: ArtifactVersionId | None = None  # a registry version: the version it links to
+    drafted_from: ArtifactVersionId | None = None  # new_draft: the version it was made from
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "origin", freeze(self.origin))
@@ -139,6 +140,8 @@ class VersionRecord:
 
     def to_bytes(self) -> bytes:
         linked = {"linked": self.linked.to_dict()} if self.linked is not None else {}
+        if self.drafted_from is not None:
+            linked["drafted_from"] = self.drafted_from.to_dict()
         data = codec.encode(
             {
                 "format": codec.FORMAT_VERSION,
@@ -178,6 +181,9 @@ class VersionRecord:
             run_id=name_field(run, "id", what, optional=True),
             origin=codec.get_map(d, "origin", what) or None,
             linked=ArtifactVersionId.from_dict(d["linked"], what) if d.get("linked") is not None else None,
+            drafted_from=(
+                ArtifactVersionId.from_dict(d["drafted_from"], what) if d.get("drafted_from") is not None else None
+            ),
         )
         if rec.linked is not None and rec.linked.manifest != rec.manifest:
             raise FormatError(f"{what}: a registry version must hold the manifest of the version it links to")

@@ -114,6 +114,11 @@ def _from_version(catalog: Catalog, graph: LineageGraph, ident: ArtifactVersionI
             graph.add_edge(node, me, "references")
             if there is not None:
                 out.append(("artifact", there))
+        if rec.drafted_from is not None:
+            for node, there in _version_nodes(catalog, graph, [rec.drafted_from]):
+                graph.add_edge(node, me, "drafted")
+                if there is not None:
+                    out.append(("artifact", there))
         producer = _logged_by(catalog, rec)
         if producer is not None:
             graph.add_node(_run_node(producer))

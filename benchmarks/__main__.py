@@ -6,6 +6,7 @@
     python -m benchmarks --history         ... and H1 and L40 (history at scale, behind a 40 ms proxy)
     python -m benchmarks --search          ... and Q (search among 10,000 versions) on --backends
     python -m benchmarks --scale 10000,100000,1000000   ... and S: versions of that many files
+    python -m benchmarks --only '' --drafts 100000   ... and D: 1,000 files added to a version of that many
     python -m benchmarks --files 100000    W1, W3, W5 with that many files (default 10,000)
     python -m benchmarks --quick           tiny sizes, one round: checks that the suite still runs
     python -m benchmarks --results benchmarks/RESULTS.md    also write the report there
@@ -19,6 +20,8 @@ Workloads (generated deterministically under --workdir, nothing is downloaded):
   W6  W1 and one 1 GiB file against each cloud emulator               vs  fsspec put / get
   S   10,000 to 1,000,000 files of 64 B: log, re-log, open, one file,
       downloads; manifest bytes and peak memory                       vs  cp -r
+  D   1,000 files added to a version of 100,000 (or 1,000,000):       vs  a full re-log (warm, cold)
+      new_draft; time, keys asked, bytes stored, shards shared
   H1  resolve and commit at 10 and 10,000 versions, each backend      requests and rounds per call
   L40 the example pipeline and every browser query, 40 ms per request time per call
   Q   a metadata query among 10,000 versions in 100 artifacts, each    search before and after
@@ -41,7 +44,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import cloud, history, scale, search, suite
+from . import cloud, history, incremental, scale, search, suite
 from .harness import Results, machine
 
 
@@ -66,6 +69,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--search", action="store_true", help="also run Q (search among 10,000 versions) on --backends")
     ap.add_argument("--files", type=int, help="files of W1, W3 and W5 (default 10,000)")
     ap.add_argument("--scale", help="comma-separated file counts for S (e.g. 10000,100000,1000000)")
+    ap.add_argument("--drafts", help="comma-separated version sizes for D (1,000 files added by new_draft)")
     ap.add_argument("--scale-rounds", type=int, help="rounds for S (default 3; 1 with --quick)")
     ap.add_argument("--workdir", type=Path, help="scratch folder, kept for reuse (default: a new temp folder)")
     ap.add_argument("--results", type=Path, help="also write the report to this markdown file")
@@ -105,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.scale:
         counts = [int(n) for n in args.scale.split(",") if n]
         targets += scale.run(results, work, counts, args.scale_rounds or (1 if args.quick else 3))
+    if args.drafts:
+        counts = [int(n) for n in args.drafts.split(",") if n]
+        targets += incremental.run(results, work, counts, args.scale_rounds or (1 if args.quick else 3))
     if args.history:
         if args.quick:
             history.SIZES = {"10 versions": (10, 10, 2), "300 versions": (300, 60, 10)}
