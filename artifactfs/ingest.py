@@ -24,6 +24,7 @@ from .errors import ArtifactFSError, JobError, LocalPathNotFoundError, StoreErro
 from .hashing import DIGEST_BYTES, Digest, hash_bytes, hash_file
 from .manifest import Entry, Location
 from .packing import Packing
+from .shards import ShardRef
 from .statcache import StatKey, stat_key
 from .transfer import SMALL_BLOB, ChunkedProgress, Source, copy_into_store, upload_blobs
 
@@ -159,11 +160,12 @@ def _known(store: Store, items: list[tuple[str, Staged]], reused: Reused) -> Kno
 CHUNK = 16_384  # staged items hashed and sent at a time: memory stays bounded however many there are
 
 
-def ingest(store: Store, draft: Artifact, callback: Callback | None) -> tuple[int, Iterator[Entry], Reused]:
+def ingest(store: Store, draft: Artifact, callback: Callback | None) -> tuple[int, Iterator[Entry | ShardRef], Reused]:
     """How many entries the draft has, and the entries in path order, each with its blob in
     the store: items are hashed and their blobs sent :data:`CHUNK` at a time as the entries
     are taken, so a draft of millions of files is committed in bounded memory. The blobs
-    re-used untouched (:class:`Reused`) are filled in as the entries are taken."""
+    re-used untouched (:class:`Reused`) are filled in as the entries are taken. A draft of a
+    logged version also gives that version's unchanged shards, whole."""
     started = time.time_ns()
     built = sorted(
         (e for p, s in builders(draft) if s.build is not None for e in s.build(store.backend, store.algorithm, p)),
@@ -181,7 +183,7 @@ def ingest(store: Store, draft: Artifact, callback: Callback | None) -> tuple[in
         return total, entries, reused
     # A draft of a logged version: its entries, as they are, around what was added.
     added = [p for p, _ in staged(draft)] + [e.path for e in built]
-    return base.count(added) + len(added), base.overlay(entries), reused
+    return base.prepare(added), base.overlay(entries), reused
 
 
 def _chunk(

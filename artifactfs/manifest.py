@@ -223,19 +223,28 @@ class Manifest:
         return dataclasses.replace(enc, shards=tuple(done))
 
     def _sharded(
-        self, entries: Iterator[Entry], total: int, put: Callable[[list[tuple[ShardRef, bytes]]], None]
+        self, entries: Iterator[Entry | ShardRef], total: int, put: Callable[[list[tuple[ShardRef, bytes]]], None]
     ) -> tuple[Manifest, Encoded]:
         """Cut ``entries`` into shards handed to ``put`` a few at a time as they fill; return
         the sharded manifest (reading its shards through this one's loader) and its root."""
         up = self._upstream_bytes()
         sharder = shards.Sharder(self.algorithm, total, up)
         pending: list[tuple[ShardRef, bytes]] = []
-        for e in entries:
-            if (cut := sharder.add(e)) is not None:
-                pending.append(cut)
-                if len(pending) >= SHARDS_PUT:
-                    put(pending)
-                    pending = []
+        for item in entries:
+            # A stored shard offered whole (a draft's unchanged run): taken as it is when the
+            # entries before it ended a shard, else its entries are read and cut anew.
+            if isinstance(item, ShardRef):
+                if sharder.reuse(item):
+                    continue
+                more: Iterable[Entry] = self.shard_entries(item)
+            else:
+                more = (item,)
+            for e in more:
+                if (cut := sharder.add(e)) is not None:
+                    pending.append(cut)
+                    if len(pending) >= SHARDS_PUT:
+                        put(pending)
+                        pending = []
         if (cut := sharder.finish()) is not None:
             pending.append(cut)
         put(pending)
@@ -253,7 +262,7 @@ class Manifest:
         return man, Encoded(self._root(man.shards), sharder.content(), (), sharder.legacy(), shards.SHARD_FORMAT)
 
     def streamed(
-        self, entries: Iterable[Entry], total: int, put: Callable[[list[tuple[ShardRef, bytes]]], None]
+        self, entries: Iterable[Entry | ShardRef], total: int, put: Callable[[list[tuple[ShardRef, bytes]]], None]
     ) -> tuple[Manifest, Encoded]:
         """This (empty) manifest with ``total`` entries given in path order, built in bounded
         memory: up to ``SINGLE_MAX`` one manifest as :meth:`encode` makes it; beyond, shards
@@ -262,8 +271,11 @@ class Manifest:
         if self.count or self.shards:
             raise FormatError("a manifest is streamed from an empty one")
         if total <= shards.SINGLE_MAX:
+            flat = (
+                e for item in entries for e in (self.shard_entries(item) if isinstance(item, ShardRef) else (item,))
+            )
             man = Manifest(
-                self.name, self.type, tuple(entries), self.description, self.metadata, self.upstream, self.algorithm
+                self.name, self.type, tuple(flat), self.description, self.metadata, self.upstream, self.algorithm
             )
             if man.count != total:
                 raise FormatError(f"a manifest was announced with {total:,} entries but has {man.count:,}")

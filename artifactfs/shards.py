@@ -151,6 +151,7 @@ class Sharder:
         self._encoded: list[bytes] = []
         self._order = PathOrder()
         self._legacy = new_hasher(algorithm)
+        self._legacy_whole = True  # every entry went through add(): the one-manifest digest is known
         self._digest: Digest | None = None
         self._legacy.update(_packer.pack_map_header(2) + _pack("entries") + _packer.pack_array_header(total))
 
@@ -164,6 +165,19 @@ class Sharder:
         self._encoded.append(b)
         self.added += 1
         return self._cut() if self._cutter.after(path, len(b)) else None
+
+    def reuse(self, ref: ShardRef) -> bool:
+        """Take a stored shard whole as the next one (an unchanged run of a draft's base), if
+        the entries so far ended a shard; False when they did not (then add its entries)."""
+        if self._entries:
+            return False
+        self._order.check(ref.first, "manifest")
+        if ref.last != ref.first:
+            self._order.check(ref.last, "manifest")
+        self.refs.append(ref)
+        self.added += ref.count
+        self._legacy_whole = False
+        return True
 
     def finish(self) -> tuple[ShardRef, bytes] | None:
         """The last shard (None if the last entry completed one)."""
@@ -190,8 +204,11 @@ class Sharder:
         """The version's content digest: the Merkle root of its shards (after :meth:`finish`)."""
         return root_content(self.refs, self.upstream, self.algorithm)
 
-    def legacy(self) -> Digest:
-        """The content digest the same entries had as one manifest (after :meth:`finish`)."""
+    def legacy(self) -> Digest | None:
+        """The content digest the same entries had as one manifest (after :meth:`finish`); None
+        when shards were reused whole (their entries were never read)."""
+        if not self._legacy_whole:
+            return None
         if self._digest is None:
             self._legacy.update(_pack("upstream") + self.upstream)
             self._digest = Digest(self.algorithm, self._legacy.hexdigest())

@@ -56,6 +56,7 @@ def test_a_draft_sends_only_what_was_added_and_keeps_lineage(store: afs.Store, t
     counted = counting(store.backend)
     with afs.init(project="p", store=store) as run:
         made = run.log_artifact(draft)
+    asked = list(counted.keys)  # by the log alone
 
     assert made.version == "v1" and made.is_new and made.drafted_from == base.version_id
     paths = {e.path for e in made.files()}
@@ -67,11 +68,16 @@ def test_a_draft_sends_only_what_was_added_and_keeps_lineage(store: afs.Store, t
     assert (out / "d9" / "n2.txt").read_text() == "new 2\n"
 
     # Only the 4 new files' blobs were looked for or sent, singly or in a pack.
-    blob_keys = {k for k in counted.keys if re.fullmatch(r"blobs/.+/[0-9a-f]{64}", k)}
-    assert len(blob_keys) <= 4 and len([k for k in counted.keys if k.startswith("packs/")]) <= 6
-    # Unchanged runs of entries are the base's own shards; entries keep their blobs and packs.
+    blob_keys = {k for k in asked if re.fullmatch(r"blobs/.+/[0-9a-f]{64}", k)}
+    assert len(blob_keys) <= 4 and len([k for k in asked if k.startswith("packs/")]) <= 6
+    # Unchanged runs of entries are the base's own shards, not even read; entries keep their
+    # blobs and packs.
     old, now = {r.shard for r in base.manifest.shards}, {r.shard for r in made.manifest.shards}
     assert len(old & now) >= len(old) // 2
+    shards_read = {k for k in asked if k.startswith("manifests/")} & {
+        f"manifests/{d.algorithm}/{d.hex[:2]}/{d.hex}.msgpack" for d in old
+    }
+    assert len(shards_read) <= len(old - now) + 2, (len(shards_read), len(old - now))
     before = {e.path: e for e in base.manifest.iter_entries()}
     for e in made.manifest.iter_entries():
         if e.path in before and e.path != "d1/0001.txt":
@@ -113,8 +119,12 @@ def test_bad_drafts_are_refused_clearly(store: afs.Store, tmp_path: Path) -> Non
         draft.remove("d0/0000.txt")  # removed already
     (tmp_path / "x").write_text("x")
     draft.add_file(tmp_path / "x", "d1/0001.txt/below")  # below a file of the base
-    with afs.init(project="p", store=store) as run, pytest.raises(InvalidInputError, match="is a file"):
+    with afs.init(project="p", store=store) as run, pytest.raises(InvalidInputError, match="a file of p/ds:v0"):
         run.log_artifact(draft)
+    folder = base.new_draft()
+    folder.add_file(tmp_path / "x", "d2")  # a folder of the base
+    with afs.init(project="p", store=store) as run, pytest.raises(InvalidInputError, match="a folder of p/ds:v0"):
+        run.log_artifact(folder)
 
     other = afs.open_store(tmp_path / "other")
     with afs.init(project="p", store=other) as run, pytest.raises(InvalidInputError, match="log it to that store"):
