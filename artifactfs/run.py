@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import fnmatch
 import os
 import platform
 import secrets
-import subprocess
 import sys
 import time
 import traceback
@@ -24,6 +22,7 @@ from . import codec
 from .annotated import record_relogged
 from .annotation import check_tags
 from .artifact import Artifact
+from .codesnap import DEFAULT_CODE_EXCLUDE, code_files, git_info
 from .commit import commit
 from .errors import ArtifactStateError, InvalidInputError, LocalPathNotFoundError, NotFoundError
 from .reach import offline_env
@@ -33,27 +32,6 @@ from .spool import spool_for, spooled_alias
 from .store import Store, open_store
 
 __all__ = ["Run", "current_run", "init", "log_artifact", "use_artifact"]
-
-
-DEFAULT_CODE_EXCLUDE = (".git", "__pycache__", ".venv", "venv", "node_modules", "build", "dist", ".*cache*")
-
-
-def _matches(rel: str, name: str, patterns: tuple[str, ...]) -> bool:
-    return any(fnmatch.fnmatch(rel, p) or fnmatch.fnmatch(name, p) for p in patterns)
-
-
-def git_info(path: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """``{commit, dirty}`` of the git repository holding ``path``, or None (no git, no repo)."""
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"], cwd=path, capture_output=True, text=True, timeout=10, check=True
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain"], cwd=path, capture_output=True, text=True, timeout=10, check=True
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": commit, "dirty": bool(status.strip())}
 
 
 def _new_run_id() -> str:
@@ -229,14 +207,9 @@ class Run:
             raise LocalPathNotFoundError(f"log_code: no such folder {os.fspath(root)!r}")
         art = Artifact(name, type="code", description=f"source snapshot of {base.resolve().name}")
         found = 0
-        for dirpath, dirnames, filenames in os.walk(base):
-            rel_dir = Path(dirpath).relative_to(base)
-            dirnames[:] = sorted(d for d in dirnames if not _matches((rel_dir / d).as_posix(), d, exclude))
-            for f in sorted(filenames):
-                rel = (rel_dir / f).as_posix()
-                if _matches(rel, f, include) and not _matches(rel, f, exclude):
-                    art.add_file(Path(dirpath) / f, name=rel)
-                    found += 1
+        for local, rel in code_files(base, include, exclude):
+            art.add_file(local, name=rel)
+            found += 1
         if not found:
             raise InvalidInputError(f"log_code: no files under {os.fspath(root)!r} match {', '.join(include)}")
         git = git_info(base)

@@ -23,7 +23,7 @@ FOREIGN_PRIVATE |= {"_call_s3", "_get_object", "_lsdir", "_do_list_objects", "_l
 LAYERS = [
     # pure core (no store I/O)
     "errors hashing codec refs frozen fields records markers hints entry packs shards manifest layout lineage settings"
-    " filters annotation policy incremental mounts localdb statcache places sources verified folders reach",
+    " filters annotation policy incremental codesnap mounts localdb statcache places sources verified folders reach",
     # backends
     "backend_calls backend_base backend_local backend_resume backend_fsspec backend uris",
     # records, blobs, transfers
