@@ -99,8 +99,8 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False, lin
             made.append((rec, manifest.upstream))
         repacked: list[Entry] = []  # naming a pack gc repacked: followed below
         for entry in _entries(catalog, manifest, rec, problems):
-            if entry.digest is None:
-                continue  # external reference: checked when downloaded
+            if entry.kind == "reference" or entry.digest is None:
+                continue  # outside the store (its digest, if any, names no blob here)
             if entry.where is not None and layout.pack(entry.where.pack) not in checker.packs:
                 repacked.append(entry)
             else:
