@@ -24,9 +24,9 @@ from .incremental import Base
 from .lineage import LineageGraph
 from .manifest import Entry, Manifest, path_after
 from .records import ArtifactVersionId, RunRecord, VersionRecord
-from .refs import check_entry_path, check_name
+from .refs import check_name
 from .table import PartitionedTable, Table
-from .uris import describe_uri
+from .uris import describe_reference
 from .walk import lineage
 
 __all__ = ["Artifact", "Staged", "logged", "resolved", "staged", "upstream"]  # Staged: see draft.py
@@ -107,14 +107,27 @@ class Artifact(Draft, LocalSide, Annotated):
         if self._record is not None:
             raise ArtifactStateError(f"{self.qualified_name} is logged and cannot be changed; create a new Artifact")
 
-    def add_reference(self, target: Artifact | str, name: str | None = None, *, checksum: bool = True) -> None:
+    def add_reference(
+        self,
+        target: Artifact | str,
+        name: str | None = None,
+        *,
+        checksum: bool = True,
+        max_objects: int | None = None,
+    ) -> None:
         """Record where this artifact came from.
 
         ``target`` is a logged :class:`Artifact` (a lineage edge to that exact version) or a URI
-        (``gs://``, ``s3://``, ``az://``, ``file://``, ``https://`` ...) recorded as an external
-        entry with its size and a checksum, not copied, and checked when downloaded: the
-        store's ETag or content hash, or, where the server gives none, the digest of its bytes
-        (read once now). ``checksum=False`` records the URI only; it is fetched unverified.
+        (``gs://``, ``s3://``, ``az://``, ``file://``, ``memory://``, ``https://`` ...) recorded
+        as an external entry with its size and a checksum, not copied, and checked when
+        downloaded: the store's ETag or content hash, or, where the server gives none, the
+        digest of its bytes (read once now). ``checksum=False`` records the URI only; it is
+        fetched unverified.
+
+        A URI ending in ``/`` or naming a folder or prefix records every object below it (one
+        listing), each at ``name/<its path below the prefix>`` (default: at the top, as W&B
+        does); more than ``max_objects`` (default 10,000) is an :class:`InvalidInputError`,
+        and nothing is recorded.
         """
         self._check_draft()
         if isinstance(target, Artifact):
@@ -124,10 +137,7 @@ class Artifact(Draft, LocalSide, Annotated):
             return
         if not isinstance(target, str) or "://" not in target:
             raise InvalidInputError(f"add_reference takes a logged Artifact or a URI, got {target!r}")
-        entry_name = name if name is not None else target.rstrip("/").rsplit("/", 1)[-1]
-        check_entry_path(entry_name)
-        entry = describe_uri(target, entry_name, checksum=checksum)
-        self._stage(entry_name, Staged("reference", entry=entry))
+        self._stage_references(describe_reference(target, name, checksum=checksum, max_objects=max_objects))
 
     # ------------------------------------------------------------------ logged state
     def _require_logged(self) -> tuple[BlobReader, VersionRecord, Manifest]:

@@ -103,6 +103,19 @@ class Draft:
         self._check_free(path)
         self._staged[path] = staged
 
+    def _stage_references(self, entries: list[Entry]) -> None:
+        """Stage external reference entries (``add_reference`` of a URI): all of them, or,
+        when one clashes with an entry already there or with another of them, none."""
+        self._check_draft()
+        paths = {e.path for e in entries}
+        for e in entries:
+            self._check_free(e.path)
+            for above in _ancestors(e.path):  # an object "a" beside "a/b" in one bucket
+                if above in paths or above in self._staged:
+                    raise self._clash(e.path, above)
+        for e in entries:
+            self._staged[e.path] = Staged("reference", entry=e)
+
     def _check_free(self, path: str) -> None:
         if path in self._staged:
             raise InvalidInputError(f"artifact {self.name!r} already has an entry at {path!r}")

@@ -2,12 +2,15 @@
 
 An entry records the object's URI, its size and what verifies it later: a strong validator
 the object's backend gives (an ETag, a content hash, a generation), or, where there is none,
-the digest of its bytes, read once when it is logged.
+the digest of its bytes, read once when it is logged. A folder or prefix is one entry per
+object below it, from one listing. Downloads check an entry before its bytes are used.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+from collections.abc import Iterator
 from typing import IO, Any
 
 import fsspec
@@ -25,9 +28,12 @@ from .errors import (
 )
 from .hashing import hash_stream
 from .manifest import Entry
+from .refs import check_entry_path
 from .settings import storage_options_for
 
-__all__ = ["SourceFiles", "describe_uri", "open_uri"]
+__all__ = ["DEFAULT_MAX_OBJECTS", "SourceFiles", "describe_reference", "describe_uri", "open_uri"]
+
+DEFAULT_MAX_OBJECTS = 10_000  # objects a folder or prefix reference records at most, unless told (as W&B)
 
 # Fields of an fsspec info dict that change whenever an object's bytes do (strong validators).
 # A modification time is not one: a rewrite within the same second, or a copy that keeps it,
@@ -65,7 +71,23 @@ def _recorded_validator(info: dict[str, Any], recorded: str) -> str | None:
 
 
 def describe_uri(uri: str, entry_path: str, *, checksum: bool = True) -> Entry:
-    """An external reference entry for ``uri``: its size and what verifies it later.
+    """An external reference entry for the single object ``uri``: its size and what verifies it
+    later (see :func:`describe_reference`, which also takes folders and prefixes)."""
+    fs, path = _uri_fs(uri)
+    with _reading(uri):
+        return _describe(fs, path, uri, entry_path, _fresh_info(fs, path), checksum)
+
+
+def describe_reference(
+    uri: str, name: str | None, *, checksum: bool = True, max_objects: int | None = None
+) -> list[Entry]:
+    """The reference entries ``add_reference(uri, name)`` records, in path order.
+
+    One object is one entry, at ``name`` (default: the last segment of ``uri``). A folder or
+    prefix (a URI ending in ``/``, or one naming a folder) is listed once, recursively, and
+    each object below it becomes the entry ``name/<path below the prefix>`` (default: the
+    path below the prefix, as W&B does); more than ``max_objects`` objects (default
+    :data:`DEFAULT_MAX_OBJECTS`) are refused before any is described.
 
     Remote objects whose backend gives a strong validator (an ETag, a content hash, a
     generation) record it, and nothing is downloaded. Local and in-memory files, and objects
@@ -73,35 +95,104 @@ def describe_uri(uri: str, entry_path: str, *, checksum: bool = True) -> Entry:
     recorded, so changed bytes of the same length are caught on download. ``checksum=False``
     records the URI (and the size, if known) only: such an entry is fetched unverified.
     """
+    limit = DEFAULT_MAX_OBJECTS if max_objects is None else max_objects
+    if isinstance(limit, bool) or not isinstance(limit, int) or limit < 1:
+        raise InvalidInputError(f"max_objects must be a positive integer, got {max_objects!r}")
     fs, path = _uri_fs(uri)
+    # A web server's "folder" is a page of links, not a listing: an http(s) URL is one object.
+    listable = not {"http", "https"} & set(fs.protocol if isinstance(fs.protocol, tuple) else [fs.protocol])
+    with _reading(uri):
+        info = None if uri.endswith("/") and listable else _fresh_info(fs, path)
+        if info is not None and (info.get("type") != "directory" or not listable):
+            entry_path = name if name is not None else uri.rstrip("/").rsplit("/", 1)[-1]
+            return [_describe(fs, path, uri, check_entry_path(entry_path), info, checksum)]
+        objects = _listed(fs, path, uri, limit)
+        prefix = check_entry_path(name.strip("/")) + "/" if name and name.strip("/") else ""
+        paths = [check_entry_path(prefix + rel) for rel, _, _ in objects]  # all named before any is read
+        base = uri.rstrip("/")
+        return [
+            _describe(fs, p, f"{base}/{rel}", e, i, checksum) for e, (rel, p, i) in zip(paths, objects, strict=True)
+        ]
+
+
+def _listed(fs: fsspec.AbstractFileSystem, path: str, uri: str, limit: int) -> list[tuple[str, str, dict[str, Any]]]:
+    """``(path below the prefix, path, info)`` of every object below ``path``: one listing."""
+    root = path.rstrip("/")
+    fs.invalidate_cache(root)
+    found = fs.find(root, detail=True)
+    objects = []
+    for p, info in sorted(found.items()):
+        # Folder markers (empty keys ending in "/", "directory" entries) hold no data.
+        if p.endswith("/") or info.get("type") == "directory" or not p.startswith(root + "/"):
+            continue
+        objects.append((p[len(root) + 1 :], p, info))
+    if not objects:
+        raise InvalidInputError(f"reference {uri} holds no objects (an empty folder or prefix): nothing to record")
+    if len(objects) > limit:
+        raise InvalidInputError(
+            f"reference {uri} holds {len(objects):,} objects, more than max_objects={limit:,}: "
+            "nothing was recorded (pass a larger max_objects, or reference a narrower prefix)"
+        )
+    return objects
+
+
+def _describe(
+    fs: fsspec.AbstractFileSystem, path: str, uri: str, entry_path: str, info: dict[str, Any], checksum: bool
+) -> Entry:
+    """The entry of one object whose ``info`` was just read (by itself, or in a listing)."""
     local = isinstance(fs, LocalFileSystem | MemoryFileSystem)
+    if info.get("type") == "directory":
+        raise InvalidInputError(f"reference {uri} is a folder; reference a single object")
+    if local and info.get("type") not in (None, "file"):
+        raise InvalidInputError(f"reference {uri} is not a regular file (a device, FIFO or socket)")
+    announced = info.get("size")
+    size = int(announced) if isinstance(announced, int | float) and announced >= 0 else None
+    extra: dict[str, Any] = {"uri": uri}
+    if not checksum:
+        extra["checksum"] = False
+        return Entry(entry_path, None, size or 0, "reference", extra)
+    validator = None if local else _validator(info)
+    if validator is not None:
+        extra["etag"] = validator
+        return Entry(entry_path, None, size or 0, "reference", extra)
+    with fs.open(path, "rb") as f:  # read once: at most one byte more than announced
+        digest, n = hash_stream(f, limit=None if size is None else size + 1)
+    if size is not None and n != size:
+        raise SourceChangedError(f"reference {uri} changed while it was read ({n} bytes, not {size})")
+    return Entry(entry_path, digest, n, "reference", extra)
+
+
+@contextlib.contextmanager
+def _reading(uri: str) -> Iterator[None]:
+    """Errors of reading ``uri`` to record it, as artifactfs errors."""
     try:
-        info = fs.info(path)
-        if info.get("type") == "directory":
-            raise InvalidInputError(f"reference {uri} is a folder; reference a single object")
-        if local and info.get("type") not in (None, "file"):
-            raise InvalidInputError(f"reference {uri} is not a regular file (a device, FIFO or socket)")
-        announced = info.get("size")
-        size = int(announced) if isinstance(announced, int | float) and announced >= 0 else None
-        extra: dict[str, Any] = {"uri": uri}
-        if not checksum:
-            extra["checksum"] = False
-            return Entry(entry_path, None, size or 0, "reference", extra)
-        validator = None if local else _validator(info)
-        if validator is not None:
-            extra["etag"] = validator
-            return Entry(entry_path, None, size or 0, "reference", extra)
-        with fs.open(path, "rb") as f:  # read once: at most one byte more than announced
-            digest, n = hash_stream(f, limit=None if size is None else size + 1)
-        if size is not None and n != size:
-            raise SourceChangedError(f"reference {uri} changed while it was read ({n} bytes, not {size})")
-        return Entry(entry_path, digest, n, "reference", extra)
+        yield
     except ArtifactFSError:
         raise
     except FileNotFoundError as e:
         raise LocalPathNotFoundError(f"cannot add reference {uri}: it does not exist") from e
     except Exception as e:
         raise StoreError(f"cannot read reference {uri}: {type(e).__name__}: {e}") from e
+
+
+def _fresh_info(fs: fsspec.AbstractFileSystem, path: str) -> dict[str, Any]:
+    """``fs.info(path)`` asked of the backend now: s3fs, gcsfs and adlfs answer from listings
+    they cached, which would hide a change made since (by another process, too)."""
+    fs.invalidate_cache(path)
+    return fs.info(path)  # type: ignore[no-any-return]
+
+
+def _unchanged(entry: Entry, info: dict[str, Any], what: str) -> None:
+    """Raise :class:`IntegrityError` if the object ``info`` describes is not the one recorded
+    by its validator and size (entries with a digest are checked by their bytes instead)."""
+    if entry.digest is not None or entry.extra.get("checksum") is False:
+        return
+    # (Releases before strong validators were required recorded None where the server gave
+    # none: the size is all such an entry can be checked by.)
+    recorded = entry.extra.get("etag")
+    now = _recorded_validator(info, recorded) if isinstance(recorded, str) else None
+    if now != recorded or int(info.get("size") or 0) != entry.size:
+        raise IntegrityError(f"{what}: {entry.extra['uri']} changed since it was logged (was {recorded}, now {now})")
 
 
 def open_uri(entry: Entry, what: str) -> IO[bytes]:
@@ -111,13 +202,7 @@ def open_uri(entry: Entry, what: str) -> IO[bytes]:
     fs, path = _uri_fs(uri)
     try:
         if entry.digest is None and entry.extra.get("checksum") is not False:
-            info = fs.info(path)
-            # (Releases before strong validators were required recorded None where the server
-            # gave none: the size is all such an entry can be checked by.)
-            recorded = entry.extra.get("etag")
-            now = _recorded_validator(info, recorded) if isinstance(recorded, str) else None
-            if now != recorded or int(info.get("size") or 0) != entry.size:
-                raise IntegrityError(f"{what}: {uri} changed since it was logged (was {recorded}, now {now})")
+            _unchanged(entry, _fresh_info(fs, path), what)
         return fs.open(path, "rb")  # type: ignore[no-any-return]
     except ArtifactFSError:
         raise
