@@ -16,7 +16,7 @@ from fsspec.callbacks import Callback
 from .blobs import BlobReader
 from .cache import BlobCache
 from .download import materialize
-from .errors import EntryNotFoundError, LocalFileError
+from .errors import EntryNotFoundError, LocalFileError, MissingReferenceWarning, warn
 from .folders import FolderRecord, FolderRegistry, FolderStatus, Globs, Selection, compare
 from .manifest import Entry, Manifest
 from .records import VersionRecord
@@ -69,12 +69,25 @@ def download(
     callback: Callback | None = None,
     *,
     copy: bool = False,
+    allow_missing_references: bool = False,
 ) -> None:
     """The entries of ``man`` that ``selection`` takes, under ``dest``: only their blobs are
-    fetched."""
-    files, size = materialize(blobs, qualified, _selected(qualified, man, selection), dest, callback, copy=copy)
+    fetched. With ``allow_missing_references``, external references whose objects are gone
+    are skipped, and a :class:`MissingReferenceWarning` names them."""
+    missing: list[str] | None = [] if allow_missing_references else None
+    selected = _selected(qualified, man, selection)
+    files, size = materialize(blobs, qualified, selected, dest, callback, copy=copy, missing=missing)
     _remember(blobs, dest, qualified, manifest, selection)
     blobs.cache.used_version(blobs.url, qualified, manifest, size, files)
+    if missing:
+        missing.sort()
+        more = f" and {len(missing) - 10:,} more" if len(missing) > 10 else ""
+        warn(
+            MissingReferenceWarning(
+                f"{qualified}: {len(missing):,} referenced object(s) no longer exist and were not downloaded: "
+                f"{', '.join(missing[:10])}{more}"
+            )
+        )
 
 
 def folder_status(blobs: BlobReader, qualified: str, man: Manifest, root: Path, selection: Selection) -> FolderStatus:
@@ -151,6 +164,7 @@ class LocalSide:
         path_prefix: str | None = None,
         include: Globs = None,
         exclude: Globs = None,
+        allow_missing_references: bool = False,
     ) -> str:
         """Materialise the version's entries under ``root`` (default ``./artifacts/<name>-v<N>``);
         return it.
@@ -162,11 +176,26 @@ class LocalSide:
 
         ``path_prefix``, ``include`` and ``exclude`` (globs on the entry path; see
         :class:`~artifactfs.folders.Selection`) take part of it: only those blobs are fetched.
+
+        An external reference whose object is gone raises
+        :class:`~artifactfs.errors.MissingReferenceError`; with ``allow_missing_references=True``
+        it is skipped and a :class:`~artifactfs.errors.MissingReferenceWarning` names it. One
+        whose object changed raises :class:`~artifactfs.errors.IntegrityError` either way.
         """
         blobs, rec, man = self._require_logged()
         dest = self._default_root(root)
         selection = Selection.of(path_prefix, include, exclude)
-        download(blobs, rec.qualified_name, man, str(rec.manifest), dest, selection, callback, copy=copy)
+        download(
+            blobs,
+            rec.qualified_name,
+            man,
+            str(rec.manifest),
+            dest,
+            selection,
+            callback,
+            copy=copy,
+            allow_missing_references=allow_missing_references,
+        )
         return os.fspath(dest)
 
     def get_path(self, name: str, root: str | os.PathLike[str] | None = None, *, copy: bool = False) -> str:

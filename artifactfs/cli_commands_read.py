@@ -158,6 +158,9 @@ def show(ctx: click.Context, ref: str, limit: int, folder: str, show_all: bool, 
 @click.argument("dest", required=False)
 @selection_options
 @click.option("--copy", is_flag=True, help="Write private, writable copies instead of read-only links to the cache.")
+@click.option(
+    "--allow-missing-references", is_flag=True, help="Skip external references whose objects are gone (named)."
+)
 @click.pass_context
 def get(
     ctx: click.Context,
@@ -167,6 +170,7 @@ def get(
     include: tuple[str, ...],
     exclude: tuple[str, ...],
     copy: bool,
+    allow_missing_references: bool,
 ) -> None:
     """Download a version to DEST (default ./artifacts/<name>-v<N>); every byte is verified.
 
@@ -181,7 +185,15 @@ def get(
     """
     art = _store(ctx).artifact(ref)
     with progress("downloading") as cb:
-        path = art.download(dest, copy=copy, callback=cb, path_prefix=path_prefix, include=include, exclude=exclude)
+        path = art.download(
+            dest,
+            copy=copy,
+            callback=cb,
+            path_prefix=path_prefix,
+            include=include,
+            exclude=exclude,
+            allow_missing_references=allow_missing_references,
+        )
     click.echo(path)
 
 

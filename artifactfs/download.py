@@ -39,6 +39,7 @@ from .errors import (
     IntegrityError,
     InvalidNameError,
     KeyNotFoundError,
+    MissingReferenceError,
 )
 from .hashing import Digest
 from .manifest import Entry
@@ -66,9 +67,13 @@ def materialize(
     callback: Callback | None = None,
     *,
     copy: bool = False,
+    missing: list[str] | None = None,
 ) -> tuple[int, int]:
     """Write ``entries`` of version ``qualified`` under ``dest``; see the module docstring.
     Returns how many files, of how many bytes.
+
+    An external reference whose object is gone raises :class:`MissingReferenceError`, or,
+    given a ``missing`` list, is skipped and named there (``path (uri)``).
 
     Entries are taken :data:`BATCH` at a time (a sharded version's are read a shard at a
     time), so memory stays bounded however many there are. A local file or folder that
@@ -84,7 +89,7 @@ def materialize(
         while batch := list(itertools.islice(it, BATCH)):
             if progress is not None:
                 progress.next_chunk()
-            _place_all(blobs, qualified, batch, dest, progress, copy, linked)
+            _place_all(blobs, qualified, batch, dest, progress, copy, linked, missing)
             files, size = files + len(batch), size + sum(e.size for e in batch)
     blobs.cache.make_room(0)  # copies of a version larger than the cap: its oldest blobs go again
     return files, size
@@ -114,6 +119,7 @@ def _place_all(
     callback: Callback | None,
     copy: bool,
     linked: set[int],
+    gone: list[str] | None = None,
 ) -> None:
     by_digest: dict[Digest, list[Entry]] = {}
     references: list[Entry] = []
@@ -176,7 +182,7 @@ def _place_all(
     placed = [blob(item) for item in small]
     with ThreadPoolExecutor(blobs.workers) as pool:
         placed += pool.map(blob, large)
-        list(pool.map(lambda e: _place_reference(e, where[e.path], f"{qualified} entry {e.path!r}"), references))
+        list(pool.map(lambda e: _place_reference(e, where[e.path], f"{qualified} entry {e.path!r}", gone), references))
     placed = [p for p in placed if p is not None]
     _settle(blobs, {p for p in placed if isinstance(p, Digest)})
     blobs.stat_cache.record([p for p in placed if isinstance(p, tuple)], hashed_ns=time.time_ns())
@@ -352,10 +358,18 @@ def _copied(cached: str, target: str) -> bool:
     return True
 
 
-def _place_reference(entry: Entry, target: str, what: str) -> None:
+def _place_reference(entry: Entry, target: str, what: str, gone: list[str] | None) -> None:
     """Fetch an external reference into a new file renamed over ``target``: a file already
-    there may be a hard link into the cache, and is never opened for writing."""
-    with open_uri(entry, what) as src:
+    there may be a hard link into the cache, and is never opened for writing. One whose object
+    is gone is named in ``gone``, if given (else the error stands)."""
+    try:
+        src = open_uri(entry, what)
+    except MissingReferenceError:
+        if gone is None:
+            raise
+        gone.append(f"{entry.path} ({entry.extra['uri']})")  # (list.append: safe from threads)
+        return
+    with src:
         if entry.extra.get("checksum") is False:  # logged with checksum=False: fetched as it is
             copy_stream_into_place(src, target)
         else:

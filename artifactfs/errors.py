@@ -17,6 +17,7 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
     │   ├── RunNotFoundError
     │   ├── KeyNotFoundError                 a store key (internal; turned into one of the above)
     │   ├── IncompleteLineageError           an upstream version or blob of a lineage is gone
+    │   ├── MissingReferenceError            an object an external reference points at is gone
     │   └── LocalPathNotFoundError (FileNotFoundError)   a local file or folder to add
     ├── IntegrityError                       bytes do not match their recorded digest/size
     ├── FormatError                          a record or manifest that cannot be decoded
@@ -30,7 +31,8 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
 
 Warnings derive from :class:`ArtifactFSWarning` (a ``UserWarning``), so callers can filter
 them as one category: :class:`SkippedPathWarning` names files ``add_dir`` left out,
-:class:`OfflineWarning` an alias answered as it was last seen, the store being offline.
+:class:`OfflineWarning` an alias answered as it was last seen, the store being offline,
+:class:`MissingReferenceWarning` the external references a download skipped.
 
 Errors from fsspec or the OS are translated at the storage layer and chained with ``from``,
 so the original cause stays available as ``__cause__``.
@@ -62,6 +64,8 @@ __all__ = [
     "LocalFileError",
     "LocalPathNotFoundError",
     "MisplacedRecordError",
+    "MissingReferenceError",
+    "MissingReferenceWarning",
     "NotFoundError",
     "OfflineWarning",
     "ProjectNotFoundError",
@@ -136,6 +140,10 @@ class KeyNotFoundError(NotFoundError):
 
 class IncompleteLineageError(NotFoundError):
     """Part of what a version was made from (an upstream version, or one of its blobs) is gone."""
+
+
+class MissingReferenceError(NotFoundError):
+    """An object an external reference (``add_reference`` of a URI) points at no longer exists."""
 
 
 class LocalPathNotFoundError(NotFoundError, FileNotFoundError):
@@ -221,6 +229,11 @@ class CacheWarning(ArtifactFSWarning):
 
 class SkippedPathWarning(ArtifactFSWarning):
     """``add_dir`` left out paths it cannot log (dangling links, FIFOs, sockets, ...)."""
+
+
+class MissingReferenceWarning(ArtifactFSWarning):
+    """``download(allow_missing_references=True)`` skipped external references whose objects
+    are gone (the message names them)."""
 
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep

@@ -22,7 +22,7 @@ from .errors import (
     IntegrityError,
     InvalidInputError,
     LocalPathNotFoundError,
-    NotFoundError,
+    MissingReferenceError,
     SourceChangedError,
     StoreError,
 )
@@ -207,7 +207,7 @@ def open_uri(entry: Entry, what: str) -> IO[bytes]:
     except ArtifactFSError:
         raise
     except FileNotFoundError as e:
-        raise NotFoundError(f"{what}: referenced object {uri} no longer exists") from e
+        raise MissingReferenceError(f"{what}: referenced object {uri} no longer exists") from e
     except Exception as e:
         raise StoreError(f"{what}: cannot read {uri}: {type(e).__name__}: {e}") from e
 

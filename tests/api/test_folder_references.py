@@ -1,18 +1,24 @@
 """add_reference of a folder or prefix: one reference entry per object, from one listing, on
-every backend."""
+every backend; objects gone or changed since are caught by download."""
 
 from __future__ import annotations
 
 import uuid
+import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
 import fsspec
 import pytest
+from click.testing import CliRunner
 
 import artifactfs as afs
+from artifactfs.cli import cli
 from artifactfs.errors import (
+    IntegrityError,
     InvalidInputError,
+    MissingReferenceError,
+    MissingReferenceWarning,
 )
 from artifactfs.settings import storage_options_for
 from tests.conftest import drop_memory
@@ -98,6 +104,26 @@ def test_more_objects_than_max_objects_records_none(store: afs.Store, outside: s
     assert sorted(art._staged) == ["b.txt", "deeper/c.bin"]  # only the call that succeeded
 
 
+def test_changed_and_missing_objects_are_caught(store: afs.Store, outside: str, tmp_path: Path) -> None:
+    for rel, data in DATA.items():
+        put(f"{outside}/data/{rel}", data)
+    logged = log_folder(store, f"{outside}/data/")
+
+    put(f"{outside}/data/a.txt", b"ALPHA")  # same size, other bytes
+    with pytest.raises(IntegrityError, match=r"a\.txt"):
+        logged.download(tmp_path / "changed")
+    assert not (tmp_path / "changed" / "a.txt").exists()  # never written as if it were v0's
+
+    remove(f"{outside}/data/sub/b.txt")
+    with pytest.raises(MissingReferenceError, match=rf"'sub/b\.txt': referenced object {outside}/data/sub/b\.txt"):
+        logged.download(tmp_path / "gone", include=["sub/*"])
+    again = log_folder(store, f"{outside}/data/")  # recorded as it is now: a new listing
+    assert sorted(again.entries) == ["a.txt", "sub/deeper/c.bin"] and again.version == "v1"
+    with pytest.warns(MissingReferenceWarning, match=r"1 referenced object\(s\) no longer exist.*sub/b\.txt"):
+        out = Path(logged.download(tmp_path / "skipping", allow_missing_references=True, include=["sub/*"]))
+    assert files_under(out) == {"sub/deeper/c.bin": DATA["sub/deeper/c.bin"]}
+
+
 def test_a_folder_reference_that_clashes_adds_nothing(memory_store: afs.Store, tmp_path: Path) -> None:
     folder = tmp_path / "data"
     for rel, data in DATA.items():
@@ -120,3 +146,22 @@ def test_a_web_folder_is_one_object(memory_store: afs.Store, http_server: Served
     art.add_reference(http_server.url("listing/"))
     assert list(art._staged) == ["listing"]
     assert art._staged["listing"].entry is not None and art._staged["listing"].entry.size == 25
+
+
+def test_cli_get_allow_missing_references(tmp_path: Path) -> None:
+    url, folder = str(tmp_path / "store"), tmp_path / "data"
+    for rel, data in DATA.items():
+        put(f"{folder.as_uri()}/{rel}", data)
+    log_folder(afs.open_store(url), folder.as_uri())
+    (folder / "a.txt").unlink()
+    runner = CliRunner()
+    failed = runner.invoke(cli, ["--store", url, "get", "p/refs:v0", str(tmp_path / "o1")], obj={})
+    assert failed.exit_code == 1 and "no longer exists" in failed.output
+    with warnings.catch_warnings():
+        warnings.simplefilter("always", MissingReferenceWarning)  # shown by the command, as it would be
+        got = runner.invoke(
+            cli, ["--store", url, "get", "p/refs:v0", str(tmp_path / "o2"), "--allow-missing-references"], obj={}
+        )
+    assert got.exit_code == 0, got.output
+    assert "warning: p/refs:v0: 1 referenced object(s) no longer exist" in got.output
+    assert sorted(files_under(tmp_path / "o2")) == ["sub/b.txt", "sub/deeper/c.bin"]
