@@ -132,20 +132,27 @@ def alias_rm(ctx: click.Context, ref: str, name: str) -> None:
 @click.command()
 @click.option("--project", help="Only this project.")
 @click.option("--deep", is_flag=True, help="Re-hash every blob instead of checking sizes.")
+@click.option(
+    "--references", is_flag=True, help="Also check external references against their checksums (a request each)."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.pass_context
-def verify(ctx: click.Context, project: str | None, deep: bool, as_json: bool) -> None:
+def verify(ctx: click.Context, project: str | None, deep: bool, references: bool, as_json: bool) -> None:
     """Check every version's record, manifest and blobs; exit 1 if anything is wrong.
 
     Lineage that leads out of the store (a version copied without --with-lineage) is a
-    warning: shown, but the exit code stays 0.
+    warning: shown, but the exit code stays 0. --references also asks about every object
+    an external reference points at (add_reference of a URI): one gone or changed since it
+    was logged is a problem.
 
     \b
     Examples:
       artifactfs verify
       artifactfs --store gs://bucket/prefix verify --deep --project sentiment-analysis
+      artifactfs verify --references
     """
-    problems = open_store(ctx.obj["store"]).verify(project=project, deep=deep, lineage=True)
+    store = open_store(ctx.obj["store"])
+    problems = store.verify(project=project, deep=deep, lineage=True, references=references)
     if as_json:
         echo_json(problem_rows(problems))
     else:

@@ -268,18 +268,24 @@ class Store(Searching, Registering, Retaining):
             self.catalog.require_format(codec.WRITE_FORMAT)
         return before, max(before, codec.WRITE_FORMAT)
 
-    def verify(self, project: str | None = None, deep: bool = False, *, lineage: bool = False) -> list[Problem]:
+    def verify(
+        self, project: str | None = None, deep: bool = False, *, lineage: bool = False, references: bool = False
+    ) -> list[Problem]:
         """Check that every live version's record, manifest and blobs are present and intact.
 
         Returns the problems found (empty when the store is healthy). ``deep`` re-hashes every
         blob instead of checking sizes only. ``lineage`` adds warnings (``Problem.warning``)
         for upstream versions and logging runs the store does not hold (a version copied
         without ``with_lineage``): nothing is damaged, but its lineage stops there.
+        ``references`` checks every external reference (``add_reference`` of a URI) against
+        what was recorded: a request per referenced object (objects recorded by digest are
+        read and hashed), each problem ``missing``, ``changed`` or ``unreachable`` keyed by
+        its URI.
         """
         if project is not None:
             self._check_project(project)
         self.catalog.require_store()
-        return verify(self.catalog, project, deep, lineage)
+        return verify(self.catalog, project, deep, lineage, references)
 
     def gc(self, grace: dt.timedelta = dt.timedelta(hours=24), dry_run: bool = True, *, wait: float = 60.0) -> GcReport:
         """Free blobs and manifests no live version references, if older than ``grace``.

@@ -3,7 +3,8 @@
 An entry records the object's URI, its size and what verifies it later: a strong validator
 the object's backend gives (an ETag, a content hash, a generation), or, where there is none,
 the digest of its bytes, read once when it is logged. A folder or prefix is one entry per
-object below it, from one listing. Downloads check an entry before its bytes are used.
+object below it, from one listing. Downloads check an entry before its bytes are used, and
+``verify(references=True)`` checks them all (:func:`reference_problem`).
 """
 
 from __future__ import annotations
@@ -26,12 +27,12 @@ from .errors import (
     SourceChangedError,
     StoreError,
 )
-from .hashing import hash_stream
+from .hashing import hash_stream, matches
 from .manifest import Entry
 from .refs import check_entry_path
 from .settings import storage_options_for
 
-__all__ = ["DEFAULT_MAX_OBJECTS", "SourceFiles", "describe_reference", "describe_uri", "open_uri"]
+__all__ = ["DEFAULT_MAX_OBJECTS", "SourceFiles", "describe_reference", "describe_uri", "open_uri", "reference_problem"]
 
 DEFAULT_MAX_OBJECTS = 10_000  # objects a folder or prefix reference records at most, unless told (as W&B)
 
@@ -210,6 +211,31 @@ def open_uri(entry: Entry, what: str) -> IO[bytes]:
         raise MissingReferenceError(f"{what}: referenced object {uri} no longer exists") from e
     except Exception as e:
         raise StoreError(f"{what}: cannot read {uri}: {type(e).__name__}: {e}") from e
+
+
+def reference_problem(entry: Entry, what: str) -> tuple[str, str] | None:
+    """What is wrong with an external reference now, as ``(kind, message)``: ``missing`` (its
+    object is gone), ``changed`` (another validator, size or digest than recorded) or
+    ``unreachable`` (it could not be asked); None when it is as recorded. One request for a
+    recorded validator; an entry recorded by digest is read whole and hashed."""
+    uri = str(entry.extra["uri"])
+    try:
+        fs, path = _uri_fs(uri)
+        info = _fresh_info(fs, path)
+        if entry.extra.get("checksum") is False:
+            return None  # logged with checksum=False: nothing to compare but its presence
+        _unchanged(entry, info, what)
+        if entry.digest is not None:
+            with fs.open(path, "rb") as f:
+                if not matches(f, entry.digest, entry.size):
+                    return "changed", f"{what}: {uri} changed since it was logged (its bytes differ)"
+    except IntegrityError as e:
+        return "changed", str(e)
+    except FileNotFoundError:
+        return "missing", f"{what}: referenced object {uri} no longer exists"
+    except Exception as e:
+        return "unreachable", f"{what}: cannot read {uri}: {type(e).__name__}: {e}"
+    return None
 
 
 class SourceFiles:

@@ -4,6 +4,7 @@ or single), and every other record, each checked to decode and agree with its ke
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from . import layout
@@ -15,14 +16,18 @@ from .manifest import Entry, Location, Manifest
 from .markers import ClaimResolution, ReferencedByMarker, UsedByMarker
 from .packing import PackSet, forwarded, read_packed
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
+from .uris import reference_problem
 
 __all__ = ["Problem", "live_versions", "verify"]
+
+REFERENCE_CHECKS = 16  # external references asked about at once (each is one request, or one read)
 
 
 @dataclass(frozen=True, slots=True)
 class Problem:
     """One thing wrong in a store: ``kind`` is missing, size, digest, undecodable, misplaced (a
-    record that disagrees with its key) or dangling (pointing at something that is not there)."""
+    record that disagrees with its key) or dangling (pointing at something that is not there);
+    for an external reference (``key`` is its URI), missing, changed or unreachable."""
 
     kind: str
     key: str
@@ -50,15 +55,19 @@ def _problem(e: FormatError, key: str) -> Problem:
     return Problem("misplaced" if isinstance(e, MisplacedRecordError) else "undecodable", key, str(e))
 
 
-def verify(catalog: Catalog, project: str | None = None, deep: bool = False, lineage: bool = False) -> list[Problem]:
+def verify(
+    catalog: Catalog, project: str | None = None, deep: bool = False, lineage: bool = False, references: bool = False
+) -> list[Problem]:
     """Check every live version: record, manifest and blobs (re-hashed when ``deep``); and
     every alias event, tombstone, claim resolution, marker and run record: each decodes,
     agrees with its key, and points at something that exists. With ``lineage``, versions
     whose upstream versions or logging run this store does not hold (copied without
-    ``with_lineage``) are reported too, as warnings."""
+    ``with_lineage``) are reported too, as warnings. With ``references``, every external
+    reference is checked against what was recorded (a request per referenced object)."""
     backend = catalog.backend
     problems: list[Problem] = []
     made: list[tuple[VersionRecord, tuple[ArtifactVersionId, ...]]] = []
+    outside: dict[tuple[object, ...], tuple[Entry, list[str]]] = {}  # external references, and who names each
     projects = [project] if project else catalog.projects()
     checker = _BlobChecker(backend, backend.walk("blobs"), backend.walk("packs"), deep, problems, own=PackSet(backend))
     for at, key, data in live_versions(catalog, projects):
@@ -100,6 +109,9 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False, lin
         repacked: list[Entry] = []  # naming a pack gc repacked: followed below
         for entry in _entries(catalog, manifest, rec, problems):
             if entry.kind == "reference" or entry.digest is None:
+                if references and entry.kind == "reference":
+                    names = outside.setdefault(_recorded(entry), (entry, []))[1]
+                    names.append(f"{rec.qualified_name} entry {entry.path!r}")
                 continue  # outside the store (its digest, if any, names no blob here)
             if entry.where is not None and layout.pack(entry.where.pack) not in checker.packs:
                 repacked.append(entry)
@@ -112,7 +124,27 @@ def verify(catalog: Catalog, project: str | None = None, deep: bool = False, lin
         checker.hash_packed()
     for p in projects:
         problems.extend(_verify_records(catalog, p))
-    return problems + _outside(catalog, made)
+    return problems + _check_references(outside) + _outside(catalog, made)
+
+
+def _recorded(entry: Entry) -> tuple[object, ...]:
+    """What a reference entry records of its object, whatever its path: an object that many
+    versions (or entries) reference the same way is asked about once."""
+    x = entry.extra
+    return (x["uri"], entry.digest, entry.size, x.get("etag"), x.get("checksum"))
+
+
+def _check_references(outside: dict[tuple[object, ...], tuple[Entry, list[str]]]) -> list[Problem]:
+    """A problem for each entry whose external object is missing, changed or unreachable."""
+    problems = []
+    with ThreadPoolExecutor(REFERENCE_CHECKS) as pool:  # a request each: many at once
+        found = pool.map(lambda item: reference_problem(item[0], item[1][0]), outside.values())
+        for (entry, names), problem in zip(outside.values(), found, strict=True):
+            if problem is not None:
+                kind, message = problem
+                uri = str(entry.extra["uri"])
+                problems += [Problem(kind, uri, message.replace(names[0], what, 1)) for what in names]
+    return problems
 
 
 def _outside(catalog: Catalog, made: list[tuple[VersionRecord, tuple[ArtifactVersionId, ...]]]) -> list[Problem]:

@@ -1,5 +1,5 @@
 """add_reference of a folder or prefix: one reference entry per object, from one listing, on
-every backend; objects gone or changed since are caught by download."""
+every backend; objects gone or changed since are caught by download and by verify."""
 
 from __future__ import annotations
 
@@ -83,6 +83,7 @@ def test_a_folder_reference_records_each_object_without_copying(store: afs.Store
         assert e.digest is not None or str(e.extra["etag"])  # a checksum either way
     assert list(store.backend.walk("blobs")) == []  # nothing was copied
     assert files_under(Path(logged.download(tmp_path / "out"))) == DATA
+    assert store.verify(references=True) == []
 
     # Without the trailing "/", named: the same objects under that name.
     with afs.init(project="p", store=store) as run:
@@ -108,13 +109,23 @@ def test_changed_and_missing_objects_are_caught(store: afs.Store, outside: str, 
     for rel, data in DATA.items():
         put(f"{outside}/data/{rel}", data)
     logged = log_folder(store, f"{outside}/data/")
+    assert store.verify() == [] and store.verify(references=True) == []
 
     put(f"{outside}/data/a.txt", b"ALPHA")  # same size, other bytes
+    problems = store.verify(references=True)
+    assert [(p.kind, p.key) for p in problems] == [("changed", f"{outside}/data/a.txt")]
+    assert "p/refs:v0 entry 'a.txt'" in problems[0].message
+    assert store.verify() == []  # references are asked about only when asked for
     with pytest.raises(IntegrityError, match=r"a\.txt"):
         logged.download(tmp_path / "changed")
     assert not (tmp_path / "changed" / "a.txt").exists()  # never written as if it were v0's
 
     remove(f"{outside}/data/sub/b.txt")
+    problems = store.verify(references=True)
+    assert sorted((p.kind, p.key) for p in problems) == [
+        ("changed", f"{outside}/data/a.txt"),
+        ("missing", f"{outside}/data/sub/b.txt"),
+    ]
     with pytest.raises(MissingReferenceError, match=rf"'sub/b\.txt': referenced object {outside}/data/sub/b\.txt"):
         logged.download(tmp_path / "gone", include=["sub/*"])
     again = log_folder(store, f"{outside}/data/")  # recorded as it is now: a new listing
@@ -122,6 +133,19 @@ def test_changed_and_missing_objects_are_caught(store: afs.Store, outside: str, 
     with pytest.warns(MissingReferenceWarning, match=r"1 referenced object\(s\) no longer exist.*sub/b\.txt"):
         out = Path(logged.download(tmp_path / "skipping", allow_missing_references=True, include=["sub/*"]))
     assert files_under(out) == {"sub/deeper/c.bin": DATA["sub/deeper/c.bin"]}
+
+
+def test_checksum_false_folder_records_uris_and_sizes(memory_store: afs.Store, tmp_path: Path) -> None:
+    folder = tmp_path / "live"
+    for rel, data in DATA.items():
+        put(f"{folder.as_uri()}/{rel}", data)
+    logged = log_folder(memory_store, folder.as_uri(), checksum=False)
+    e = logged.entries["a.txt"]
+    assert e.digest is None and e.extra["checksum"] is False and "etag" not in e.extra and e.size == 5
+    (folder / "a.txt").write_bytes(b"changed, and longer")  # fetched as it is: nothing to check
+    assert memory_store.verify(references=True) == []
+    (folder / "sub" / "b.txt").unlink()
+    assert [p.kind for p in memory_store.verify(references=True)] == ["missing"]
 
 
 def test_a_folder_reference_that_clashes_adds_nothing(memory_store: afs.Store, tmp_path: Path) -> None:
@@ -138,23 +162,34 @@ def test_a_folder_reference_that_clashes_adds_nothing(memory_store: afs.Store, t
             art.add_reference(folder.as_uri(), max_objects=bad)  # type: ignore[arg-type]
 
 
-def test_a_web_folder_is_one_object(memory_store: afs.Store, http_server: Served) -> None:
-    # A web server's folder is a page of links, not a listing: it is never followed.
-    http_server.files["listing/"] = b'<a href="x.csv">x.csv</a>'
-    http_server.files["listing/x.csv"] = b"a,b\n"
-    art = afs.Artifact("refs", type="dataset")
-    art.add_reference(http_server.url("listing/"))
-    assert list(art._staged) == ["listing"]
-    assert art._staged["listing"].entry is not None and art._staged["listing"].entry.size == 25
+def test_verify_names_every_version_of_a_shared_reference(memory_store: afs.Store, tmp_path: Path) -> None:
+    folder = tmp_path / "data"
+    for rel, data in DATA.items():
+        put(f"{folder.as_uri()}/{rel}", data)
+    with afs.init(project="p", store=memory_store) as run:
+        for name in ("one", "two"):
+            art = afs.Artifact(name, type="dataset")
+            art.add_reference(folder.as_uri())
+            run.log_artifact(art)
+    (folder / "sub" / "deeper" / "c.bin").write_bytes(bytes(100))
+    problems = memory_store.verify(references=True)
+    assert sorted(p.message.split(": ")[0] for p in problems) == [
+        "p/one:v0 entry 'sub/deeper/c.bin'",
+        "p/two:v0 entry 'sub/deeper/c.bin'",
+    ]
+    assert {(p.kind, p.key) for p in problems} == {("changed", f"{folder.as_uri()}/sub/deeper/c.bin")}
 
 
-def test_cli_get_allow_missing_references(tmp_path: Path) -> None:
+def test_cli_verify_references_and_get_allow_missing_references(tmp_path: Path) -> None:
     url, folder = str(tmp_path / "store"), tmp_path / "data"
     for rel, data in DATA.items():
         put(f"{folder.as_uri()}/{rel}", data)
     log_folder(afs.open_store(url), folder.as_uri())
     (folder / "a.txt").unlink()
     runner = CliRunner()
+    assert runner.invoke(cli, ["--store", url, "verify"], obj={}).exit_code == 0
+    checked = runner.invoke(cli, ["--store", url, "verify", "--references"], obj={})
+    assert checked.exit_code == 1 and f"missing: {folder.as_uri()}/a.txt" in checked.output
     failed = runner.invoke(cli, ["--store", url, "get", "p/refs:v0", str(tmp_path / "o1")], obj={})
     assert failed.exit_code == 1 and "no longer exists" in failed.output
     with warnings.catch_warnings():
@@ -165,3 +200,13 @@ def test_cli_get_allow_missing_references(tmp_path: Path) -> None:
     assert got.exit_code == 0, got.output
     assert "warning: p/refs:v0: 1 referenced object(s) no longer exist" in got.output
     assert sorted(files_under(tmp_path / "o2")) == ["sub/b.txt", "sub/deeper/c.bin"]
+
+
+def test_a_web_folder_is_one_object(memory_store: afs.Store, http_server: Served) -> None:
+    # A web server's folder is a page of links, not a listing: it is never followed.
+    http_server.files["listing/"] = b'<a href="x.csv">x.csv</a>'
+    http_server.files["listing/x.csv"] = b"a,b\n"
+    art = afs.Artifact("refs", type="dataset")
+    art.add_reference(http_server.url("listing/"))
+    assert list(art._staged) == ["listing"]
+    assert art._staged["listing"].entry is not None and art._staged["listing"].entry.size == 25
