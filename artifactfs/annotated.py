@@ -1,4 +1,5 @@
-"""What is said of an artifact: its description, metadata and tags.
+"""What is said of an artifact: its description, metadata and tags; and where a logged
+version came from besides its run (the version a registry version links to, or a draft's base).
 
 On a draft they are plain fields, logged with it. On a logged version they are its
 annotations (:mod:`artifactfs.annotation`): read when first asked for, changed the W&B way —
@@ -23,7 +24,7 @@ from .search import index_version
 if TYPE_CHECKING:
     from .catalog import Catalog
     from .manifest import Manifest
-    from .records import VersionRecord
+    from .records import ArtifactVersionId, VersionRecord
 
 __all__ = ["Annotated", "record_relogged"]
 
@@ -52,6 +53,27 @@ class Annotated:
         raise NotImplementedError
 
     # ------------------------------------------------------------------ the fields
+    def _logged_record(self) -> VersionRecord:
+        if self._record is None:
+            raise ArtifactStateError("a draft has no version record yet: log it with run.log_artifact() first")
+        return self._record
+
+    @property
+    def linked_from(self) -> ArtifactVersionId | None:
+        """For a registry version (``registry/collection:vN``), the version it links to."""
+        return self._logged_record().linked
+
+    @property
+    def source_qualified_name(self) -> str:
+        """The version a registry version links to, else this version's own name (W&B's name)."""
+        linked = self._logged_record().linked
+        return linked.qualified_name if linked is not None else self.qualified_name
+
+    @property
+    def drafted_from(self) -> ArtifactVersionId | None:
+        """The version this one was drafted from (``new_draft``), if it was."""
+        return self._logged_record().drafted_from
+
     @property
     def description(self) -> str | None:
         if self._record is None:

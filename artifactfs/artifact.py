@@ -50,8 +50,11 @@ class Artifact(Draft, LocalSide, Annotated):
         metadata: dict[str, Any] | None = None,
         *,
         incremental: bool = False,
+        distributed_id: str | None = None,
     ) -> None:
         self._record: VersionRecord | None = None
+        # W&B's name: writers giving the same id add parts to one version (run.upsert_artifact)
+        self.distributed_id = distributed_id
         # W&B's name: logged, the draft's files are added to the newest version's (new_draft)
         self.incremental = incremental
         self._base: Base | None = None
@@ -171,16 +174,6 @@ class Artifact(Draft, LocalSide, Annotated):
         """``project/name:vN`` plus the manifest digest: what lineage edges point at."""
         return self._require_record()[1].version_id
 
-    @property
-    def linked_from(self) -> ArtifactVersionId | None:
-        """For a registry version (``registry/collection:vN``), the version it links to."""
-        return self._require_record()[1].linked
-
-    @property
-    def drafted_from(self) -> ArtifactVersionId | None:
-        """The version this one was drafted from (:meth:`new_draft`), if it was."""
-        return self._require_record()[1].drafted_from
-
     def new_draft(self) -> Artifact:
         """A draft that starts as this version: add, replace (add at a path it holds) or
         :meth:`remove` files, then log it. Only what was added is hashed and sent; every other
@@ -194,12 +187,6 @@ class Artifact(Draft, LocalSide, Annotated):
         draft._base = Base(source, manifest, catalog.url, catalog.store_id)
         draft._upstream = list(manifest.upstream)
         return draft
-
-    @property
-    def source_qualified_name(self) -> str:
-        """The version a registry version links to, else this version's own name (W&B's name)."""
-        linked = self.linked_from
-        return linked.qualified_name if linked is not None else self.qualified_name
 
     @property
     def is_new(self) -> bool:
@@ -401,7 +388,7 @@ def logged(
     art._metadata = manifest.metadata if manifest else EMPTY
     art._tags, art._state, art._pending = (), None, {}
     art._staged, art._folders, art._tmp = {}, [], None
-    art._base, art.incremental = None, False
+    art._base, art.incremental, art.distributed_id = None, False, None
     art._upstream = list(manifest.upstream) if manifest else []
     art._catalog, art._blobs = catalog, blobs
     art._record, art._manifest, art._aliases = record, manifest, aliases

@@ -130,6 +130,10 @@ class Draft:
             f"artifact {self.name!r}: entries {other!r} and {path!r} cannot both be added (one is below the other)"
         )
 
+    def staged_any(self) -> bool:
+        """Whether anything was added to the draft."""
+        return bool(self._staged) or any(f.files for f in self._folders)
+
     def remove(self, path: str) -> None:
         """Take ``path`` out of the draft: a file, or a folder (everything below it), added to
         it or held by the version it was made from (``new_draft``). A path it does not hold is

@@ -33,6 +33,7 @@ MAX_BYTES = {
     "index-segment": 64 << 20,  # the names of the index records a segment holds
     "tombstone": 16 << 10,
     "retention": 16 << 10,  # a retention policy: two numbers and a few aliases
+    "part": 4 << 10,  # a part of a version several writers make: two digests and a count
     "claim": 4 << 10,
     "resolution": 4 << 10,
     "used-by": 4 << 10,

@@ -50,6 +50,10 @@ __all__ = [
     "alias_hint",
     "deleted_tail",
     "event",
+    "part",
+    "part_finished",
+    "part_writing",
+    "parts_dir",
 ]
 
 DESCRIPTOR = "artifactfs.msgpack"
@@ -220,6 +224,24 @@ def retention_dir(project: str, name: str | None = None) -> str:
 
 def retention_event(project: str, name: str | None, seq: int) -> str:
     return f"{retention_dir(project, name)}/{_seq(seq)}.msgpack"
+
+
+def parts_dir(project: str, name: str, distributed_id: str) -> str:
+    """The parts of one version being written by several writers (distributed.py)."""
+    return f"parts/{project}/{name}/{distributed_id}"
+
+
+def part(project: str, name: str, distributed_id: str, content: Digest) -> str:
+    return f"{parts_dir(project, name, distributed_id)}/{content.algorithm}-{content.hex}.msgpack"
+
+
+def part_writing(project: str, name: str, distributed_id: str, token: str) -> str:
+    """Held by a writer while it sends its part."""
+    return f"{parts_dir(project, name, distributed_id)}/writing-{token}.msgpack"
+
+
+def part_finished(project: str, name: str, distributed_id: str) -> str:
+    return f"{parts_dir(project, name, distributed_id)}/finished.msgpack"
 
 
 def runs_dir(project: str) -> str:

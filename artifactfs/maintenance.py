@@ -14,14 +14,12 @@ from .errors import (
     FormatError,
     StoreError,
 )
-from .hashing import Digest
+from .hashing import ALGORITHMS, Digest
 from .leases import LEASE_TTL, gc_lock, live_leases
 from .manifest import Location
 from .packing import HOPS, PackSet, repack
 from .packs import REPACK_BELOW, PackMoved
-from .records import (
-    VersionRecord,
-)
+from .records import PartRecord, VersionRecord
 from .verification import live_versions
 
 __all__ = ["GcReport", "gc"]
@@ -75,6 +73,7 @@ def _mark(catalog: Catalog, skip: set[str], packs: Listing) -> _Marked:
         except FormatError as e:
             raise StoreError(f"gc stopped: cannot decode {key} ({e}); fix or remove it, then run gc again") from e
         manifests[layout.manifest(rec.manifest)] = rec.manifest
+    manifests |= _part_manifests(catalog)
     for mkey, digest in manifests.items():
         reachable.add(mkey)
         try:
@@ -97,6 +96,22 @@ def _mark(catalog: Catalog, skip: set[str], packs: Listing) -> _Marked:
     for pack in live:
         reachable.update((layout.pack(pack), layout.pack_index(pack), layout.pack_moved(pack)))
     return marked
+
+
+def _part_manifests(catalog: Catalog) -> dict[str, Digest]:
+    """The manifests of parts not finished yet (distributed.py): their blobs are kept too."""
+    keys = [
+        k for k in catalog.backend.walk("parts") if k.rsplit("/", 1)[-1].startswith(tuple(f"{a}-" for a in ALGORITHMS))
+    ]
+    out = {}
+    for key, data in catalog.backend.read_many(keys).items():
+        if data is not None:
+            try:
+                part = PartRecord.from_bytes(data, f"part {key}")
+            except FormatError as e:
+                raise StoreError(f"gc stopped: cannot decode {key} ({e}); fix or remove it, then run gc again") from e
+            out[layout.manifest(part.manifest)] = part.manifest
+    return out
 
 
 def _follow_moved(

@@ -24,6 +24,7 @@ __all__ = [
     "MAX_BYTES",
     "AliasEvent",
     "ArtifactVersionId",
+    "PartRecord",
     "RunRecord",
     "StoreDescriptor",
     "Tombstone",
@@ -362,3 +363,44 @@ def _history_row(row: Any, what: str) -> dict[str, Any]:
     if not isinstance(row, dict):
         raise FormatError(f"{what}: a history row must be a map, got {type(row).__name__}")
     return row
+
+
+@dataclass(frozen=True)
+class PartRecord:
+    """One writer's part: the manifest of what it added (named by its content digest)."""
+
+    distributed_id: str
+    manifest: Digest
+    content: Digest
+    count: int
+    created_at: str
+    run_id: str | None = None
+    host: str | None = None
+
+    def to_bytes(self) -> bytes:
+        return codec.encode(
+            {
+                "format": codec.FORMAT_VERSION,
+                "kind": "part",
+                "distributed_id": self.distributed_id,
+                "manifest": str(self.manifest),
+                "content": str(self.content),
+                "count": self.count,
+                "created_at": self.created_at,
+                "run": self.run_id,
+                "host": self.host,
+            }
+        )
+
+    @classmethod
+    def from_bytes(cls, data: bytes, what: str) -> PartRecord:
+        d = load(data, what, "part")
+        return cls(
+            name_field(d, "distributed_id", what),
+            Digest.parse(codec.get_str(d, "manifest", what)),
+            Digest.parse(codec.get_str(d, "content", what)),
+            codec.get_int(d, "count", what),
+            time_field(d, "created_at", what),
+            codec.get_str(d, "run", what, optional=True),
+            codec.get_str(d, "host", what, optional=True),
+        )

@@ -24,6 +24,7 @@ from .annotation import check_tags
 from .artifact import Artifact
 from .codesnap import DEFAULT_CODE_EXCLUDE, code_files, git_info
 from .commit import commit
+from .distributed import finish, upsert
 from .errors import ArtifactStateError, InvalidInputError, LocalPathNotFoundError, NotFoundError
 from .reach import offline_env
 from .records import RunRecord
@@ -150,6 +151,36 @@ class Run:
         self._record = self._record.with_output(logged.version_id)
         self._save()
         return logged
+
+    def upsert_artifact(self, artifact: Artifact, *, distributed_id: str | None = None) -> Artifact:
+        """Add the files of ``artifact`` as one part of the version that the writers sharing
+        ``distributed_id`` (or ``artifact.distributed_id``) make; nothing is visible until
+        :meth:`finish_artifact`. The same part added twice is one part (W&B's name)."""
+        self._check_distributed(artifact)
+        upsert(self.store, artifact, project=self.project, run_id=self.id, distributed_id=distributed_id)
+        return artifact
+
+    def finish_artifact(
+        self, artifact: Artifact, *, distributed_id: str | None = None, aliases: list[str] | None = None
+    ) -> Artifact:
+        """Make the version of every part added under ``distributed_id`` (and ``artifact``'s own
+        files), and return it; refused, naming the writer, while a part is still being sent."""
+        self._check_distributed(artifact)
+        checked = [check_alias(a) for a in ([aliases] if isinstance(aliases, str) else aliases or [])]
+        record, is_new = finish(
+            self.store, artifact, project=self.project, run_id=self.id, distributed_id=distributed_id, aliases=checked
+        )
+        logged = self.store.logged_version(record, is_new=is_new)
+        self._record = self._record.with_output(logged.version_id)
+        self._save()
+        return logged
+
+    def _check_distributed(self, artifact: Artifact) -> None:
+        self._check_running()
+        if not isinstance(artifact, Artifact) or artifact.is_logged:
+            raise InvalidInputError(f"upsert_artifact and finish_artifact take a draft Artifact, got {artifact!r}")
+        if self.offline:
+            raise ArtifactStateError("parts of a version are written to the store itself: not in an offline run")
 
     def use_artifact(self, ref: str | Artifact, type: str | None = None) -> Artifact:
         """Fetch an artifact version (``"name:latest"``, ``"name:v3"``, ``"name:best"``,
