@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from typing import Literal
 
 import artifactfs as afs
@@ -20,10 +21,13 @@ from .preview import PREVIEW_BYTES, is_image, preview, text_diff
 from .query import parse_query
 from .views import (
     AliasMove,
+    AliasPoint,
     Annotation,
     ArtifactItem,
+    CollectionItem,
     DiffView,
     EntryView,
+    Home,
     LineageNode,
     Preview,
     RunView,
@@ -35,7 +39,9 @@ from .views import (
     VersionView,
 )
 
-__all__ = ["FILTER_HELP", "ArtifactFSError", "DataSource", "Filter", "parse_filter"]
+__all__ = ["FILTER_HELP", "REGISTRY", "ArtifactFSError", "DataSource", "Filter", "parse_filter"]
+
+REGISTRY = afs.REGISTRY  # the project that holds the registry's collections
 
 ENTRIES_PAGE = 1000  # entries of a version shown at first, and fetched per page after
 DIFF_FILES = 20  # changed files a diff compares line by line
@@ -51,13 +57,43 @@ class DataSource:
         self.url = self.store.url
 
     # ------------------------------------------------------------------ lists
+    def home(self) -> Home:
+        """The projects, and the registry apart from them (one listing more when there is one)."""
+        names = self.store.projects()
+        projects = tuple(p for p in names if p != REGISTRY)
+        return Home(projects, len(self.store.collections()) if REGISTRY in names else 0)
+
     def projects(self) -> list[str]:
-        return self.store.projects()
+        """The store's projects, without the registry's (see :meth:`home`)."""
+        return [p for p in self.store.projects() if p != REGISTRY]
 
     def artifacts(self, project: str) -> list[ArtifactItem]:
         """The project's artifacts, grouped by type then sorted by name."""
         found = sorted(self.store.artifacts(project), key=lambda a: (a.type, a.name))
         return [ArtifactItem(a.project, a.name, a.type, a.version_count, a.latest_version, a.updated_at) for a in found]
+
+    def collections(self) -> list[CollectionItem]:
+        """The registry's collections by name, each with where its custom aliases point. Every
+        live version of each collection is read for that (their records and manifests, one
+        round of requests each, the collections at once): the store names a collection's
+        aliases only with its versions."""
+        found = sorted(self.store.artifacts(REGISTRY), key=lambda a: a.name) if self.store.collections() else []
+
+        def aliases(name: str) -> tuple[AliasPoint, ...]:
+            points = [
+                AliasPoint(alias, v.version, v.source_qualified_name)
+                for v in self.store.versions(REGISTRY, name)
+                for alias in v.aliases
+                if alias != "latest"
+            ]
+            return tuple(sorted(points, key=lambda p: p.alias))
+
+        with ThreadPoolExecutor(max(1, min(8, len(found)))) as pool:
+            points = list(pool.map(aliases, [c.name for c in found]))
+        return [
+            CollectionItem(c.name, c.type, c.version_count, c.latest_version, c.updated_at, p)
+            for c, p in zip(found, points, strict=True)
+        ]
 
     def versions(
         self, project: str, name: str, limit: int | None = None, before: int | None = None
@@ -76,6 +112,7 @@ class DataSource:
                 v.file_count,
                 v.created_at,
                 _run_view(r) if (r := runs.get(v.qualified_name)) else None,
+                _linked_from(v),
             )
             for v in found
         ]
@@ -102,6 +139,7 @@ class DataSource:
             tags=tuple(art.tags),
             alias_history=self._alias_history(art),
             annotated=_annotated(art),
+            linked_from=_linked_from(art),
         )
 
     def _alias_history(self, art: afs.Artifact) -> tuple[AliasMove, ...]:
@@ -294,6 +332,12 @@ def _entry_view(e: afs.Entry) -> EntryView:
     dataset = e.extra.get("dataset") if e.kind == "table" else None
     digest = e.digest.short if e.digest else e.extra.get("uri", "")
     return EntryView(e.path, e.kind, e.size, str(digest), dataset if isinstance(dataset, str) else None)
+
+
+def _linked_from(art: afs.Artifact) -> str | None:
+    """The version a registry version links to (no I/O: its record names it)."""
+    linked = art.linked_from
+    return None if linked is None else linked.qualified_name
 
 
 def _annotated(art: afs.Artifact) -> Annotation | None:

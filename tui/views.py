@@ -14,11 +14,14 @@ import pyarrow as pa
 
 __all__ = [
     "AliasMove",
+    "AliasPoint",
     "Annotation",
     "ArtifactItem",
+    "CollectionItem",
     "Column",
     "DiffView",
     "EntryView",
+    "Home",
     "LineageNode",
     "Preview",
     "RunView",
@@ -29,6 +32,15 @@ __all__ = [
     "VersionItem",
     "VersionView",
 ]
+
+
+@dataclass(frozen=True)
+class Home:
+    """What the first screen lists: the store's projects (not the registry's), and how many
+    collections the registry holds (0: the store has no registry)."""
+
+    projects: tuple[str, ...]
+    collections: int = 0
 
 
 @dataclass(frozen=True)
@@ -75,6 +87,30 @@ class VersionItem:
     files: int
     created_at: str
     logged_by: RunView | None
+    linked_from: str | None = None  # a registry version: the version it links to
+
+
+@dataclass(frozen=True)
+class AliasPoint:
+    """A custom alias of a registry collection: the collection's version it points at, and the
+    version that one links to."""
+
+    alias: str
+    version: str  # "v3"
+    source: str  # "p/model:v7"
+
+
+@dataclass(frozen=True)
+class CollectionItem:
+    """One collection of the registry: its type, how many versions, when it last changed, and
+    where each of its custom aliases points."""
+
+    name: str
+    type: str
+    version_count: int
+    latest_version: int
+    updated_at: str
+    aliases: tuple[AliasPoint, ...]
 
 
 @dataclass(frozen=True)
@@ -141,6 +177,7 @@ class VersionView:
     tags: tuple[str, ...] = ()
     alias_history: tuple[AliasMove, ...] = ()  # of its aliases (not latest), each oldest first
     annotated: Annotation | None = None
+    linked_from: str | None = None  # a registry version: the version it links to
 
     @property
     def files(self) -> int:
