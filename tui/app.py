@@ -11,14 +11,16 @@ from textual.binding import Binding
 from textual.command import Hit, Hits, Provider
 from textual.message import Message
 
-from .data import DataSource
+from .data import REGISTRY, DataSource
 from .keys import for_screen
 from .messages import (
     OpenArtifacts,
+    OpenCollection,
     OpenDiff,
     OpenFile,
     OpenHelp,
     OpenLineage,
+    OpenRegistry,
     OpenRun,
     OpenRuns,
     OpenSearch,
@@ -32,7 +34,14 @@ from .screens.diff import DiffScreen
 from .screens.file import FileScreen
 from .screens.help import HelpScreen
 from .screens.lineage import LineageScreen
-from .screens.lists import ArtifactsScreen, ProjectsScreen, RunsScreen, VersionsScreen
+from .screens.lists import (
+    ArtifactsScreen,
+    CollectionScreen,
+    ProjectsScreen,
+    RegistryScreen,
+    RunsScreen,
+    VersionsScreen,
+)
 from .screens.run import RunScreen
 from .screens.search import SearchScreen
 from .screens.table import TableScreen
@@ -42,7 +51,8 @@ Target = tuple[str, Callable[[], Message]]  # a palette entry: its text, and whe
 
 
 class GotoProvider(Provider):
-    """Command palette: go to a project, an artifact or ``project/name:version``, or search."""
+    """Command palette: go to a project, an artifact or ``project/name:version``, the registry
+    or one of its collections, or search."""
 
     async def search(self, query: str) -> Hits:
         app = self.app
@@ -57,7 +67,8 @@ class GotoProvider(Provider):
 
 
 class BrowserApp(App[None]):
-    """Explore projects, artifacts, versions, tables, lineage and runs of one store, and search it."""
+    """Explore projects, artifacts, versions, tables, lineage and runs of one store, its
+    registry, and search it."""
 
     TITLE = "artifactfs"
     CSS_PATH = "app.tcss"
@@ -88,6 +99,12 @@ class BrowserApp(App[None]):
 
     def on_open_versions(self, m: OpenVersions) -> None:
         self.push_screen(VersionsScreen(m.project, m.name))
+
+    def on_open_registry(self, m: OpenRegistry) -> None:
+        self.push_screen(RegistryScreen())
+
+    def on_open_collection(self, m: OpenCollection) -> None:
+        self.push_screen(CollectionScreen(m.name))
 
     def on_open_runs(self, m: OpenRuns) -> None:
         self.push_screen(RunsScreen(m.project))
@@ -133,7 +150,14 @@ class BrowserApp(App[None]):
     def _collect_targets(self) -> None:
         out: list[Target] = [("search versions", OpenSearch)]
         try:
-            for p in self.data.projects():
+            home = self.data.home()
+            if home.collections:
+                out.append(("registry", OpenRegistry))
+                for c in self.data.artifacts(REGISTRY):
+                    latest = f"{REGISTRY}/{c.name}:v{c.latest_version}"
+                    out.append((f"{REGISTRY}/{c.name}", partial(OpenCollection, c.name)))
+                    out.append((f"{REGISTRY}/{c.name}:latest", partial(OpenVersion, latest)))
+            for p in home.projects:
                 out.append((p, partial(OpenArtifacts, p)))
                 out.append((f"{p} runs", partial(OpenRuns, p)))
                 for a in self.data.artifacts(p):

@@ -66,7 +66,7 @@ KEYS = (
 APP_KEYS = (
     ("q", "Quit"),
     ("t", "Light or dark colours"),
-    ("ctrl+p", "Go to a project, artifact or version"),
+    ("ctrl+p", "Go to a project, artifact, version or the registry"),
     ("enter", "Open what the cursor is on"),
 )
 
@@ -110,4 +110,4 @@ def for_screen(where: str) -> list[tuple[str, str]]:
     return rows + [(words(k), text) for k, text in APP_KEYS]
 
 
-LISTS = ("projects", "artifacts", "versions", "runs")
+LISTS = ("projects", "registry", "artifacts", "versions", "runs")

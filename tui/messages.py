@@ -10,10 +10,12 @@ from textual.message import Message
 
 __all__ = [
     "OpenArtifacts",
+    "OpenCollection",
     "OpenDiff",
     "OpenFile",
     "OpenHelp",
     "OpenLineage",
+    "OpenRegistry",
     "OpenRun",
     "OpenRuns",
     "OpenSearch",
@@ -38,6 +40,18 @@ class OpenVersions(Message):
     def __init__(self, project: str, name: str) -> None:
         super().__init__()
         self.project, self.name = project, name
+
+
+class OpenRegistry(Message):
+    """The registry's collections."""
+
+
+class OpenCollection(Message):
+    """The versions of one registry collection, with what each links to."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
 
 
 class OpenRuns(Message):

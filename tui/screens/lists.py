@@ -1,4 +1,5 @@
-"""Projects, artifacts of a project, versions of an artifact, runs of a project."""
+"""Projects (and the registry), artifacts of a project, versions of an artifact, runs of a
+project, the registry's collections, versions of a collection."""
 
 from __future__ import annotations
 
@@ -6,15 +7,29 @@ from textual import work
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Input
 
-from ..format import human, plain, when
+from ..data import REGISTRY
+from ..format import human, plain, plural, when
 from ..keys import bindings
-from ..messages import OpenArtifacts, OpenDiff, OpenRun, OpenRuns, OpenVersion, OpenVersions
-from ..views import VersionItem
+from ..messages import (
+    OpenArtifacts,
+    OpenCollection,
+    OpenDiff,
+    OpenRegistry,
+    OpenRun,
+    OpenRuns,
+    OpenVersion,
+    OpenVersions,
+)
+from ..views import AliasPoint, VersionItem
 from .actions import VersionActions
 from .base import ListScreen, Row
 
+REGISTRY_ROW = "\x00registry"  # the registry's row (a project's name cannot hold a control character)
+
 
 class ProjectsScreen(ListScreen):
+    """The store's projects, and above them the registry, when the store has one."""
+
     columns = ("project",)
     where = "projects"
 
@@ -22,10 +37,12 @@ class ProjectsScreen(ListScreen):
         super().__init__(["projects"])
 
     def fetch(self) -> list[Row]:
-        return [(p, (p,)) for p in self.data.projects()]
+        home = self.data.home()
+        registry: list[Row] = [(REGISTRY_ROW, (f"registry · {plural(home.collections, 'collection')}",))]
+        return (registry if home.collections else []) + [(p, (p,)) for p in home.projects]
 
     def open(self, key: str) -> None:
-        self.post_message(OpenArtifacts(key))
+        self.post_message(OpenRegistry() if key == REGISTRY_ROW else OpenArtifacts(key))
 
 
 class ArtifactsScreen(ListScreen):
@@ -71,7 +88,12 @@ class VersionsScreen(VersionActions[list[Row]], ListScreen):
         page = self.data.versions(self.project, self.artifact_name, limit=self.PAGE)
         self.more = len(page) == self.PAGE
         self.aliases = {v.qualified_name: v.aliases for v in page}
-        return [_version_row(v) for v in page]
+        return [self.row(v) for v in page]
+
+    def row(self, v: VersionItem) -> Row:
+        run = v.logged_by
+        by = f"{run.name} ({run.job_type})" if run else ""
+        return (v.qualified_name, (v.version, ", ".join(v.aliases), human(v.size), v.files, when(v.created_at), by))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if self.more and not self.loading_more and self.rows and event.cursor_row >= event.data_table.row_count - 1:
@@ -88,7 +110,7 @@ class VersionsScreen(VersionActions[list[Row]], ListScreen):
             self.app.call_from_thread(self._failed, e)
             self.loading_more = False
             return
-        self.app.call_from_thread(self._append, [_version_row(v) for v in page], len(page) == self.PAGE)
+        self.app.call_from_thread(self._append, [self.row(v) for v in page], len(page) == self.PAGE)
 
     def _append(self, rows: list[Row], more: bool) -> None:
         self.rows += rows
@@ -161,21 +183,6 @@ class VersionsScreen(VersionActions[list[Row]], ListScreen):
             self.notify("the oldest version has nothing before it")
 
 
-def _version_row(v: VersionItem) -> Row:
-    run = v.logged_by
-    return (
-        v.qualified_name,
-        (
-            v.version,
-            ", ".join(v.aliases),
-            human(v.size),
-            v.files,
-            when(v.created_at),
-            f"{run.name} ({run.job_type})" if run else "",
-        ),
-    )
-
-
 class RunsScreen(ListScreen):
     columns = ("started", "run", "job type", "status", "duration", "inputs", "outputs")
     where = "runs"
@@ -195,3 +202,49 @@ class RunsScreen(ListScreen):
 
     def open(self, key: str) -> None:
         self.post_message(OpenRun(self.project, key))
+
+
+class RegistryScreen(ListScreen):
+    """The registry's collections: each one's type, how many versions, and where its custom
+    aliases point (``production → v3 (p/model:v7)``)."""
+
+    columns = ("type", "collection", "versions", "updated", "aliases")
+    where = "registry"
+
+    def __init__(self) -> None:
+        super().__init__(["registry"])
+
+    def fetch(self) -> list[Row]:
+        return [
+            (c.name, (c.type, c.name, c.version_count, when(c.updated_at), _aliases(c.aliases)))
+            for c in self.data.collections()
+        ]
+
+    def show(self, result: list[Row]) -> None:
+        super().show(result)
+        if not result:
+            self.set_status("the registry is empty: link a version with store.link(ref, collection)")
+
+    def open(self, key: str) -> None:
+        self.post_message(OpenCollection(key))
+
+
+def _aliases(points: tuple[AliasPoint, ...]) -> str:
+    return ", ".join(f"{p.alias} → {p.version} ({p.source})" for p in points)
+
+
+class CollectionScreen(VersionsScreen):
+    """The versions of a registry collection, newest first, with the version each links to;
+    the keys of any versions list work here (``a`` moves an alias: a promotion)."""
+
+    columns = ("version", "links to", "aliases", "size", "created", "linked by")
+
+    def __init__(self, name: str) -> None:
+        super().__init__(REGISTRY, name)
+        self.crumbs = ["registry", name]
+
+    def row(self, v: VersionItem) -> Row:
+        run = v.logged_by
+        by = f"{run.name} ({run.job_type})" if run else ""
+        cells = (v.version, v.linked_from or "", ", ".join(v.aliases), human(v.size), when(v.created_at), by)
+        return (v.qualified_name, cells)
