@@ -46,6 +46,7 @@ KEYS = (
     Key("A", "unalias", "Remove an alias of this version (asks first)", "versions, version"),
     Key("D", "download", "Download this version into a folder (asks first)", "versions, version", "Download"),
     Key("delete", "delete", "Delete this version (asks first)", "versions, version"),
+    Key("o", "open_linked", "Open the version this registry version links to", "version"),
     Key("y", "copy_path", "Copy the file's path in the version", "version, file"),
     Key("D", "download", "Download this file into a folder (asks first)", "file", "Download"),
     Key("o", "open", "Open the node under the cursor", "lineage", "Open"),

@@ -1,5 +1,6 @@
 """The registry in the browser: apart from the projects on the first screen, its collections
-with where their aliases point, a collection's versions with what each links to."""
+with where their aliases point, a collection's versions with what each links to, and from a
+registry version the version it links to."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ import artifactfs as afs
 from tui.app import BrowserApp
 from tui.data import REGISTRY, DataSource
 from tui.screens.lists import CollectionScreen, ProjectsScreen, RegistryScreen
+from tui.screens.version import VersionScreen
 from tui.views import AliasPoint, Home
 
 from .pilot import cells, settle, text_of
@@ -75,7 +77,7 @@ def test_the_data_layer_reads_the_registry_into_plain_values(registry_store: str
     assert data.versions("demo", "model")[0].linked_from is None
 
 
-async def test_from_the_registry_row_to_its_collections_and_their_versions(registry_store: str) -> None:
+async def test_from_the_registry_row_to_a_collection_a_link_and_its_source(registry_store: str) -> None:
     app = BrowserApp(registry_store)
     async with app.run_test(size=(160, 50)) as pilot:
         await settle(pilot)
@@ -98,7 +100,24 @@ async def test_from_the_registry_row_to_its_collections_and_their_versions(regis
         ]
         assert screen.crumbs == ["registry", "classifier"]
 
-        await pilot.press("escape")
+        screen = await enter(pilot)
+        assert isinstance(screen, VersionScreen) and screen.ref == "registry/classifier:v1"
+        summary = text_of(screen.query_one("#summary", Static))
+        assert "linked from: demo/model:v1" in summary
+        history = [line.split("  ")[1::2] for line in summary.split("alias history:\n", 1)[1].splitlines()]
+        assert history == [["staging", "set on v0"], ["staging", "moved v0 → v1"]]
+        assert screen.crumbs == ["registry", "classifier", "v1"]
+
+        await pilot.press("o")  # the version it links to
+        await settle(pilot)
+        source = app.screen
+        assert isinstance(source, VersionScreen) and source.ref == "demo/model:v1"
+        assert "linked from" not in text_of(source.query_one("#summary", Static))
+        await pilot.press("o")  # not a registry version: said, nothing opened
+        await settle(pilot)
+        assert app.screen is source
+
+        await pilot.press("escape", "escape", "escape")
         await settle(pilot)
         assert isinstance(app.screen, RegistryScreen)
         screen = await enter(pilot, "down")

@@ -10,9 +10,10 @@ from textual.app import ComposeResult
 from textual.coordinate import Coordinate
 from textual.widgets import DataTable, Static
 
+from ..data import REGISTRY
 from ..format import human, lines, plain, styled, when
 from ..keys import bindings
-from ..messages import OpenFile, OpenLineage, OpenTable
+from ..messages import OpenFile, OpenLineage, OpenTable, OpenVersion
 from ..views import AliasMove, Annotation, EntryView, VersionView
 from .actions import VersionActions
 
@@ -31,7 +32,7 @@ class VersionScreen(VersionActions[VersionView]):
     def __init__(self, ref: str) -> None:
         project, rest = ref.split("/", 1)
         name, version = rest.split(":", 1)
-        super().__init__(["projects", project, name, version])
+        super().__init__(["registry", name, version] if project == REGISTRY else ["projects", project, name, version])
         self.ref = ref
         self.version: VersionView | None = None
         self.entries: dict[str, EntryView] = {}
@@ -59,6 +60,7 @@ class VersionScreen(VersionActions[VersionView]):
         refs = [r.qualified_name + (" (deleted)" if r.deleted else "") for r in v.references]
         summary = lines(
             styled((v.qualified_name, "b"), "  ", (v.type, "dim"), f"   aliases: {', '.join(v.aliases) or '—'}"),
+            *([styled("linked from: ", (v.linked_from, "b"), ("   o opens it", "dim"))] if v.linked_from else []),
             f"tags: {', '.join(v.tags) or '—'}",
             f"description: {v.description or '—'}",
             f"metadata: {meta}",
@@ -146,6 +148,15 @@ class VersionScreen(VersionActions[VersionView]):
 
     def action_lineage(self) -> None:
         self.post_message(OpenLineage(self.ref))
+
+    def action_open_linked(self) -> None:
+        """The version this registry version links to."""
+        if self.version is None:
+            return
+        if self.version.linked_from is None:
+            self.notify(f"{self.version.qualified_name} is not a registry version: it links to nothing", markup=False)
+        else:
+            self.post_message(OpenVersion(self.version.linked_from))
 
     def action_copy_name(self) -> None:
         self.app.copy_to_clipboard(self.ref)
