@@ -105,6 +105,7 @@ def copy_version(
             origin=came_from if origin else None,
             content=enc.content,
             lease=lease,
+            drafted_from=rec.drafted_from,
         )
     _copy_annotations(src, dst, manifest, rec, new)
     report.versions.append(new.qualified_name)
@@ -216,7 +217,7 @@ def copy(
             _copy_link(s, d, art, report)
             return
         if with_lineage:
-            for up in art.manifest.upstream:
+            for up in [*art.manifest.upstream, *([art.drafted_from] if art.drafted_from else [])]:
                 visit_id(up)
             run = None
             with contextlib.suppress(RunNotFoundError):

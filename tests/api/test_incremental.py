@@ -138,3 +138,18 @@ def test_bad_drafts_are_refused_clearly(store: afs.Store, tmp_path: Path) -> Non
     store.delete_version("p/ds:v0")
     with afs.init(project="p", store=store) as run, pytest.raises(ArtifactStateError, match="was deleted"):
         run.log_artifact(late)
+
+
+def test_a_copy_keeps_what_a_version_was_drafted_from(store: afs.Store, tmp_path: Path) -> None:
+    base = log_base(store, tmp_path)
+    draft = base.new_draft()
+    draft.remove("d3")
+    with afs.init(project="p", store=store) as run:
+        run.log_artifact(draft)
+    dst = afs.open_store(tmp_path / "dst")
+    afs.copy("p/ds:v1", store, dst, with_lineage=True)
+    copied = dst.artifact("p/ds:v1")
+    assert copied.drafted_from == base.version_id and copied.file_count == FILES - 100
+    edges = {(e.src, e.dst, e.kind) for e in dst.lineage("p/ds:v1").edges}
+    assert ("artifact:p/ds:v0", "artifact:p/ds:v1", "drafted") in edges
+    assert dst.verify(lineage=True) == []
