@@ -179,7 +179,9 @@ class Manifest:
         until there are enough."""
         end = path_after(prefix)
         if self._entries is not None:
-            return self.between(start, end)[:limit]
+            # Only ``limit`` entries are copied: a folder is listed a few entries at a time.
+            i = bisect.bisect_left(self._entries, start, key=_path)
+            return [e for e in self._entries[i : i + limit] if end is None or e.path < end]
         out: list[Entry] = []
         for ref in self.shards:
             if len(out) >= limit:
