@@ -126,17 +126,25 @@ class BlobReader:
                 break
         raise IntegrityError(f"{what}: blob in store {self.url} does not match its digest")
 
-    def open_whole(self, digest: Digest, size: int, what: str) -> IO[bytes]:
-        """Open a blob for reading from the start; a local store's is hashed whole first (a
-        remote one's cached copy was verified as it was fetched)."""
-        if not self.backend.local_files:
-            return self.source(digest, size, what)
-        f = self.backend.open(layout.blob(digest))
-        if not matches(f, digest, size):
+    def open_whole(self, digest: Digest, size: int, what: str, where: Location | None = None) -> IO[bytes]:
+        """Open a blob for reading from the start, hashed whole first through the very handle
+        returned (what is read is what was checked): the store's own file when local, else the
+        cached copy, fetched if absent; a corrupt cached copy is evicted and fetched again once.
+        ``where`` is its place in a pack."""
+        for attempt in (0, 1):
+            f = self.source(digest, size, what, where)
+            try:
+                if matches(f, digest, size):
+                    f.seek(0)
+                    return f
+            except BaseException:
+                f.close()
+                raise
             f.close()
-            raise IntegrityError(f"{what}: blob does not match its digest")
-        f.seek(0)
-        return f
+            if attempt or (self.backend.local_files and where is None):
+                break
+            self.cache.evict(digest)  # changed since it was cached: fetch it again from the store
+        raise IntegrityError(f"{what}: blob in store {self.url} does not match its digest")
 
     def open_blocks(self, digest: Digest, size: int, blocks: dict[str, Any], what: str) -> IO[bytes]:
         """Open a blob whose block digests are ``blocks``; every block is verified as it is read,
@@ -174,8 +182,9 @@ class BlobReader:
 
 @dataclass(frozen=True)
 class EntrySource:
-    """One stored entry's bytes: opened verified (by block where it has block digests), or
-    given whole as a verified local file. Its ``origin`` lets another process reopen it."""
+    """One stored entry's bytes (a table's, or a file's read through ``afs://``): opened
+    verified (by block where it has block digests), or given whole as a verified local file.
+    Its ``origin`` lets another process reopen it."""
 
     reader: BlobReader
     qualified: str
@@ -184,16 +193,18 @@ class EntrySource:
     @property
     def what(self) -> str:
         assert self.entry.digest is not None
-        return f"{self.qualified} table {self.entry.path!r} (store key {layout.blob(self.entry.digest)})"
+        return f"{self.qualified} {self.entry.kind} {self.entry.path!r} (store key {layout.blob(self.entry.digest)})"
 
     def open(self) -> IO[bytes]:
+        """The entry opened for reading, seekable: by verified blocks where it has block
+        digests (only the blocks read are fetched), else verified whole before it is returned."""
         digest = self.entry.digest
         assert digest is not None
         blocks = self.entry.extra.get("blocks")
-        if not isinstance(blocks, dict):
-            # Written without block digests: verify the whole blob once, through the cache.
-            return self.reader.open_whole(digest, self.entry.size, self.what)
         try:
+            if not isinstance(blocks, dict):
+                # No block digests (a plain file, or a table of an old release): hashed whole first.
+                return self.reader.open_whole(digest, self.entry.size, self.what, self.entry.where)
             return self.reader.open_blocks(digest, self.entry.size, blocks, self.what)
         except OSError as e:
             if isinstance(e, ArtifactFSError):
