@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import tempfile
 from collections.abc import Iterator
 from typing import IO, Any
 
@@ -27,12 +28,20 @@ from .errors import (
     SourceChangedError,
     StoreError,
 )
-from .hashing import hash_stream, matches
+from .hashing import CHUNK_SIZE, Digest, hash_stream, matches, new_hasher
 from .manifest import Entry
 from .refs import check_entry_path
 from .settings import storage_options_for
 
-__all__ = ["DEFAULT_MAX_OBJECTS", "SourceFiles", "describe_reference", "describe_uri", "open_uri", "reference_problem"]
+__all__ = [
+    "DEFAULT_MAX_OBJECTS",
+    "SourceFiles",
+    "describe_reference",
+    "describe_uri",
+    "open_uri",
+    "read_reference",
+    "reference_problem",
+]
 
 DEFAULT_MAX_OBJECTS = 10_000  # objects a folder or prefix reference records at most, unless told (as W&B)
 
@@ -236,6 +245,34 @@ def reference_problem(entry: Entry, what: str) -> tuple[str, str] | None:
     except Exception as e:
         return "unreachable", f"{what}: cannot read {uri}: {type(e).__name__}: {e}"
     return None
+
+
+def read_reference(entry: Entry, what: str) -> IO[bytes]:
+    """An external reference's bytes as a temporary file, checked as a download checks them
+    before the first is returned: digest and size (only the size where a validator was checked
+    on opening). One logged with ``checksum=False`` is read as it is, as it is downloaded."""
+    src = open_uri(entry, what)
+    if entry.extra.get("checksum") is False:
+        return src
+    out = tempfile.TemporaryFile()  # noqa: SIM115 (the caller closes it)
+    try:
+        h = new_hasher(entry.digest.algorithm) if entry.digest is not None else None
+        n = 0
+        with src:
+            # At most size + 1 bytes: an object that grew is refused without reading all of it.
+            while n <= entry.size and (chunk := src.read(min(CHUNK_SIZE, entry.size + 1 - n))):
+                n += len(chunk)
+                out.write(chunk)
+                if h is not None:
+                    h.update(chunk)
+        got = Digest(entry.digest.algorithm, h.hexdigest()) if entry.digest is not None and h is not None else None
+        if n != entry.size or got != entry.digest:
+            raise IntegrityError(f"{what}: {entry.extra['uri']} no longer holds the {entry.size} bytes logged")
+        out.seek(0)
+        return out
+    except BaseException:
+        out.close()
+        raise
 
 
 class SourceFiles:
