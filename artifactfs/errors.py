@@ -18,7 +18,8 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
     │   ├── KeyNotFoundError                 a store key (internal; turned into one of the above)
     │   ├── IncompleteLineageError           an upstream version or blob of a lineage is gone
     │   ├── MissingReferenceError            an object an external reference points at is gone
-    │   └── LocalPathNotFoundError (FileNotFoundError)   a local file or folder to add
+    │   ├── LocalPathNotFoundError (FileNotFoundError)   a local file or folder to add
+    │   └── PathNotFoundError (FileNotFoundError)        an ``afs://`` path that names nothing
     ├── IntegrityError                       bytes do not match their recorded digest/size
     ├── FormatError                          a record or manifest that cannot be decoded
     │   └── MisplacedRecordError             a record whose content disagrees with its key
@@ -68,6 +69,7 @@ __all__ = [
     "MissingReferenceWarning",
     "NotFoundError",
     "OfflineWarning",
+    "PathNotFoundError",
     "ProjectNotFoundError",
     "ReadOnlyError",
     "RunNotFoundError",
@@ -148,6 +150,11 @@ class MissingReferenceError(NotFoundError):
 
 class LocalPathNotFoundError(NotFoundError, FileNotFoundError):
     """A local file or folder given to add_file/add_dir does not exist."""
+
+
+class PathNotFoundError(NotFoundError, FileNotFoundError):
+    """A path of the ``afs://`` filesystem names no project, artifact, version, folder or file
+    (a ``FileNotFoundError``, as fsspec callers expect)."""
 
 
 class IntegrityError(ArtifactFSError):

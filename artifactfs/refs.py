@@ -14,11 +14,13 @@ __all__ = [
     "LATEST",
     "REGISTRY",
     "ArtifactRef",
+    "StorePath",
     "check_alias",
     "check_entry_path",
     "check_name",
     "check_project",
     "parse_ref",
+    "parse_store_path",
 ]
 
 LATEST = "latest"
@@ -138,6 +140,48 @@ def parse_ref(text: object, default_project: str | None = None) -> ArtifactRef:
     except InvalidNameError as e:
         raise InvalidReferenceError(f"invalid reference {text!r}: {e}") from None
     return ArtifactRef(project if slash else default_project, name, tag)
+
+
+@dataclass(frozen=True, slots=True)
+class StorePath:
+    """A path of the ``afs://`` filesystem, ``project/name:tag/path/in/version``, or a prefix
+    of one: ``""`` (the store), ``project``, ``project/name`` (its versions), ``project/name:tag``
+    (a version's root, ``inner`` empty). ``tag`` is kept as written (``v3``, ``latest``, an alias)."""
+
+    project: str | None = None
+    name: str | None = None
+    tag: str | None = None
+    inner: str = ""
+
+    def __str__(self) -> str:
+        parts = [self.project, self.name if self.tag is None else f"{self.name}:{self.tag}", self.inner]
+        return "/".join(p for p in parts if p)
+
+
+def parse_store_path(path: str) -> StorePath:
+    """Parse a path of the ``afs://`` filesystem (protocol and outer slashes already removed).
+
+    Raises :class:`InvalidReferenceError` (or :class:`InvalidNameError`) naming the path when
+    it names nothing a store could hold.
+    """
+    if not path:
+        return StorePath()
+    project, _, rest = path.partition("/")
+    check_name(project, "project")
+    if not rest:
+        return StorePath(project)
+    version, slash, inner = rest.partition("/")
+    if ":" not in version:
+        if slash:
+            raise InvalidReferenceError(
+                f"invalid path {path!r}: name a version of {project}/{version} before a path in it "
+                f"({project}/{version}:latest/{inner}, or :v0, or :<alias>)"
+            )
+        return StorePath(project, check_name(version, "artifact name"))
+    ref = parse_ref(f"{project}/{version}")
+    if slash:
+        check_entry_path(inner)
+    return StorePath(project, ref.name, ref.tag, inner)
 
 
 def did_you_mean(word: str, choices: Iterable[str], note: str = "") -> str:

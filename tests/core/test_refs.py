@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from artifactfs.errors import InvalidNameError, InvalidReferenceError
-from artifactfs.refs import check_alias, check_entry_path, check_name, parse_ref
+from artifactfs.refs import StorePath, check_alias, check_entry_path, check_name, parse_ref, parse_store_path
 
 
 @pytest.mark.parametrize(
@@ -61,3 +61,27 @@ def test_bad_entry_paths(path: str) -> None:
 
 def test_good_entry_path() -> None:
     assert check_entry_path("dir/sub/file name.txt") == "dir/sub/file name.txt"
+
+
+@pytest.mark.parametrize(
+    ("path", "parsed"),
+    [
+        ("", StorePath()),
+        ("p", StorePath("p")),
+        ("p/ds", StorePath("p", "ds")),
+        ("p/ds:latest", StorePath("p", "ds", "latest")),
+        ("p/ds:v3/data/train.csv", StorePath("p", "ds", "v3", "data/train.csv")),
+        ("registry/clf:production/model.pt", StorePath("registry", "clf", "production", "model.pt")),
+    ],
+)
+def test_parse_store_path(path: str, parsed: StorePath) -> None:
+    assert parse_store_path(path) == parsed
+    assert str(parsed) == path
+
+
+@pytest.mark.parametrize(
+    "path", ["bad name", "p/ds/data.csv", "p/ds:", "p/ds:v1:v2", "p/ds:v0/../x", "p/ds:v0/a//b", "p/ds:vX"]
+)
+def test_parse_store_path_refuses_what_names_nothing(path: str) -> None:
+    with pytest.raises((InvalidNameError, InvalidReferenceError)):
+        parse_store_path(path)
