@@ -4,6 +4,7 @@ from . import errors
 from .artifact import Artifact
 from .copy import CopyReport, copy
 from .diff import VersionDiff, diff
+from .fsspec_fs import ArtifactFileSystem, register
 from .lineage import Edge, LineageGraph, Node
 from .manifest import Entry
 from .partitioned import PartitionedTable
@@ -19,9 +20,14 @@ from .table import Table
 
 __version__ = "0.1.0"
 
+# afs:// URLs work once artifactfs is imported, even where the package's fsspec entry point is
+# not installed (a source checkout on sys.path).
+register()
+
 __all__ = [
     "AliasChange",
     "Artifact",
+    "ArtifactFileSystem",
     "ArtifactSummary",
     "ArtifactVersionId",
     "CopyReport",
