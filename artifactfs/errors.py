@@ -17,6 +17,7 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
     │   ├── RunNotFoundError
     │   ├── KeyNotFoundError                 a store key (internal; turned into one of the above)
     │   ├── IncompleteLineageError           an upstream version or blob of a lineage is gone
+    │   ├── PurgedError                      a file whose bytes were purged from the store
     │   └── LocalPathNotFoundError (FileNotFoundError)   a local file or folder to add
     ├── IntegrityError                       bytes do not match their recorded digest/size
     ├── FormatError                          a record or manifest that cannot be decoded
@@ -30,7 +31,8 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
 
 Warnings derive from :class:`ArtifactFSWarning` (a ``UserWarning``), so callers can filter
 them as one category: :class:`SkippedPathWarning` names files ``add_dir`` left out,
-:class:`OfflineWarning` an alias answered as it was last seen, the store being offline.
+:class:`OfflineWarning` an alias answered as it was last seen, the store being offline,
+:class:`PurgedWarning` files a download left out because their bytes were purged.
 
 Errors from fsspec or the OS are translated at the storage layer and chained with ``from``,
 so the original cause stays available as ``__cause__``.
@@ -65,6 +67,8 @@ __all__ = [
     "NotFoundError",
     "OfflineWarning",
     "ProjectNotFoundError",
+    "PurgedError",
+    "PurgedWarning",
     "ReadOnlyError",
     "RunNotFoundError",
     "SkippedPathWarning",
@@ -136,6 +140,25 @@ class KeyNotFoundError(NotFoundError):
 
 class IncompleteLineageError(NotFoundError):
     """Part of what a version was made from (an upstream version, or one of its blobs) is gone."""
+
+
+class PurgedError(NotFoundError):
+    """The bytes of a file were purged from the store on purpose (``Store.purge``): ``path``
+    is the file, ``purged_at``, ``user`` and ``reason`` come from the purge record.
+
+    A :class:`NotFoundError`, not an :class:`IntegrityError`: nothing is damaged, the store
+    holds what it should, as a deleted version is not found either."""
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        purged_at: str | None = None,
+        user: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path, self.purged_at, self.user, self.reason = path, purged_at, user, reason
 
 
 class LocalPathNotFoundError(NotFoundError, FileNotFoundError):
@@ -217,6 +240,14 @@ class OfflineWarning(ArtifactFSWarning):
 class CacheWarning(ArtifactFSWarning):
     """Something about the local cache folder the user should know (its databases moved off a
     network filesystem)."""
+
+
+class PurgedWarning(ArtifactFSWarning):
+    """A download left out files whose bytes were purged from the store (``paths``)."""
+
+    def __init__(self, message: str, paths: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = paths
 
 
 class SkippedPathWarning(ArtifactFSWarning):

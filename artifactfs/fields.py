@@ -32,6 +32,7 @@ MAX_BYTES = {
     "index": 1 << 20,  # a version's state, for search
     "index-segment": 64 << 20,  # the names of the index records a segment holds
     "tombstone": 16 << 10,
+    "purge": 32 << 10,  # a path of up to 1,024 characters and a reason of up to 4,000
     "claim": 4 << 10,
     "resolution": 4 << 10,
     "used-by": 4 << 10,

@@ -28,7 +28,7 @@ LAYERS = [
     "backend_calls backend_base backend_local backend_resume backend_fsspec backend uris",
     # records, blobs, transfers
     "seen catalog_lineage catalog_annotations catalog_heads catalog_manifests catalog walk leases cache packing blobs"
-    " transfer storage search_index",
+    " transfer storage search_index purge_records",
     # the API
     "parquet parts engines table draft download checkout artifact offline ingest commit verification maintenance"
     " store diff spool"
