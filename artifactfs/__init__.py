@@ -7,6 +7,7 @@ from .diff import VersionDiff, diff
 from .lineage import Edge, LineageGraph, Node
 from .manifest import Entry
 from .partitioned import PartitionedTable
+from .purge import PurgeReport
 from .records import ArtifactVersionId, RunRecord
 from .reproduce import reproduce
 from .retention import AliasChange
@@ -29,6 +30,7 @@ __all__ = [
     "LineageGraph",
     "Node",
     "PartitionedTable",
+    "PurgeReport",
     "Run",
     "RunRecord",
     "SearchHit",

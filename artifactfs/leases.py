@@ -160,8 +160,9 @@ def commit_lease(backend: Backend, ttl: float = LEASE_TTL) -> Iterator[Held]:
 
 
 @contextlib.contextmanager
-def gc_lock(backend: Backend, ttl: float = LEASE_TTL) -> Iterator[Held]:
-    """Hold a gc lock for the ``with`` block; :class:`StoreError` if another live gc holds one."""
+def gc_lock(backend: Backend, ttl: float = LEASE_TTL, doing: str = "gc") -> Iterator[Held]:
+    """Hold a gc lock for the ``with`` block; :class:`StoreError` if another live gc holds one
+    (``doing``: what to run again then; a purge deletes under the same lock)."""
     held = Held(backend, "gc", ttl)
     others = [g for g in live_leases(backend, layout.gc_locks_dir()) if g.id != held.lease.id]
     if others:
@@ -169,7 +170,7 @@ def gc_lock(backend: Backend, ttl: float = LEASE_TTL) -> Iterator[Held]:
         other = others[0]
         raise StoreError(
             f"another gc is deleting from store {backend.url} (host {other.host.split('/')[0]}, "
-            f"pid {other.pid}, since {other.created_at}); run gc again once it is done"
+            f"pid {other.pid}, since {other.created_at}); run {doing} again once it is done"
         )
     held.start()
     try:

@@ -32,7 +32,7 @@ LAYERS = [
     # the API
     "parquet parts engines table draft download checkout artifact offline ingest commit verification maintenance"
     " store diff spool"
-    " search retention annotated run copy reproduce partitioned __init__",
+    " search purge retention annotated run copy reproduce partitioned __init__",
     # front-ends
     "cli cli_commands_local cli_commands_notes cli_commands_read cli_commands_write cli_output __main__",
 ]
