@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from fsspec.callbacks import Callback
@@ -16,9 +16,10 @@ from fsspec.callbacks import Callback
 from .blobs import BlobReader
 from .cache import BlobCache
 from .download import materialize
-from .errors import EntryNotFoundError, LocalFileError
+from .errors import EntryNotFoundError, IntegrityError, LocalFileError, warn
 from .folders import FolderRecord, FolderRegistry, FolderStatus, Globs, Selection, compare
 from .manifest import Entry, Manifest
+from .purge_records import purged_entries, purged_warning
 from .records import VersionRecord
 
 __all__ = ["LocalSide", "checkout", "download", "folder_status", "registry", "where_from"]
@@ -59,6 +60,30 @@ def _remember(blobs: BlobReader, root: Path, qualified: str, manifest: str, sele
         reg.close()
 
 
+def _placed(
+    blobs: BlobReader,
+    qualified: str,
+    algorithm: str,
+    entries: Callable[[], Iterable[Entry]],
+    dest: Path,
+    callback: Callback | None,
+    copy: bool,
+) -> tuple[int, int]:
+    """:func:`materialize` ``entries()``; if a blob was missing because it was purged, the
+    other files, with a :class:`~artifactfs.errors.PurgedWarning` naming the purged ones.
+    Purge records are read only once a blob was found missing: a healthy download pays
+    nothing for them."""
+    try:
+        return materialize(blobs, qualified, entries(), dest, callback, copy=copy)
+    except IntegrityError:
+        gone = purged_entries(blobs.backend, entries(), algorithm)
+        if not gone:
+            raise
+    done = materialize(blobs, qualified, (e for e in entries() if e.path not in gone), dest, callback, copy=copy)
+    warn(purged_warning(qualified, gone))  # (once the rest is there: another failure is the error to give)
+    return done
+
+
 def download(
     blobs: BlobReader,
     qualified: str,
@@ -72,7 +97,11 @@ def download(
 ) -> None:
     """The entries of ``man`` that ``selection`` takes, under ``dest``: only their blobs are
     fetched."""
-    files, size = materialize(blobs, qualified, _selected(qualified, man, selection), dest, callback, copy=copy)
+
+    def entries() -> Iterator[Entry]:  # (read again if a file was purged)
+        return _selected(qualified, man, selection)
+
+    files, size = _placed(blobs, qualified, man.algorithm, entries, dest, callback, copy)
     _remember(blobs, dest, qualified, manifest, selection)
     blobs.cache.used_version(blobs.url, qualified, manifest, size, files)
 
@@ -102,13 +131,14 @@ def checkout(
     status = folder_status(blobs, qualified, man, root, selection)
     fix = set(status.missing) | set(status.changed)
     if fix:
-        materialize(
+        _placed(
             blobs,
             qualified,
-            (e for e in _selected(qualified, man, selection) if e.path in fix),
+            man.algorithm,
+            lambda: (e for e in _selected(qualified, man, selection) if e.path in fix),
             root,
             callback,
-            copy=copy,
+            copy,
         )
     for path in status.extra:
         target = root / path
@@ -162,6 +192,8 @@ class LocalSide:
 
         ``path_prefix``, ``include`` and ``exclude`` (globs on the entry path; see
         :class:`~artifactfs.folders.Selection`) take part of it: only those blobs are fetched.
+        Files whose bytes were purged from the store (``Store.purge``) are left out, with a
+        :class:`~artifactfs.errors.PurgedWarning` naming them.
         """
         blobs, rec, man = self._require_logged()
         dest = self._default_root(root)
@@ -170,11 +202,17 @@ class LocalSide:
         return os.fspath(dest)
 
     def get_path(self, name: str, root: str | os.PathLike[str] | None = None, *, copy: bool = False) -> str:
-        """Download one entry (verified, as :meth:`download`) and return its local path."""
+        """Download one entry (verified, as :meth:`download`) and return its local path; a
+        :class:`~artifactfs.errors.PurgedError` if its bytes were purged from the store."""
         blobs, rec, _ = self._require_logged()
         entry = self._entry(name)
         dest = self._default_root(root)
-        materialize(blobs, rec.qualified_name, [entry], dest, copy=copy)
+        try:
+            materialize(blobs, rec.qualified_name, [entry], dest, copy=copy)
+        except IntegrityError:
+            if (gone := blobs.purged(rec.qualified_name, entry)) is not None:
+                raise gone from None
+            raise
         return os.fspath(dest / entry.path)
 
     def verify(
