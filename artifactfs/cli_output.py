@@ -316,6 +316,7 @@ def copy_data(report: CopyReport) -> dict[str, Any]:
         "runs": report.runs,
         "deleted": report.deleted,
         "missing": report.missing,
+        "purged": report.purged,
     }
 
 
@@ -329,6 +330,8 @@ def echo_copy(report: CopyReport) -> None:
         click.echo(f"not copied, deleted in the source: {', '.join(report.deleted)}")
     if report.missing:
         click.echo(f"not copied, not in the source: {', '.join(report.missing)}")
+    if report.purged:
+        click.echo(f"not copied, purged from the source (its purge records were): {'; '.join(report.purged)}")
 
 
 class ProgressBar(Callback):  # type: ignore[misc]

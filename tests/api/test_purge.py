@@ -2,13 +2,14 @@
 packed ones leave the store and this machine's cache, an audit record says what, when, by
 whom and why, and every version that held them shows them purged: verify is clean, a
 download skips them with a warning, reading one raises PurgedError; purging again, after a
-crash or not, finishes the work; gc keeps working."""
+crash or not, finishes the work; copy and gc keep working."""
 
 from __future__ import annotations
 
 import datetime as dt
 import os
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pandas as pd
@@ -29,7 +30,7 @@ from artifactfs.errors import (
 )
 from artifactfs.hashing import Digest, hash_bytes
 from artifactfs.markers import PurgeRecord
-from tests.conftest import snapshot
+from tests.conftest import drop_memory, snapshot
 from tests.reads import fresh
 
 SECRET = b"AWS_SECRET_ACCESS_KEY=" + uuid.uuid4().hex.encode() * 8 + b"\n"
@@ -257,6 +258,31 @@ def test_what_cannot_be_purged_is_refused(store_url: str, tmp_path: Path) -> Non
     with pytest.raises(afs.errors.ArtifactNotFoundError):
         store.purge("p/ds:v9", "config/.env")
     assert snapshot(store) == before
+
+
+@pytest.fixture
+def memory_url() -> Iterator[str]:
+    root = f"memory://artifactfs-purge-{uuid.uuid4().hex}"
+    yield root
+    drop_memory(root)
+
+
+def test_a_copy_carries_the_purge_over(store_url: str, tmp_path: Path, kind: str, memory_url: str) -> None:
+    store, src = secret_version(store_url, tmp_path, kind)
+    store.purge("p/ds:v0", "config/.env", reason="leak")
+    report = afs.copy("p/ds:v0", store_url, memory_url)
+    assert report.versions == ["p/ds:v0"] and report.purged == ["p/ds:v0: config/.env"]
+    dst = fresh(memory_url, tmp_path / "c2")
+    assert dst.verify(deep=True) == []
+    no_secret_left(dst)
+    art = dst.artifact("p/ds:v0")
+    assert art.purged == ["config/.env"]
+    with pytest.warns(PurgedWarning):
+        out = Path(art.download(tmp_path / "o"))
+    assert (out / "d2" / "f002.txt").read_bytes() == (src / "d2" / "f002.txt").read_bytes()
+    with pytest.raises(PurgedError, match="leak"):
+        art.get_path("config/.env", root=tmp_path / "x")
+    assert afs.copy("p/ds:v0", store_url, memory_url).new_versions == 0  # copying again: nothing new
 
 
 def test_gc_after_a_purge(store_url: str, tmp_path: Path, kind: str) -> None:
