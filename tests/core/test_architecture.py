@@ -34,7 +34,8 @@ LAYERS = [
     " store diff spool"
     " search purge retention annotated run copy reproduce partitioned __init__",
     # front-ends
-    "cli cli_commands_local cli_commands_notes cli_commands_read cli_commands_write cli_output __main__",
+    "cli cli_commands_local cli_commands_notes cli_commands_purge cli_commands_read cli_commands_write cli_output"
+    " __main__",
 ]
 
 
