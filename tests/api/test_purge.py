@@ -186,6 +186,27 @@ def test_a_purge_killed_halfway_is_finished_by_the_next(
     assert (out / "d1" / "f001.txt").read_text() == "file 1\n" * 2
 
 
+def test_a_purge_that_failed_can_run_again_at_once(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every deletion failed, gc's lock's included: the lock left behind is this process's own,
+    which no longer holds it, so it stops nothing (a killed process's is dead as well)."""
+    store, _ = secret_version(store_url, tmp_path, "single")
+    delete = store.backend.delete
+
+    def unreachable(key: str) -> None:
+        raise StoreError(f"cannot reach the store to delete {key}")
+
+    monkeypatch.setattr(store.backend, "delete", unreachable)
+    with pytest.raises(StoreError, match="cannot reach"):
+        store.purge("p/ds:v0", "config/.env")
+    monkeypatch.setattr(store.backend, "delete", delete)
+    assert store.backend.listdir(layout.gc_locks_dir())  # left behind
+    assert store.purge("p/ds:v0", "config/.env").already_purged
+    no_secret_left(store)
+    assert store.gc(grace=dt.timedelta(0), dry_run=False).deferred == 0
+
+
 def test_purging_twice_reports_it_done(store_url: str, tmp_path: Path, kind: str) -> None:
     store, _ = secret_version(store_url, tmp_path, kind)
     first = store.purge("p/ds:v0", "config/.env")
