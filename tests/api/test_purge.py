@@ -30,6 +30,7 @@ from artifactfs.errors import (
 )
 from artifactfs.hashing import Digest, hash_bytes
 from artifactfs.markers import PurgeRecord
+from artifactfs.packs import PackMoved
 from tests.conftest import drop_memory, snapshot
 from tests.reads import fresh
 
@@ -137,6 +138,25 @@ def test_a_partial_download_of_the_other_files_does_not_warn(store_url: str, tmp
     store.purge("p/ds:v0", "config/.env")
     out = Path(fresh(store_url, tmp_path / "c2").artifact("p/ds:v0").download(tmp_path / "o", path_prefix="d0/"))
     assert (out / "d0" / "f000.txt").read_bytes() == (src / "d0" / "f000.txt").read_bytes()
+
+
+def test_verify_decodes_a_forwarding_record_once(
+    store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After a purge every other file of the pack is read through its forwarding record: it
+    is decoded once, not once per file (a pack holds thousands: that was quadratic)."""
+    store, _ = secret_version(store_url, tmp_path, "packed")
+    store.purge("p/ds:v0", "config/.env")
+    decoded = []
+    original = PackMoved.from_bytes.__func__  # type: ignore[attr-defined]
+
+    def counted(cls: type[PackMoved], *args: object, **kw: object) -> PackMoved:
+        decoded.append(args[1])
+        return original(cls, *args, **kw)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(PackMoved, "from_bytes", classmethod(counted))
+    assert fresh(store_url, tmp_path / "c2").verify(deep=True) == []
+    assert len(decoded) == 1
 
 
 def test_a_healthy_store_reads_no_purge_record(store_url: str, tmp_path: Path) -> None:
