@@ -140,6 +140,22 @@ def test_a_partial_download_of_the_other_files_does_not_warn(store_url: str, tmp
     assert (out / "d0" / "f000.txt").read_bytes() == (src / "d0" / "f000.txt").read_bytes()
 
 
+def test_a_checkout_places_the_other_files(store_url: str, tmp_path: Path) -> None:
+    store, src = secret_version(store_url, tmp_path, "single")
+    store.purge("p/ds:v0", "config/.env")
+    folder = tmp_path / "co"
+    (folder / "config").mkdir(parents=True)
+    (folder / "config" / "stale.txt").write_text("extra")
+    with pytest.warns(PurgedWarning, match=r"config/\.env"):
+        fresh(store_url, tmp_path / "c2").artifact("p/ds:v0").checkout(folder)
+    assert sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file()) == [
+        "d0/f000.txt",
+        "d1/f001.txt",
+        "d2/f002.txt",
+    ]
+    assert (folder / "d2" / "f002.txt").read_bytes() == (src / "d2" / "f002.txt").read_bytes()
+
+
 def test_verify_decodes_a_forwarding_record_once(
     store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
