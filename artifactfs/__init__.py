@@ -8,6 +8,7 @@ from .fsspec_fs import ArtifactFileSystem, register
 from .lineage import Edge, LineageGraph, Node
 from .manifest import Entry
 from .partitioned import PartitionedTable
+from .purge import PurgeReport
 from .records import ArtifactVersionId, RunRecord
 from .refs import REGISTRY
 from .reproduce import reproduce
@@ -38,6 +39,7 @@ __all__ = [
     "PartitionedTable",
     "REGISTRY",
     "RetentionPolicy",
+    "PurgeReport",
     "Run",
     "RunRecord",
     "SearchHit",

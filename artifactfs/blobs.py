@@ -12,17 +12,26 @@ from __future__ import annotations
 import contextlib
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO, Any
 
 from . import layout
 from .backend import Backend, open_backend
 from .cache import BlobCache
-from .errors import ArtifactFSError, FormatError, IntegrityError, KeyNotFoundError, LocalFileError, local_file_error
+from .errors import (
+    ArtifactFSError,
+    FormatError,
+    IntegrityError,
+    KeyNotFoundError,
+    LocalFileError,
+    PurgedError,
+    local_file_error,
+)
 from .hashing import Digest, matches
 from .manifest import Entry, Location
 from .packing import PackSet, read_packed
+from .purge_records import purged_error, read_purges
 from .settings import CACHE_ENV, default_cache_dir
 from .statcache import StatCache
 from .verified import VerifiedReader
@@ -175,6 +184,18 @@ class BlobReader:
         reader = VerifiedReader(raw, size, block, digests, digest.algorithm, what, fallback=fallback)
         return io.BufferedReader(reader, buffer_size=block)
 
+    def purged(self, qualified: str, entry: Entry) -> PurgedError | None:
+        """The error saying ``entry``'s bytes were purged, if a purge record says so: read
+        only once its blob was found missing, so a healthy read pays nothing for it."""
+        if entry.digest is None or entry.kind == "reference":
+            return None
+        try:
+            found, _ = read_purges(self.backend, [entry.digest])
+        except ArtifactFSError:
+            return None  # (the store failed again: the first error is the one to give)
+        record = found.get(entry.digest)
+        return None if record is None else purged_error(record, qualified, entry.path, self.url)
+
     def entry(self, qualified: str, entry: Entry) -> EntrySource:
         """The bytes of ``entry`` of version ``qualified``, for a table to read."""
         return EntrySource(self, qualified, entry)
@@ -201,20 +222,32 @@ class EntrySource:
         digest = self.entry.digest
         assert digest is not None
         blocks = self.entry.extra.get("blocks")
-        try:
-            if not isinstance(blocks, dict):
-                # No block digests (a plain file, or a table of an old release): hashed whole first.
-                return self.reader.open_whole(digest, self.entry.size, self.what, self.entry.where)
-            return self.reader.open_blocks(digest, self.entry.size, blocks, self.what)
-        except OSError as e:
-            if isinstance(e, ArtifactFSError):
-                raise
-            raise self.reader.local_error(e, self.reader.cache.root) from e
+        with self._purged():
+            try:
+                if not isinstance(blocks, dict):
+                    # No block digests (a plain file, or a table of an old release): hashed whole first.
+                    return self.reader.open_whole(digest, self.entry.size, self.what, self.entry.where)
+                return self.reader.open_blocks(digest, self.entry.size, blocks, self.what)
+            except OSError as e:
+                if isinstance(e, ArtifactFSError):
+                    raise
+                raise self.reader.local_error(e, self.reader.cache.root) from e
 
     def local_file(self) -> str:
         """The whole entry as a local file, hashed whole just now."""
         assert self.entry.digest is not None
-        return self.reader.verified_file(self.entry.digest, self.entry.size, self.what, self.entry.where)
+        with self._purged():
+            return self.reader.verified_file(self.entry.digest, self.entry.size, self.what, self.entry.where)
+
+    @contextlib.contextmanager
+    def _purged(self) -> Iterator[None]:
+        """A missing blob whose purge record exists is a :class:`PurgedError` instead."""
+        try:
+            yield
+        except (IntegrityError, KeyNotFoundError):
+            if (gone := self.reader.purged(self.qualified, self.entry)) is not None:
+                raise gone from None
+            raise
 
     @property
     def origin(self) -> tuple[str, dict[str, Any], str, dict[str, Any]]:

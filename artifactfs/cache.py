@@ -136,7 +136,7 @@ class BlobCache:
         (``open_from(offset)``: a ranged read) instead of starting over. One process at a
         time writes a partial file (a lock on it); another waiting finds the blob cached."""
         dest = self.path(digest)
-        part = self.root / "partial" / f"{digest.algorithm}-{digest.hex}"
+        part = self.partial(digest)
         part.parent.mkdir(parents=True, exist_ok=True)
         with open(part, "a+b") as f:
             fcntl.flock(f.fileno(), fcntl.LOCK_EX)  # released when the file is closed
@@ -191,6 +191,10 @@ class BlobCache:
             return True
         self._folders.discard(folder)  # (removed meanwhile, or another filesystem: asked again next time)
         return False
+
+    def partial(self, digest: Digest) -> Path:
+        """Where the first bytes of a large blob whose fetch was interrupted are kept."""
+        return self.root / "partial" / f"{digest.algorithm}-{digest.hex}"
 
     def evict(self, digest: Digest) -> None:
         with contextlib.suppress(FileNotFoundError):

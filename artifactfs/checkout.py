@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from fsspec.callbacks import Callback
@@ -16,9 +16,10 @@ from fsspec.callbacks import Callback
 from .blobs import BlobReader
 from .cache import BlobCache
 from .download import materialize
-from .errors import EntryNotFoundError, LocalFileError, MissingReferenceWarning, warn
+from .errors import EntryNotFoundError, IntegrityError, LocalFileError, MissingReferenceWarning, warn
 from .folders import FolderRecord, FolderRegistry, FolderStatus, Globs, Selection, compare
 from .manifest import Entry, Manifest
+from .purge_records import purged_entries, purged_warning
 from .records import VersionRecord
 
 __all__ = ["LocalSide", "checkout", "download", "folder_status", "registry", "where_from"]
@@ -59,6 +60,33 @@ def _remember(blobs: BlobReader, root: Path, qualified: str, manifest: str, sele
         reg.close()
 
 
+def _placed(
+    blobs: BlobReader,
+    qualified: str,
+    algorithm: str,
+    entries: Callable[[], Iterable[Entry]],
+    dest: Path,
+    callback: Callback | None,
+    copy: bool,
+    missing: list[str] | None = None,
+) -> tuple[int, int]:
+    """:func:`materialize` ``entries()`` (``missing``: see :func:`materialize`); if a blob was
+    missing because it was purged, the other files, with a
+    :class:`~artifactfs.errors.PurgedWarning` naming the purged ones.
+    Purge records are read only once a blob was found missing: a healthy download pays
+    nothing for them."""
+    try:
+        return materialize(blobs, qualified, entries(), dest, callback, copy=copy, missing=missing)
+    except IntegrityError:
+        gone = purged_entries(blobs.backend, entries(), algorithm)
+        if not gone:
+            raise
+    kept = (e for e in entries() if e.path not in gone)
+    done = materialize(blobs, qualified, kept, dest, callback, copy=copy, missing=missing)
+    warn(purged_warning(qualified, gone))  # (once the rest is there: another failure is the error to give)
+    return done
+
+
 def download(
     blobs: BlobReader,
     qualified: str,
@@ -75,12 +103,15 @@ def download(
     fetched. With ``allow_missing_references``, external references whose objects are gone
     are skipped, and a :class:`MissingReferenceWarning` names them."""
     missing: list[str] | None = [] if allow_missing_references else None
-    selected = _selected(qualified, man, selection)
-    files, size = materialize(blobs, qualified, selected, dest, callback, copy=copy, missing=missing)
+
+    def entries() -> Iterator[Entry]:  # (read again if a file was purged)
+        return _selected(qualified, man, selection)
+
+    files, size = _placed(blobs, qualified, man.algorithm, entries, dest, callback, copy, missing)
     _remember(blobs, dest, qualified, manifest, selection)
     blobs.cache.used_version(blobs.url, qualified, manifest, size, files)
     if missing:
-        missing.sort()
+        missing[:] = sorted(set(missing))  # (a download begun again after a purged file lists some twice)
         more = f" and {len(missing) - 10:,} more" if len(missing) > 10 else ""
         warn(
             MissingReferenceWarning(
@@ -115,13 +146,14 @@ def checkout(
     status = folder_status(blobs, qualified, man, root, selection)
     fix = set(status.missing) | set(status.changed)
     if fix:
-        materialize(
+        _placed(
             blobs,
             qualified,
-            (e for e in _selected(qualified, man, selection) if e.path in fix),
+            man.algorithm,
+            lambda: (e for e in _selected(qualified, man, selection) if e.path in fix),
             root,
             callback,
-            copy=copy,
+            copy,
         )
     for path in status.extra:
         target = root / path
@@ -181,6 +213,8 @@ class LocalSide:
         :class:`~artifactfs.errors.MissingReferenceError`; with ``allow_missing_references=True``
         it is skipped and a :class:`~artifactfs.errors.MissingReferenceWarning` names it. One
         whose object changed raises :class:`~artifactfs.errors.IntegrityError` either way.
+        Files whose bytes were purged from the store (``Store.purge``) are left out, with a
+        :class:`~artifactfs.errors.PurgedWarning` naming them.
         """
         blobs, rec, man = self._require_logged()
         dest = self._default_root(root)
@@ -199,11 +233,17 @@ class LocalSide:
         return os.fspath(dest)
 
     def get_path(self, name: str, root: str | os.PathLike[str] | None = None, *, copy: bool = False) -> str:
-        """Download one entry (verified, as :meth:`download`) and return its local path."""
+        """Download one entry (verified, as :meth:`download`) and return its local path; a
+        :class:`~artifactfs.errors.PurgedError` if its bytes were purged from the store."""
         blobs, rec, _ = self._require_logged()
         entry = self._entry(name)
         dest = self._default_root(root)
-        materialize(blobs, rec.qualified_name, [entry], dest, copy=copy)
+        try:
+            materialize(blobs, rec.qualified_name, [entry], dest, copy=copy)
+        except IntegrityError:
+            if (gone := blobs.purged(rec.qualified_name, entry)) is not None:
+                raise gone from None
+            raise
         return os.fspath(dest / entry.path)
 
     def verify(

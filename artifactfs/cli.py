@@ -2,8 +2,8 @@
 
 This module owns the click group: its global options (--store, --debug, --version), the turning
 of errors into one line and an exit code, the entry point, and the wiring of the commands that
-``cli_commands_read`` and ``cli_commands_write`` define. It also holds ``browse``, as the only
-part of artifactfs that starts the terminal browser."""
+the ``cli_commands_*`` modules define. It also holds ``browse``, as the only part of artifactfs
+that starts the terminal browser."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import click
 from . import __version__
 from .cli_commands_local import cache_group, checkout_cmd, status_cmd, sync_cmd
 from .cli_commands_notes import annotate, reindex, search, tag_group
+from .cli_commands_purge import purge
 from .cli_commands_read import cat, diff, get, info, lineage, ls, reproduce, run_cmd, runs, show
 from .cli_commands_registry import link, registry, retention, unlink
 from .cli_commands_write import alias, copy_cmd, delete, gc, put, upgrade, verify
@@ -122,6 +123,7 @@ for command in (
     gc,
     upgrade,
     delete,
+    purge,
     copy_cmd,
     checkout_cmd,
     status_cmd,

@@ -19,6 +19,7 @@ from .cli_output import (
     echo_rows,
     echo_version,
     emit,
+    file_rows,
     lineage_text,
     progress,
     project_rows,
@@ -77,7 +78,8 @@ def info(ctx: click.Context, as_json: bool) -> None:
 @click.option("--all", "all_versions", is_flag=True, help="List every version (reads every record).")
 @click.pass_context
 def ls(ctx: click.Context, path: str | None, as_json: bool, limit: int, before: str | None, all_versions: bool) -> None:
-    """List projects, the artifacts of PROJECT, or the versions of PROJECT/NAME.
+    """List projects, the artifacts of PROJECT, the versions of PROJECT/NAME, or the files of
+    the version PROJECT/NAME:TAG (with when each purged file was purged).
 
     Versions are listed a page at a time: the newest --limit of them (oldest of the page
     first); --before continues with older ones.
@@ -88,6 +90,7 @@ def ls(ctx: click.Context, path: str | None, as_json: bool, limit: int, before: 
       artifactfs ls sentiment-analysis
       artifactfs ls sentiment-analysis/processed-dataset
       artifactfs ls sentiment-analysis/processed-dataset --before v950
+      artifactfs ls sentiment-analysis/processed-dataset:v3
     """
     store = open_store(ctx.obj["store"])
     rows: list[dict[str, Any]]
@@ -95,6 +98,8 @@ def ls(ctx: click.Context, path: str | None, as_json: bool, limit: int, before: 
         rows = project_rows(store.projects())
     elif "/" not in path:
         rows = artifact_rows(store.artifacts(path))
+    elif ":" in path:
+        rows = file_rows(store.artifact(path))
     else:
         project, name = path.split("/", 1)
         below = _version_number(before) if before is not None else None

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from .lineage import LineageGraph
     from .maintenance import GcReport
     from .manifest import Entry
+    from .markers import PurgeRecord
     from .records import RunRecord
     from .store import ArtifactSummary
     from .verification import Problem
@@ -128,7 +129,9 @@ def version_rows(versions: Iterable[Artifact]) -> list[dict[str, Any]]:
 
 def version_data(art: Artifact, run: RunRecord | None, files: list[Entry] | None = None) -> dict[str, Any]:
     """One version: manifest, metadata, aliases, the run that logged it, references, and its
-    entries (``files``: those given; default every one)."""
+    entries (``files``: those given; default every one), each saying whether it was purged."""
+    files = files if files is not None else list(art.entries.values())
+    purged = art.purged_files(files)
     return {
         "ref": art.qualified_name,
         "type": art.type,
@@ -151,10 +154,23 @@ def version_data(art: Artifact, run: RunRecord | None, files: list[Entry] | None
                 "size": e.size,
                 "digest": str(e.digest) if e.digest else None,
                 "verified": e.extra.get("checksum") is not False,
+                "purged": _purged(purged.get(e.path)),
             }
-            for e in (files if files is not None else art.entries.values())
+            for e in files
         ],
     }
+
+
+def _purged(rec: PurgeRecord | None) -> dict[str, Any] | None:
+    return None if rec is None else {"purged_at": rec.purged_at, "user": rec.user, "reason": rec.reason}
+
+
+def file_rows(art: Artifact) -> list[dict[str, Any]]:
+    """Every file of a version, when its bytes were purged if they were (else None)."""
+    files = art.files()
+    purged = art.purged_files(files)
+    at = {p: rec.purged_at for p, rec in purged.items()}
+    return [{"path": e.path, "kind": e.kind, "size": e.size, "purged_at": at.get(e.path)} for e in files]
 
 
 def echo_version(art: Artifact, run: RunRecord | None, data: dict[str, Any]) -> None:
@@ -171,6 +187,9 @@ def echo_version(art: Artifact, run: RunRecord | None, data: dict[str, Any]) -> 
     click.echo(f"  entries ({art.file_count:,}):")
     for e in data["entries"]:
         unverified = "  (unverified: logged with checksum=False)" if not e["verified"] else ""
+        if p := e["purged"]:
+            by = f" by {p['user']}" if p["user"] else ""
+            unverified += f"  (purged {p['purged_at'][:19].replace('T', ' ')}{by}: {p['reason'] or 'no reason given'})"
         click.echo(f"    {e['kind']:9} {e['size']:>12,}  {e['path']}{unverified}")
 
 
@@ -319,6 +338,7 @@ def copy_data(report: CopyReport) -> dict[str, Any]:
         "runs": report.runs,
         "deleted": report.deleted,
         "missing": report.missing,
+        "purged": report.purged,
     }
 
 
@@ -332,6 +352,8 @@ def echo_copy(report: CopyReport) -> None:
         click.echo(f"not copied, deleted in the source: {', '.join(report.deleted)}")
     if report.missing:
         click.echo(f"not copied, not in the source: {', '.join(report.missing)}")
+    if report.purged:
+        click.echo(f"not copied, purged from the source (its purge records were): {'; '.join(report.purged)}")
 
 
 class ProgressBar(Callback):  # type: ignore[misc]

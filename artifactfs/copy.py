@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from fsspec.callbacks import Callback
 
+from . import layout
 from .annotation import AnnotationEvent, changes, fold
 from .artifact import Artifact
 from .commit import check_type, publish
@@ -16,12 +17,14 @@ from .errors import ArtifactNotFoundError, IntegrityError, RunNotFoundError
 from .hashing import Digest
 from .leases import commit_lease
 from .manifest import Encoded, Location, Manifest
+from .markers import PurgeRecord
 from .packing import Packing
+from .purge_records import purged_entries
 from .records import ArtifactVersionId, RunRecord, VersionRecord
 from .refs import LATEST
 from .search import index_version
 from .store import Store, open_store
-from .transfer import copy_blobs
+from .transfer import copy_blobs, missing_blobs
 
 __all__ = ["CopyReport", "copy", "copy_version"]
 
@@ -40,6 +43,9 @@ class CopyReport:
     blobs: int = 0
     bytes: int = 0
     runs: int = 0
+    # Files whose bytes were purged from the source ("project/name:vN: path"): not copied,
+    # their purge records are, so the destination shows them purged too.
+    purged: list[str] = field(default_factory=list)
 
 
 def _store(s: Store | str) -> Store:
@@ -88,6 +94,8 @@ def copy_version(
         "manifest": str(ident.manifest),
     }
     with commit_lease(dst.backend, dst.lease_ttl) as lease:  # the blobs found in dst stay until published
+        gone = _purged(src, dst, manifest, sizes, where)
+        report.purged += [f"{art.qualified_name}: {p}" for p in sorted(gone)]
         packed = dst.catalog.require_store().format >= 3
         present = set(dst.packs.find(src.algorithm, sizes)) if packed else set()
         packing = Packing(dst.packs, packed, lambda: dst.catalog.require_format(3))
@@ -111,6 +119,28 @@ def copy_version(
     report.versions.append(new.qualified_name)
     report.new_versions += int(is_new)
     return new
+
+
+def _purged(
+    src: Store, dst: Store, manifest: Manifest, sizes: dict[Digest, int], where: dict[Digest, Location]
+) -> dict[str, PurgeRecord]:
+    """The files of ``manifest`` purged from ``src`` (path -> record), taken out of ``sizes``
+    and ``where``: their bytes are not copied (those of an unfinished purge neither). Their
+    purge records are, where ``dst`` lacks the bytes, before the version is published: its
+    verify is then clean, and its readers say the files were purged."""
+    gone = purged_entries(src.backend, manifest.iter_entries(), manifest.algorithm)
+    records = {r.digest: r for r in gone.values()}
+    if not records:
+        return gone
+    lacking = missing_blobs(dst.backend, {d: sizes[d] for d in records if d in sizes})
+    if lacking and dst.catalog.require_store().format >= 3:
+        lacking -= set(dst.packs.find(src.algorithm, lacking))
+    for d in records:
+        sizes.pop(d, None)
+        where.pop(d, None)
+    for d in lacking:
+        dst.backend.create(layout.purge_record(d), records[d].to_bytes())  # (there already: kept)
+    return gone
 
 
 def _copy_annotations(src: Store, dst: Store, manifest: Manifest, rec: VersionRecord, new: VersionRecord) -> None:

@@ -18,6 +18,7 @@ Every error the library raises on purpose derives from :class:`ArtifactFSError`:
     │   ├── KeyNotFoundError                 a store key (internal; turned into one of the above)
     │   ├── IncompleteLineageError           an upstream version or blob of a lineage is gone
     │   ├── MissingReferenceError            an object an external reference points at is gone
+    │   ├── PurgedError                      a file whose bytes were purged from the store
     │   ├── LocalPathNotFoundError (FileNotFoundError)   a local file or folder to add
     │   └── PathNotFoundError (FileNotFoundError)        an ``afs://`` path that names nothing
     ├── IntegrityError                       bytes do not match their recorded digest/size
@@ -34,6 +35,7 @@ Warnings derive from :class:`ArtifactFSWarning` (a ``UserWarning``), so callers 
 them as one category: :class:`SkippedPathWarning` names files ``add_dir`` left out,
 :class:`OfflineWarning` an alias answered as it was last seen, the store being offline,
 :class:`MissingReferenceWarning` the external references a download skipped.
+:class:`PurgedWarning` files a download left out because their bytes were purged.
 
 Errors from fsspec or the OS are translated at the storage layer and chained with ``from``,
 so the original cause stays available as ``__cause__``.
@@ -71,6 +73,8 @@ __all__ = [
     "OfflineWarning",
     "PathNotFoundError",
     "ProjectNotFoundError",
+    "PurgedError",
+    "PurgedWarning",
     "ReadOnlyError",
     "RunNotFoundError",
     "SkippedPathWarning",
@@ -146,6 +150,25 @@ class IncompleteLineageError(NotFoundError):
 
 class MissingReferenceError(NotFoundError):
     """An object an external reference (``add_reference`` of a URI) points at no longer exists."""
+
+
+class PurgedError(NotFoundError):
+    """The bytes of a file were purged from the store on purpose (``Store.purge``): ``path``
+    is the file, ``purged_at``, ``user`` and ``reason`` come from the purge record.
+
+    A :class:`NotFoundError`, not an :class:`IntegrityError`: nothing is damaged, the store
+    holds what it should, as a deleted version is not found either."""
+
+    def __init__(
+        self,
+        message: str,
+        path: str | None = None,
+        purged_at: str | None = None,
+        user: str | None = None,
+        reason: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.path, self.purged_at, self.user, self.reason = path, purged_at, user, reason
 
 
 class LocalPathNotFoundError(NotFoundError, FileNotFoundError):
@@ -232,6 +255,14 @@ class OfflineWarning(ArtifactFSWarning):
 class CacheWarning(ArtifactFSWarning):
     """Something about the local cache folder the user should know (its databases moved off a
     network filesystem)."""
+
+
+class PurgedWarning(ArtifactFSWarning):
+    """A download left out files whose bytes were purged from the store (``paths``)."""
+
+    def __init__(self, message: str, paths: tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = paths
 
 
 class SkippedPathWarning(ArtifactFSWarning):

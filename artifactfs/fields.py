@@ -34,6 +34,7 @@ MAX_BYTES = {
     "tombstone": 16 << 10,
     "retention": 16 << 10,  # a retention policy: two numbers and a few aliases
     "part": 4 << 10,  # a part of a version several writers make: two digests and a count
+    "purge": 32 << 10,  # a path of up to 1,024 characters and a reason of up to 4,000
     "claim": 4 << 10,
     "resolution": 4 << 10,
     "used-by": 4 << 10,

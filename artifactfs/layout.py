@@ -33,6 +33,8 @@ __all__ = [
     "parse_seq",
     "place",
     "project_dir",
+    "purge_record",
+    "purged_dir",
     "referenced_by_dir",
     "referenced_by_marker",
     "retention_dir",
@@ -131,6 +133,16 @@ def pack_index(d: Digest) -> str:
 def pack_moved(d: Digest) -> str:
     """Where the blobs of the pack ``d`` went when it was repacked or copied without it."""
     return f"packs/{d.algorithm}/{d.hex}.moved"
+
+
+def purged_dir(algorithm: str) -> str:
+    """The folder of every purge record of ``algorithm`` (one listing names them all)."""
+    return f"purged/{algorithm}"
+
+
+def purge_record(d: Digest) -> str:
+    """Says the blob ``d`` was purged on purpose: what, when, by whom and why."""
+    return f"{purged_dir(d.algorithm)}/{d.hex}.msgpack"
 
 
 def projects_dir() -> str:

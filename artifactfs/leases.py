@@ -69,9 +69,15 @@ def gone(host: str | None, pid: int | None) -> bool:
     return False
 
 
+_HELD: set[str] = set()  # ids of the leases this process holds now
+
+
 def alive(lease: Lease, now: float | None = None) -> bool:
     """Whether ``lease``'s holder may still be at work: its process is not known to be gone,
-    and it renewed the lease within its ttl."""
+    and it renewed the lease within its ttl. A lease of this very process that it no longer
+    holds is dead too (its removal failed: a store error, an operation that raised midway)."""
+    if lease.host == NODE and lease.pid == os.getpid() and lease.id not in _HELD:
+        return False
     return not gone(lease.host, lease.pid) and (time.time() if now is None else now) - lease.renewed < lease.ttl
 
 
@@ -105,7 +111,12 @@ class Held:
         self._renewed = time.monotonic()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        backend.write(self.key, self.lease.to_bytes())
+        _HELD.add(self.lease.id)
+        try:
+            backend.write(self.key, self.lease.to_bytes())
+        except BaseException:
+            _HELD.discard(self.lease.id)
+            raise
 
     def start(self) -> None:
         self._thread = threading.Thread(target=self._renew, name=f"artifactfs-{self.lease.role}-lease", daemon=True)
@@ -136,6 +147,7 @@ class Held:
         self._stop.set()
         if self._thread is not None:
             self._thread.join()
+        _HELD.discard(self.lease.id)  # (first: left behind, it is dead to this process anyway)
         with contextlib.suppress(StoreError):
             self.backend.delete(self.key)
 
@@ -160,8 +172,9 @@ def commit_lease(backend: Backend, ttl: float = LEASE_TTL) -> Iterator[Held]:
 
 
 @contextlib.contextmanager
-def gc_lock(backend: Backend, ttl: float = LEASE_TTL) -> Iterator[Held]:
-    """Hold a gc lock for the ``with`` block; :class:`StoreError` if another live gc holds one."""
+def gc_lock(backend: Backend, ttl: float = LEASE_TTL, doing: str = "gc") -> Iterator[Held]:
+    """Hold a gc lock for the ``with`` block; :class:`StoreError` if another live gc holds one
+    (``doing``: what to run again then; a purge deletes under the same lock)."""
     held = Held(backend, "gc", ttl)
     others = [g for g in live_leases(backend, layout.gc_locks_dir()) if g.id != held.lease.id]
     if others:
@@ -169,7 +182,7 @@ def gc_lock(backend: Backend, ttl: float = LEASE_TTL) -> Iterator[Held]:
         other = others[0]
         raise StoreError(
             f"another gc is deleting from store {backend.url} (host {other.host.split('/')[0]}, "
-            f"pid {other.pid}, since {other.created_at}); run gc again once it is done"
+            f"pid {other.pid}, since {other.created_at}); run {doing} again once it is done"
         )
     held.start()
     try:

@@ -22,7 +22,7 @@ from .packs import REPACK_BELOW, PackMoved
 from .records import PartRecord, VersionRecord
 from .verification import live_versions
 
-__all__ = ["GcReport", "gc"]
+__all__ = ["GcReport", "drain", "gc"]
 
 Listing = dict[str, tuple[int, float]]  # key -> (size, modification time)
 
@@ -155,7 +155,7 @@ def _sparse(live: dict[Digest, dict[Digest, Location]], packs: Listing, cutoff: 
     return out
 
 
-def _drain(catalog: Catalog, wait: float) -> int:
+def drain(catalog: Catalog, wait: float) -> int:
     """Wait up to ``wait`` seconds for in-flight commits to finish; how many are left."""
     deadline = time.monotonic() + wait
     pause = 0.05
@@ -202,7 +202,7 @@ def gc(
             _count(report, key, size)
         return report
     with gc_lock(backend, lease_ttl) as held:
-        report.deferred = _drain(catalog, wait)
+        report.deferred = drain(catalog, wait)
         if report.deferred:
             report.repacked = 0
             return report

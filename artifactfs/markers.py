@@ -1,17 +1,21 @@
 """The small records that coordinate writers and index lineage: content claims and their
-resolutions, used-by and referenced-by markers, and leases (each with a typed decoder, no I/O)."""
+resolutions, used-by and referenced-by markers, leases, and the audit record of a purge
+(each with a typed decoder, no I/O)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from . import codec
-from .errors import FormatError
-from .fields import agree, load, name_field, number_field, time_field
+from .errors import FormatError, InvalidInputError, InvalidNameError
+from .fields import agree, check_size, digest_field, load, name_field, number_field, time_field
 from .hashing import Digest
-from .records import ArtifactVersionId
+from .records import MAX_REASON, ArtifactVersionId
+from .refs import check_entry_path
 
-__all__ = ["ClaimResolution", "ContentClaim", "Lease", "ReferencedByMarker", "UsedByMarker"]
+__all__ = ["ClaimResolution", "ContentClaim", "Lease", "PurgeRecord", "ReferencedByMarker", "UsedByMarker"]
+
+MAX_USER = 256  # characters of a user name in a purge record
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,3 +149,71 @@ class Lease:
         if lease_id is not None:
             agree(what, lease.id, lease_id, "id")
         return lease
+
+
+@dataclass(frozen=True, slots=True)
+class PurgeRecord:
+    """``purged/<alg>/<hex>``: the blob ``digest`` was purged on purpose: the version and
+    path it was purged through, when, by whom (the login) and why. Written before any byte
+    is deleted, create-if-absent, never rewritten: the audit trail of the purge."""
+
+    digest: Digest
+    size: int
+    project: str
+    name: str
+    version: int
+    path: str
+    purged_at: str
+    user: str | None = None
+    reason: str | None = None
+
+    @property
+    def ref(self) -> str:
+        """The version the purge named: ``project/name:vN``."""
+        return f"{self.project}/{self.name}:v{self.version}"
+
+    def to_bytes(self) -> bytes:
+        if self.reason is not None and len(self.reason) > MAX_REASON:
+            raise InvalidInputError(f"a purge reason may hold {MAX_REASON} characters, got {len(self.reason)}")
+        data = codec.encode(
+            {
+                "format": codec.FORMAT_VERSION,
+                "kind": "purge",
+                "digest": str(self.digest),
+                "size": self.size,
+                "project": self.project,
+                "name": self.name,
+                "version": self.version,
+                "path": self.path,
+                "purged_at": self.purged_at,
+                "user": self.user[:MAX_USER] if self.user is not None else None,
+                "reason": self.reason,
+            }
+        )
+        return check_size("purge", data, f"the purge record of {self.ref} {self.path!r}")
+
+    @classmethod
+    def from_bytes(cls, data: bytes, what: str, *, digest: Digest) -> PurgeRecord:
+        """Decode the record read from the key of ``digest``."""
+        d = load(data, what, "purge")
+        path = codec.get_str(d, "path", what)
+        try:
+            check_entry_path(path)
+        except InvalidNameError as e:
+            raise FormatError(f"{what}: {e}") from None
+        user, reason = codec.get_str(d, "user", what, optional=True), codec.get_str(d, "reason", what, optional=True)
+        if (user is not None and len(user) > MAX_USER) or (reason is not None and len(reason) > MAX_REASON):
+            raise FormatError(f"{what}: its user or reason is longer than a purge record may hold")
+        record = cls(
+            digest_field(d, "digest", what),
+            codec.get_int(d, "size", what),
+            name_field(d, "project", what),
+            name_field(d, "name", what),
+            codec.get_int(d, "version", what),
+            path,
+            time_field(d, "purged_at", what),
+            user,
+            reason,
+        )
+        agree(what, record.digest, digest, "digest")
+        return record

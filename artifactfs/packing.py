@@ -294,11 +294,13 @@ def forwarded(backend: Backend, wanted: dict[Digest, Location], packs: PackSet |
     out: dict[Digest, Location] = {}
     pending = dict(wanted)
     for _ in range(HOPS):
-        records = backend.read_many([layout.pack_moved(p) for p in {w.pack for w in pending.values()}])
+        named = {w.pack for w in pending.values()}
+        records = backend.read_many([layout.pack_moved(p) for p in named])
+        # Each record decoded once (not once per blob: a pack holds thousands of them).
+        decoded = {p: _moved(raw, p) if (raw := records.get(layout.pack_moved(p))) else {} for p in named}
         moved: dict[Digest, Location] = {}
         for d, w in pending.items():
-            raw = records.get(layout.pack_moved(w.pack))
-            new = _moved(raw, w.pack).get(d) if raw else None
+            new = decoded[w.pack].get(d)
             if new is not None and new.length == w.length:
                 moved[d] = new
         there = backend.existing([layout.pack(p) for p in {w.pack for w in moved.values()}])

@@ -31,6 +31,7 @@ from .lineage import LineageGraph
 from .maintenance import GcReport, gc
 from .offline import go_offline, remember, resolve_seen
 from .packing import PackSet
+from .purge import Purging
 from .reach import offline_reason
 from .records import ArtifactVersionId, RunRecord, VersionRecord
 from .refs import check_alias, check_name, did_you_mean, parse_ref
@@ -58,7 +59,7 @@ class ArtifactSummary:
     updated_at: str
 
 
-class Store(Searching, Registering, Retaining):
+class Store(Searching, Registering, Retaining, Purging):
     """A store of versioned artifacts on one fsspec filesystem root.
 
     Open one with :func:`open_store`. Read-side queries (``projects``, ``artifacts``,

@@ -15,6 +15,7 @@ from .hashing import Digest, hash_bytes, matches
 from .manifest import Entry, Location, Manifest
 from .markers import ClaimResolution, ReferencedByMarker, UsedByMarker
 from .packing import PackSet, forwarded, read_packed
+from .purge_records import read_purges
 from .records import AliasEvent, ArtifactVersionId, RunRecord, Tombstone, VersionRecord
 from .uris import reference_problem
 
@@ -122,6 +123,7 @@ def verify(
             for entry in repacked:  # not moved: a single blob here (a copied version)
                 checker.check(entry, moved.get(entry.digest) if entry.digest else None, rec.qualified_name)
         checker.hash_packed()
+    _purged(backend, problems, checker.missing)
     for p in projects:
         problems.extend(_verify_records(catalog, p))
     return problems + _check_references(outside) + _outside(catalog, made)
@@ -145,6 +147,19 @@ def _check_references(outside: dict[tuple[object, ...], tuple[Entry, list[str]]]
                 uri = str(entry.extra["uri"])
                 problems += [Problem(kind, uri, message.replace(names[0], what, 1)) for what in names]
     return problems
+
+
+def _purged(backend: Backend, problems: list[Problem], missing: dict[Digest, list[Problem]]) -> None:
+    """Take back the problems of missing blobs that were purged on purpose (a purge record
+    says so): nothing is wrong there. Records are read for missing blobs only, so a healthy
+    store pays no request for them; one that does not decode is a problem of its own."""
+    if not missing:
+        return
+    found, bad = read_purges(backend, missing)
+    if found:
+        excused = {id(p) for d in found for p in missing[d]}
+        problems[:] = [p for p in problems if id(p) not in excused]
+    problems.extend(_problem(e, key) for key, e in bad.items())
 
 
 def _outside(catalog: Catalog, made: list[tuple[VersionRecord, tuple[ArtifactVersionId, ...]]]) -> list[Problem]:
@@ -212,6 +227,7 @@ class _BlobChecker:
     hashed: dict[Digest, bool] = field(default_factory=dict)
     in_packs: dict[Digest, tuple[Location, str]] = field(default_factory=dict)
     own: PackSet | None = None  # the store's pack indexes, read once if a copied version needs them
+    missing: dict[Digest, list[Problem]] = field(default_factory=dict)  # (purged ones are excused)
 
     def check(self, entry: Entry, at: Location | None, qualified: str) -> None:
         assert entry.digest is not None
@@ -225,6 +241,7 @@ class _BlobChecker:
                 self.in_packs[entry.digest] = (at, where)
         elif bkey not in self.blobs:
             self.problems.append(Problem("missing", pkey or bkey, f"blob of {where}"))
+            self.missing.setdefault(entry.digest, []).append(self.problems[-1])
         elif self.blobs[bkey][0] != entry.size:
             message = f"blob of {where} has {self.blobs[bkey][0]} bytes, expected {entry.size}"
             self.problems.append(Problem("size", bkey, message))

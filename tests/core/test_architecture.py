@@ -28,13 +28,14 @@ LAYERS = [
     "backend_calls backend_base backend_local backend_resume backend_fsspec backend uris",
     # records, blobs, transfers
     "seen catalog_lineage catalog_annotations catalog_heads catalog_manifests catalog walk leases cache packing blobs"
-    " transfer storage search_index versioning",
+    " transfer storage search_index versioning purge_records",
     # the API
     "parquet parts engines table draft download checkout artifact offline ingest commit verification maintenance"
     " store diff spool"
-    " search registry retention annotated distributed run copy reproduce partitioned fsspec_fs __init__",
+    " search purge registry retention annotated distributed run copy reproduce partitioned fsspec_fs __init__",
     # front-ends
-    "cli cli_commands_local cli_commands_notes cli_commands_read cli_commands_registry cli_commands_write cli_output"
+    "cli cli_commands_local cli_commands_notes cli_commands_purge cli_commands_read cli_commands_registry"
+    " cli_commands_write cli_output"
     " __main__",
 ]
 
