@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,8 +23,6 @@ from .frozen import EMPTY
 from .incremental import Base
 from .lineage import LineageGraph
 from .manifest import Entry, Manifest, path_after
-from .markers import PurgeRecord
-from .purge_records import purged_entries
 from .records import ArtifactVersionId, RunRecord, VersionRecord
 from .refs import check_name
 from .table import PartitionedTable, Table
@@ -275,18 +273,6 @@ class Artifact(Draft, LocalSide, Annotated):
     @property
     def manifest(self) -> Manifest:
         return self._require_logged()[2]
-
-    @property
-    def purged(self) -> list[str]:
-        """Paths of this version whose bytes were purged from the store (``Store.purge``), in
-        path order: one listing of the store's purge records, and the records it names."""
-        return sorted(self.purged_files())
-
-    def purged_files(self, entries: Iterable[Entry] | None = None) -> dict[str, PurgeRecord]:
-        """The files of this version (or of ``entries`` of it) whose bytes were purged, with
-        the purge record of each (when, by whom, why): path -> record."""
-        blobs, _, man = self._require_logged()
-        return purged_entries(blobs.backend, man.iter_entries() if entries is None else entries, man.algorithm)
 
     def _entry(self, name: str) -> Entry:
         man = self._require_logged()[2]

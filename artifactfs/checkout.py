@@ -19,6 +19,7 @@ from .download import materialize
 from .errors import EntryNotFoundError, IntegrityError, LocalFileError, MissingReferenceWarning, warn
 from .folders import FolderRecord, FolderRegistry, FolderStatus, Globs, Selection, compare
 from .manifest import Entry, Manifest
+from .markers import PurgeRecord
 from .purge_records import purged_entries, purged_warning
 from .records import VersionRecord
 
@@ -174,7 +175,8 @@ def checkout(
 
 class LocalSide:
     """What a logged version does with local folders: :meth:`download` (all of it or part),
-    :meth:`get_path`, :meth:`verify` a folder against it, :meth:`checkout` a folder to it.
+    :meth:`get_path`, :meth:`verify` a folder against it, :meth:`checkout` a folder to it; and
+    which of its files were purged (what a download leaves out).
     Mixed into :class:`~artifactfs.Artifact`, which supplies the logged state."""
 
     def _require_logged(self) -> tuple[BlobReader, VersionRecord, Manifest]:
@@ -182,6 +184,18 @@ class LocalSide:
 
     def _entry(self, name: str) -> Entry:
         raise NotImplementedError
+
+    @property
+    def purged(self) -> list[str]:
+        """Paths of this version whose bytes were purged from the store (``Store.purge``), in
+        path order: one listing of the store's purge records, and the records it names."""
+        return sorted(self.purged_files())
+
+    def purged_files(self, entries: Iterable[Entry] | None = None) -> dict[str, PurgeRecord]:
+        """The files of this version (or of ``entries`` of it) whose bytes were purged, with
+        the purge record of each (when, by whom, why): path -> record."""
+        blobs, _, man = self._require_logged()
+        return purged_entries(blobs.backend, man.iter_entries() if entries is None else entries, man.algorithm)
 
     def _default_root(self, root: str | os.PathLike[str] | None) -> Path:
         rec = self._require_logged()[1]
