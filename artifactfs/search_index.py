@@ -21,6 +21,7 @@ import logging
 import os
 import time
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -182,6 +183,9 @@ def _merge(rows: dict[tuple[str, str, int], IndexRow], row: IndexRow) -> None:
         rows[row.key] = row
 
 
+DELETERS = 32  # concurrent deletes of what a compaction replaced
+
+
 def compact(backend: Backend) -> str | None:
     """Fold every record and live segment into one new segment, then remove what it holds;
     returns its name (None when there was nothing to fold)."""
@@ -199,12 +203,12 @@ def compact(backend: Backend) -> str | None:
         "created_at": codec.utcnow(),
     }
     backend.create(f"{INDEX_SEGMENTS}/{name}.msgpack", codec.encode(sidecar))
-    for r in snap.records:
-        backend.delete(f"{INDEX_RECORDS}/{r}")
-    for s in snap.segments:
-        if s != name:
-            backend.delete(f"{INDEX_SEGMENTS}/{s}.msgpack")
-            backend.delete(f"{INDEX_SEGMENTS}/{s}.parquet")
+    # What the new segment holds goes all at once: after a backlog (reindex, a writer that
+    # logged thousands of versions) one request after another took minutes on a cloud store.
+    gone = [f"{INDEX_RECORDS}/{r}" for r in snap.records]
+    gone += [f"{INDEX_SEGMENTS}/{s}{ext}" for s in snap.segments if s != name for ext in (".msgpack", ".parquet")]
+    with ThreadPoolExecutor(max(1, min(DELETERS, len(gone)))) as pool:
+        list(pool.map(backend.delete, gone))
     return name
 
 

@@ -67,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
         "--history", action="store_true", help="also run H1 and L40 (history at scale; 40 ms latency) on --backends"
     )
     ap.add_argument("--search", action="store_true", help="also run Q (search among 10,000 versions) on --backends")
+    ap.add_argument("--search-ways", default="scan,uncompacted,compacted", help="Q's contenders (default: all three)")
     ap.add_argument("--files", type=int, help="files of W1, W3 and W5 (default 10,000)")
     ap.add_argument("--scale", help="comma-separated file counts for S (e.g. 10000,100000,1000000)")
     ap.add_argument("--drafts", help="comma-separated version sizes for D (1,000 files added by new_draft)")
@@ -119,7 +120,8 @@ def main(argv: list[str] | None = None) -> int:
         targets += history.targets(backends, big=list(history.SIZES)[-1])
 
     if args.search:
-        search.run(results, work, backends, *((10, 10) if args.quick else (search.ARTIFACTS, search.PER)))
+        sizes_q = (10, 10) if args.quick else (search.ARTIFACTS, search.PER)
+        search.run(results, work, backends, *sizes_q, ways=tuple(args.search_ways.split(",")))
         targets += search.targets(backends)
 
     report = "\n".join(

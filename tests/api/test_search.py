@@ -15,6 +15,7 @@ from artifactfs.cache import BlobCache
 from artifactfs.errors import InvalidInputError
 from artifactfs.search_index import INDEX_RECORDS, INDEX_SEGMENTS, IndexRow
 from tests.procs import run_together
+from tests.timeouts import HANG
 
 
 def models(store: afs.Store, tmp_path: Path, n: int = 6) -> list[afs.Artifact]:
@@ -167,3 +168,24 @@ def test_a_segment_without_its_sidecar_is_neither_read_nor_removed(store: afs.St
     assert store.compact_index() is not None
     assert f"{'0' * 32}.parquet" in store.backend.listdir(INDEX_SEGMENTS)
     assert names(store.search(tags=["later"])) == ["p/model:v1"] and names(store.search(tags=["ghost"])) == []
+
+
+def test_a_compaction_removes_what_it_replaced_all_at_once(store: afs.Store, tmp_path: Path) -> None:
+    """Deletes run concurrently: two of them must be in flight at once (a compaction deleting
+    one record after another never gets past the first)."""
+    import threading
+
+    models(store, tmp_path, n=4)
+    both = threading.Barrier(2)
+    original = store.backend.delete
+    calls = []
+
+    def delete(key: str) -> None:
+        calls.append(key)
+        if len(calls) <= 2:
+            both.wait(timeout=HANG)
+        original(key)
+
+    store.backend.delete = delete  # type: ignore[method-assign]
+    assert store.compact_index() is not None
+    assert store.backend.listdir(INDEX_RECORDS) == [] and len(calls) >= 5
