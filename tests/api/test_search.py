@@ -18,6 +18,13 @@ from tests.procs import run_together
 from tests.timeouts import HANG
 
 
+@pytest.fixture(autouse=True)
+def _no_compaction_by_writers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Writers compact after about one record in 256, at random: these tests compact when
+    they say so (one that tests writers' compaction sets its own rate)."""
+    monkeypatch.setattr(search_index, "COMPACT_EVERY", 2**60)
+
+
 def models(store: afs.Store, tmp_path: Path, n: int = 6) -> list[afs.Artifact]:
     """n versions of p/model (accuracy 0.5 + i/10, every other one tagged) and one dataset."""
     out = []
