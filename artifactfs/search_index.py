@@ -208,8 +208,19 @@ def compact(backend: Backend) -> str | None:
     gone = [f"{INDEX_RECORDS}/{r}" for r in snap.records]
     gone += [f"{INDEX_SEGMENTS}/{s}{ext}" for s in snap.segments if s != name for ext in (".msgpack", ".parquet")]
     with ThreadPoolExecutor(max(1, min(DELETERS, len(gone)))) as pool:
-        list(pool.map(backend.delete, gone))
+        failed = sum(pool.map(lambda key: _removed(backend, key), gone))
+    if failed:  # the sidecar names them, so readers skip them; they stay (a few bytes each)
+        log.warning("compaction of the search index of %s left %d replaced item(s) for the next", backend.url, failed)
     return name
+
+
+def _removed(backend: Backend, key: str) -> int:
+    """Delete ``key``; 1 if that failed (once a compaction's sidecar exists, best effort)."""
+    try:
+        backend.delete(key)
+    except ArtifactFSError:
+        return 1
+    return 0
 
 
 _COLUMNS = ("project", "name", "version", "seq", "type", "created_at", "description", "metadata", "tags", "deleted")

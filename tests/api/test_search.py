@@ -196,3 +196,26 @@ def test_a_compaction_removes_what_it_replaced_all_at_once(store: afs.Store, tmp
     store.backend.delete = delete  # type: ignore[method-assign]
     assert store.compact_index() is not None
     assert store.backend.listdir(INDEX_RECORDS) == [] and len(calls) >= 5
+
+
+def test_a_compaction_whose_clean_up_fails_has_still_compacted(store: afs.Store, tmp_path: Path) -> None:
+    """Once the segment and its sidecar exist, deleting what they replace is best effort: a
+    failed delete leaves an item readers skip, and searches are unchanged."""
+    from artifactfs.errors import StoreError
+
+    models(store, tmp_path, n=3)
+    original = store.backend.delete
+
+    def flaky(key: str) -> None:
+        if key.startswith(INDEX_RECORDS):
+            raise StoreError(f"deleting {key} failed: timeout")
+        original(key)
+
+    store.backend.delete = flaky  # type: ignore[method-assign]
+    assert store.compact_index() is not None
+    assert names(store.search(type="model")) == ["p/model:v2", "p/model:v1", "p/model:v0"]
+    store.backend.delete = original  # type: ignore[method-assign]
+    store.artifact("p/model:v0").annotate(add_tags=["x"])
+    assert store.compact_index() is not None
+    assert names(store.search(tags=["x"])) == ["p/model:v0"]
+    assert names(store.search(type="model")) == ["p/model:v2", "p/model:v1", "p/model:v0"]
