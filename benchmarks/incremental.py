@@ -24,7 +24,7 @@ from typing import Any
 
 from .harness import REPO, Results, Target, fresh
 from .history import measure
-from .scale import make_files
+from .scale import files_of
 
 ADDED = 1000
 
@@ -50,13 +50,7 @@ def run(results: Results, work: Path, sizes: list[int], rounds: int) -> list[Tar
     targets = []
     for n in sizes:
         key = f"D{n:,}"
-        src = work / f"scale-{n}"
-        stamp = work / f"scale-{n}.ok"
-        if not stamp.exists():
-            fresh(src)
-            print(f"generating {n:,} files ...", file=sys.stderr)
-            make_files(src, n)
-            stamp.write_text("")
+        src = files_of(work, n)
         results.workload(key, f"{ADDED:,} files added to a version of {n:,}, local store", "full re-log, warm")
         root = fresh(work / "inc-store")
         os.environ["ARTIFACTFS_CACHE_DIR"] = str(fresh(work / "inc-cache"))

@@ -28,6 +28,18 @@ def make_files(root: Path, n: int) -> None:
         (d / f"f{i:07d}.bin").write_bytes(i.to_bytes(8, "little") * (FILE_BYTES // 8))
 
 
+def files_of(work: Path, n: int) -> Path:
+    """The folder of ``n`` files under ``work``, made once and kept for later runs."""
+    src = work / f"scale-{n}"
+    stamp = work / f"scale-{n}.ok"
+    if not stamp.exists():
+        fresh(src)
+        print(f"generating {n:,} files ...", file=sys.stderr)
+        make_files(src, n)
+        stamp.write_text("")
+    return src
+
+
 def _ops(*args: str) -> list[str]:
     return [PY, str(HERE / "afs_ops.py"), *args]
 
@@ -40,13 +52,7 @@ def run(results: Results, work: Path, sizes: list[int], rounds: int) -> list[Tar
     targets = []
     for n in sizes:
         key = f"S{n:,}"
-        src = work / f"scale-{n}"
-        stamp = work / f"scale-{n}.ok"
-        if not stamp.exists():
-            fresh(src)
-            print(f"generating {n:,} files ...", file=sys.stderr)
-            make_files(src, n)
-            stamp.write_text("")
+        src = files_of(work, n)
         results.workload(key, f"{n:,} files of {FILE_BYTES} B: each operation a whole process", "cp -r")
         relog = f"{key}r"
         results.workload(relog, f"{n:,} files of {FILE_BYTES} B: re-log unchanged, against the log", "log")
