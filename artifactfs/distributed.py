@@ -134,7 +134,7 @@ def finish(
             if m.type != art.type:
                 raise InvalidInputError(f"a part of {project}/{name} ({dist}) has type {m.type!r}, not {art.type!r}")
         total = sum(1 for _ in _merged(manifests))  # a first pass: the count, and clashes
-        upstream = tuple(dict.fromkeys(u for m in [*manifests] for u in m.upstream))
+        upstream = tuple(dict.fromkeys(u for m in manifests for u in m.upstream))
         empty = Manifest(
             name, art.type, (), art.description, art.metadata, upstream, store.algorithm, loader=catalog.shard
         )

@@ -187,10 +187,11 @@ class Retaining:
         check_name(project, "project")
         self.catalog.require_store()
         names = [name] if name is not None else self.catalog.artifact_names(project)
+        shared = self.catalog.policy(project)  # the project's, read once for all its artifacts
         plans: list[tuple[str, int | None, dt.datetime | None, tuple[str, ...]]] = []
         for n in names:
             check_name(n, "artifact name")
-            policy = self.retention_policy(project, n)
+            policy = self.catalog.policy(project, n) or shared
             protect = policy.protect if policy is not None else ()
             if explicit:
                 plans.append((n, keep_last, cut_off, protect))
