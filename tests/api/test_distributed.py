@@ -123,3 +123,15 @@ def test_gc_keeps_the_blobs_of_unfinished_parts(store: afs.Store, tmp_path: Path
     with afs.init(project="p", store=store) as run:
         made = run.finish_artifact(afs.Artifact("ds", type="dataset", distributed_id="d4"))
     assert Path(made.download(tmp_path / "out")).joinpath("big.bin").read_bytes() == (tmp_path / "big.bin").read_bytes()
+
+
+def test_a_finish_of_another_type_and_an_offline_run_are_refused(store: afs.Store, tmp_path: Path) -> None:
+    (tmp_path / "a.txt").write_text("a")
+    with afs.init(project="p", store=store) as run:
+        art = afs.Artifact("ds", type="dataset", distributed_id="d5")
+        art.add_file(tmp_path / "a.txt")
+        run.upsert_artifact(art)
+        with pytest.raises(InvalidInputError, match="has type 'dataset', not 'model'"):
+            run.finish_artifact(afs.Artifact("ds", type="model", distributed_id="d5"))
+    with afs.init(project="p", store=store, mode="offline") as run, pytest.raises(ArtifactStateError, match="offline"):
+        run.upsert_artifact(afs.Artifact("ds", type="dataset", distributed_id="d6"))
